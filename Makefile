@@ -1,0 +1,29 @@
+# make demo: set up a virtual environment, install, and run the whole cycle on the built-in example.
+# make test: the same set-up, then the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+
+.PHONY: demo test bench examples clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/shixiang demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+examples: $(STAMP)
+	$(BIN)/python examples/build.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

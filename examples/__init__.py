@@ -1,0 +1,1 @@
+"""Built-in examples, shipped as package data (``shixiang_xl.examples``)."""

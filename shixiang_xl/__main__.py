@@ -1,0 +1,3 @@
+from shixiang_xl.cli import main
+
+main()

@@ -1,0 +1,113 @@
+"""The command line. The only module that imports click: each command parses options, calls one library
+function, and renders its result. Heavy libraries are imported inside the commands so ``--help`` stays fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import ShixiangError
+from .render import render_projects, render_table
+
+
+class _Group(click.Group):
+    """Turns :class:`ShixiangError` (work cannot continue) into a clean Chinese error, in this one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ShixiangError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = 2
+            raise error
+
+
+def _echo_findings(findings, err: bool = True) -> None:
+    for f in findings:
+        click.echo(f.line(), err=err)
+
+
+def _context(ctx: click.Context):
+    from .workspace import load_context
+
+    return load_context(ctx.obj["workspace"])
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="工作区文件夹（默认当前文件夹）。")
+@click.version_option(package_name="shixiang-xl")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path) -> None:
+    """实事通 shixiang-xl：为民办十件实事的填报、回收、校验、台账与测评工具。"""
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+
+
+# ------------------------------------------------------------------ init
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--example", default="yanzhou-2026", show_default=True,
+              help="内置示例：yanzhou-2026 或 yanzhou-2024。")
+@click.option("--from", "notice", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="从发布的通知（.docx/.md/.txt/.xlsx/.csv）导入项目清单。")
+def init(directory: Path, example: str, notice: Path | None) -> None:
+    """创建工作区 DIRECTORY（配置、项目清单、单位名录和各文件夹）。"""
+    from .workspace import init_workspace
+
+    ws = init_workspace(directory, example=example, notice=notice)
+    click.echo(f"已创建工作区：{ws.root}")
+    click.echo("  请先打开 shixiang.toml 核对区县名称、年度、督查室联系人，再核对 项目清单.xlsx 和 单位名录.xlsx。")
+    click.echo(f"  然后运行：shixiang -w {ws.root} projects")
+
+
+# ------------------------------------------------------------------ projects
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def projects(ctx: click.Context, fmt: str) -> None:
+    """显示项目清单（项目、指标、牵头和协办单位）；有误时列出全部问题并以 1 退出。"""
+    from .findings import has_errors
+
+    c = _context(ctx)
+    if fmt == "json":
+        click.echo(json.dumps(_projects_json(c.projects), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_projects(c.projects, c.directory))
+    if c.findings:
+        click.echo("", err=True)
+        _echo_findings(c.findings)
+    if has_errors(c.findings):
+        click.echo(f"\n项目清单或单位名录有 {sum(f.is_error for f in c.findings)} 处错误，请按上面的提示修改。", err=True)
+        sys.exit(1)
+
+
+def _projects_json(plist) -> dict:
+    return {"projects": [{"number": p.number, "name": p.name, "content": p.content, "lead": list(p.leads),
+                          "co_units": list(p.co_units), "due_month": p.due_month,
+                          "indicators": [{"name": i.name, "value": i.target, "unit": i.unit,
+                                          "comparator": i.comparator, "split": i.split, "text": i.text}
+                                         for i in p.indicators]} for p in plist.projects]}
+
+
+# ------------------------------------------------------------------ demo
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def demo(directory: Path | None) -> None:
+    """在新文件夹中用内置示例跑通全流程，并说明每一步的结果在哪里。"""
+    from .demo import run_demo
+
+    run_demo(directory, click.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

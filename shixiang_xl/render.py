@@ -1,0 +1,54 @@
+"""Plain-text rendering for the terminal (tables padded by display width so Chinese columns line up)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from .textnorm import display_width as _width
+
+
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]], max_width: int = 60) -> str:
+    """A plain text table, padded by display width so Chinese columns line up."""
+    body = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
+    body = [[v if _width(v) <= max_width else v[: max_width // 2 - 1] + "…" for v in row] for row in body]
+    widths = [max([_width(h)] + [_width(r[i]) for r in body]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in body]
+    return "\n".join(out)
+
+
+def _co_display(project, directory) -> str:
+    """Co-units with group words (各镇街) kept short: 各镇街（10个单位）."""
+    if directory is None:
+        return "、".join(project.co_units)
+    from .textnorm import split_names
+
+    parts: list[str] = []
+    for name in split_names(project.co_text):
+        res = directory.resolve(name)
+        if res.kind == "group":
+            parts.append(f"{name}（{len(res.units)}个单位）")
+        elif res.units and res.units[0].name not in project.leads:
+            parts.append(res.units[0].name)
+    return "、".join(parts)
+
+
+def render_projects(plist, directory=None) -> str:
+    """The project list as a readable text table (units resolved to full names; groups summarised)."""
+    rows = []
+    for p in plist.projects:
+        first = True
+        inds = p.indicators or (None,)
+        for i in inds:
+            rows.append([p.number if first else "", p.name if first else "",
+                         (f"{i.name} {i.target_text}" + ("（按协办单位分解）" if i.split else "")) if i else "（无量化指标）",
+                         "、".join(p.leads) if first else "", _co_display(p, directory) if first else ""])
+            first = False
+    n_ind = len(plist.indicators)
+    units = plist.units
+    table = render_table(["序号", "项目名称", "指标（目标值）", "牵头单位", "协办单位"], rows, max_width=70)
+    return f"{table}\n\n共 {len(plist.projects)} 个项目、{n_ind} 个量化指标，涉及 {len(units)} 个单位。"

@@ -1,0 +1,166 @@
+"""The template spec: the report workbook's sheets and columns, defined once (templates/report_spec.toml).
+
+The writer (generate), the reader (intake), the checks and the ledger all iterate over these columns, so a
+district adds a column by editing the spec. A workspace may carry its own ``report_spec.toml`` to override the
+packaged one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .config import ShixiangError
+
+TYPES = ("text", "integer", "number", "percent", "status", "date", "phone")
+ROLES = ("locked", "input", "formula")
+SCOPES = ("project", "indicator")
+SOURCES = ("project.number", "project.name", "project.leads", "project.content", "indicator.name",
+           "indicator.target", "indicator.unit", "indicator.comparator", "indicator.target_text",
+           "previous.cumulative")
+STATUSES = ("未启动", "推进中", "已完成")
+NUMERIC_TYPES = ("integer", "number", "percent")
+SPEC_FILE = "report_spec.toml"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    heading: str
+    scope: str
+    role: str
+    type: str
+    width: float = 10
+    required: bool = False
+    source: str = ""
+    formula: str = ""
+    help: str = ""
+
+    @property
+    def is_input(self) -> bool:
+        return self.role == "input"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass(frozen=True)
+class Field:
+    """A single input cell on the instructions sheet (填报人, 联系电话, …)."""
+
+    key: str
+    heading: str
+    type: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    kind: str  # "lead" | "co"
+    sheet: str
+    title: str
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+    def index(self, key: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+    @property
+    def inputs(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.is_input)
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    version: str
+    digest: str
+    info_sheet: str
+    fields: tuple[Field, ...]
+    lead: SheetSpec
+    co: SheetSpec
+
+    @property
+    def sheets(self) -> tuple[SheetSpec, SheetSpec]:
+        return (self.lead, self.co)
+
+
+def _column(raw: dict, where: str) -> Column:
+    problems = []
+    for key in ("key", "heading", "scope", "role", "type"):
+        if not isinstance(raw.get(key), str) or not raw.get(key):
+            problems.append(f"{where} 缺少 {key}")
+    if problems:
+        raise ShixiangError("模板规格有误：" + "；".join(problems))
+    col = Column(key=raw["key"], heading=raw["heading"], scope=raw["scope"], role=raw["role"], type=raw["type"],
+                 width=float(raw.get("width", 10)), required=bool(raw.get("required", False)),
+                 source=raw.get("source", ""), formula=raw.get("formula", ""), help=raw.get("help", ""))
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", col.key):
+        problems.append(f"{where} 的 key「{col.key}」只能用小写英文字母、数字和下划线")
+    if col.scope not in SCOPES:
+        problems.append(f"{where} 的 scope 应为 {'/'.join(SCOPES)}")
+    if col.role not in ROLES:
+        problems.append(f"{where} 的 role 应为 {'/'.join(ROLES)}")
+    if col.type not in TYPES:
+        problems.append(f"{where} 的 type 应为 {'/'.join(TYPES)}")
+    if col.role == "locked" and col.source not in SOURCES:
+        problems.append(f"{where} 是锁定列，source 应为 {'/'.join(SOURCES)} 之一")
+    if col.role == "formula" and not col.formula.startswith("="):
+        problems.append(f"{where} 是公式列，formula 应以 = 开头")
+    if problems:
+        raise ShixiangError("模板规格有误：" + "；".join(problems))
+    return col
+
+
+def _sheet(kind: str, raw: dict) -> SheetSpec:
+    if not isinstance(raw, dict) or not raw.get("columns"):
+        raise ShixiangError(f"模板规格有误：缺少 [{kind}] 及其列定义")
+    cols = tuple(_column(c, f"[{kind}] 第 {i + 1} 列") for i, c in enumerate(raw["columns"]))
+    keys = [c.key for c in cols]
+    if len(set(keys)) != len(keys):
+        raise ShixiangError(f"模板规格有误：[{kind}] 中有重复的 key")
+    for c in cols:
+        for ref in re.findall(r"\{(\w+)\}", c.formula):
+            if ref not in keys:
+                raise ShixiangError(f"模板规格有误：[{kind}] 列 {c.key} 的公式引用了不存在的列 {ref}")
+    if "project_no" not in keys or "project_name" not in keys:
+        raise ShixiangError(f"模板规格有误：[{kind}] 必须包含 project_no 和 project_name 两列（用于识别行）")
+    return SheetSpec(kind=kind, sheet=raw.get("sheet", kind), title=raw.get("title", "{title}"), columns=cols)
+
+
+def parse_spec(text: str) -> TemplateSpec:
+    """Parse and validate a spec's TOML text."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ShixiangError(f"模板规格格式有误：{exc}")
+    info = raw.get("info", {})
+    fields = tuple(Field(key=f["key"], heading=f["heading"], type=f.get("type", "text"),
+                         required=bool(f.get("required", False))) for f in info.get("fields", []))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return TemplateSpec(version=str(raw.get("version", "1")), digest=digest,
+                        info_sheet=info.get("sheet", "填报说明"), fields=fields,
+                        lead=_sheet("lead", raw.get("lead")), co=_sheet("co", raw.get("co")))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_text(text: str) -> TemplateSpec:
+    return parse_spec(text)
+
+
+def load_spec(workspace: Path | None = None) -> TemplateSpec:
+    """The workspace's own ``report_spec.toml`` when it has one, else the packaged spec."""
+    if workspace is not None and (workspace / SPEC_FILE).is_file():
+        return _load_text((workspace / SPEC_FILE).read_text(encoding="utf-8-sig"))
+    return _load_text(packaged_spec_text())
+
+
+def packaged_spec_text() -> str:
+    return resources.files("shixiang_xl.templates").joinpath(SPEC_FILE).read_text(encoding="utf-8")

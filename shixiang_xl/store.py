@@ -1,0 +1,114 @@
+"""The store: one SQLite file per workspace (``shixiang.db``), the embedded default.
+
+It records every file received (by sha256), every return read, the accepted values per period, every finding,
+and (in their own tables, created by their modules) e-mails sent and collected and survey tallies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    sha256        TEXT PRIMARY KEY,
+    size          INTEGER NOT NULL,
+    archive_path  TEXT NOT NULL,
+    first_name    TEXT NOT NULL,
+    first_seen    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipts (
+    id            INTEGER PRIMARY KEY,
+    sha256        TEXT NOT NULL REFERENCES files(sha256),
+    original_name TEXT NOT NULL,
+    source_path   TEXT NOT NULL,
+    received_at   TEXT NOT NULL,
+    period        TEXT NOT NULL,
+    UNIQUE (sha256, source_path, period)
+);
+CREATE TABLE IF NOT EXISTS returns (
+    sha256        TEXT NOT NULL REFERENCES files(sha256),
+    period        TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    received_at   TEXT NOT NULL,
+    issued_at     TEXT NOT NULL DEFAULT '',
+    saved_at      TEXT NOT NULL DEFAULT '',
+    status        TEXT NOT NULL,             -- accepted | rejected | superseded | unreadable
+    errors        INTEGER NOT NULL DEFAULT 0,
+    warnings      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sha256, period)
+);
+CREATE TABLE IF NOT EXISTS entries (
+    period        TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    sheet         TEXT NOT NULL,             -- lead | co | info
+    row_key       TEXT NOT NULL,             -- P01 / P01-I02 / info
+    column_key    TEXT NOT NULL,
+    value_num     REAL,
+    value_text    TEXT,
+    sha256        TEXT NOT NULL,
+    PRIMARY KEY (period, unit, sheet, row_key, column_key)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    period        TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    code          TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    file          TEXT NOT NULL,
+    sheet         TEXT NOT NULL,
+    cell          TEXT NOT NULL,
+    message       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_period ON findings (period, sha256);
+CREATE TABLE IF NOT EXISTS merges (
+    period        TEXT PRIMARY KEY,
+    merged_at     TEXT NOT NULL,
+    content_hash  TEXT NOT NULL
+);
+"""
+
+
+class Store:
+    """A connection to the workspace's SQLite file with the schema in place."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.executescript(SCHEMA)
+
+    def ensure(self, schema: str) -> None:
+        """Create a module's own tables (e-mail, survey) if they are not there yet."""
+        self.conn.executescript(schema)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work: everything or nothing."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(path: Path) -> Store:
+    """Open (and create when needed) the store at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Store(path)

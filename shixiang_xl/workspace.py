@@ -1,0 +1,201 @@
+"""The workspace: one folder per district and year, laid out so a clerk can find everything in Explorer."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .config import Config, ShixiangError, load_config, render_config
+from .findings import Finding
+from .projects import Indicator, Milestone, Project, ProjectList, load_project_list, write_project_list
+from .spec import TemplateSpec, load_spec
+from .textnorm import split_names
+from .units import Directory, Unit, load_directory, write_directory
+
+CONFIG_FILE = "shixiang.toml"
+PROJECT_LIST_FILE = "项目清单.xlsx"
+DIRECTORY_FILE = "单位名录.xlsx"
+DB_FILE = "shixiang.db"
+SECRET_FILE = ".shixiang/secret.key"
+FOLDERS = ("outbox", "inbox", "archive", "feedback", "reports")
+EXAMPLES = ("yanzhou-2026", "yanzhou-2024")
+DEFAULT_EXAMPLE = "yanzhou-2026"
+
+GUIDE = """\
+实事通（shixiang-xl）工作区说明
+================================
+
+本文件夹是 {district}{year} 年民生实事督查的工作区。各文件和文件夹的用途：
+
+  shixiang.toml     配置：区县名称、年度、督查室、报送频次和截止日、滞后阈值、邮件服务器等
+  项目清单.xlsx      十件实事的项目和量化指标（工作表：项目 / 指标 / 时间节点）
+  单位名录.xlsx      各牵头、协办单位的全称、简称、分组、联系人、电话、邮箱
+  outbox/           生成的进度填报表（按报送期分文件夹），发给各单位
+  inbox/            各单位报回的填报表放到这里（按报送期分文件夹，如 inbox/2026-03/）
+  archive/          收到的每个原始文件的存档（按内容指纹命名，永不修改）
+  feedback/         退回修改的标注件，发回给有问题的单位
+  reports/          校验报告、台账、PDF、测评结果、公文草稿
+  shixiang.db       数据库（报送记录、历史数据），请勿手工修改
+  .shixiang/        本工作区的密钥（用于识别填报表真伪），请勿外发
+
+常用命令（在本文件夹中运行）：
+  shixiang projects                     查看项目清单是否有误
+  shixiang generate --period 2026-03    生成 2026 年 3 月的填报表
+  shixiang check --period 2026-03       校验 inbox/2026-03/ 中报回的文件
+  shixiang merge --period 2026-03       汇总生成台账
+  shixiang status --period 2026-03      查看报送情况和催报名单
+"""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of one workspace."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def project_list_path(self) -> Path:
+        return self.root / PROJECT_LIST_FILE
+
+    @property
+    def directory_path(self) -> Path:
+        return self.root / DIRECTORY_FILE
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    @property
+    def secret_path(self) -> Path:
+        return self.root / SECRET_FILE
+
+    def folder(self, name: str, period: str | None = None) -> Path:
+        path = self.root / name
+        return path / period if period else path
+
+    def secret(self) -> bytes:
+        """The per-workspace HMAC key (created by ``init``)."""
+        try:
+            return bytes.fromhex(self.secret_path.read_text(encoding="ascii").strip())
+        except (FileNotFoundError, ValueError):
+            raise ShixiangError(f"工作区 {self.root} 缺少密钥文件 {SECRET_FILE}，请用 shixiang init 创建工作区。")
+
+    @property
+    def workspace_id(self) -> str:
+        """A public id derived from the secret: the same workspace always has the same id."""
+        return hashlib.sha256(b"shixiang-workspace:" + self.secret()).hexdigest()[:12]
+
+
+@dataclass
+class Context:
+    """A loaded workspace: configuration, directory, project list, spec and everything found while loading."""
+
+    workspace: Workspace
+    config: Config
+    directory: Directory
+    projects: ProjectList
+    spec: TemplateSpec
+    findings: list[Finding] = field(default_factory=list)
+
+
+def load_context(root: Path) -> Context:
+    """Load the workspace at ``root``; problems in the list or directory are findings, not exceptions."""
+    ws = Workspace(root)
+    config = load_config(ws.config_path)
+    for path in (ws.directory_path, ws.project_list_path):
+        if not path.exists():
+            raise ShixiangError(f"工作区 {root} 中找不到 {path.name}。")
+    directory, findings = load_directory(ws.directory_path)
+    plist, more = load_project_list(ws.project_list_path, directory)
+    return Context(ws, config, directory, plist, load_spec(root), findings + more)
+
+
+# ------------------------------------------------------------------ examples
+
+
+def _example_text(name: str, file: str) -> str:
+    return resources.files("shixiang_xl.examples").joinpath(file if not name else f"{name}/{file}").read_text(
+        encoding="utf-8")
+
+
+def load_example(name: str) -> tuple[Config, Directory, ProjectList]:
+    """The built-in example ``name`` (its TOML source, shipped in the package)."""
+    if name not in EXAMPLES:
+        raise ShixiangError(f"没有名为「{name}」的内置示例。可选：{'、'.join(EXAMPLES)}")
+    data = tomllib.loads(_example_text(name, "example.toml"))
+    units = tomllib.loads(_example_text("", "yanzhou-units.toml"))["unit"]
+    directory = Directory(tuple(Unit(name=u["name"], aliases=tuple(u.get("aliases", ())), group=u.get("group", ""),
+                                     contact=u.get("contact", ""), phone=u.get("phone", ""),
+                                     emails=(u["email"],) if u.get("email") else ()) for u in units))
+    c = data["config"]
+    config = Config(district=c["district"], year=c["year"], title=c["title"], office=c["office"],
+                    contact=c.get("contact", ""), phone=c.get("phone", ""), email=c.get("email", ""),
+                    cc=c.get("cc", ""))
+    projects = []
+    for p in data["project"]:
+        def names(text: str) -> tuple[str, ...]:
+            out: list[str] = []
+            for n in split_names(text):
+                out += [u.name for u in directory.resolve(n).units if u.name not in out]
+            return tuple(out)
+
+        leads = names(p["lead"])
+        indicators = tuple(
+            Indicator(project=p["number"], number=k, name=i["name"], target=float(i["target"]), unit=i["unit"],
+                      comparator=i.get("comparator", "="), split=bool(i.get("split", False)),
+                      lead=directory.get(i["lead"]).name if i.get("lead") else "", note=i.get("note", ""),
+                      text=i.get("text", ""))
+            for k, i in enumerate(p.get("indicators", []), start=1))
+        projects.append(Project(
+            number=p["number"], name=p["name"], content=p["content"], leads=leads,
+            co_units=tuple(u for u in names(p.get("co", "")) if u not in leads), lead_text=p["lead"],
+            co_text=p.get("co", ""), due_month=int(p["due"].rstrip("月")) if p.get("due") else None,
+            note=p.get("note", ""), indicators=indicators,
+            milestones=tuple(Milestone(p["number"], m["month"], float(m["percent"]))
+                             for m in p.get("milestones", []))))
+    return config, directory, ProjectList(tuple(projects), source=name)
+
+
+# ------------------------------------------------------------------ init
+
+
+def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice: Path | None = None,
+                   force: bool = False) -> Workspace:
+    """Create a workspace at ``root`` from a built-in example or from a published notice.
+
+    Existing files are never overwritten unless ``force``; the secret is never replaced.
+    """
+    ws = Workspace(root)
+    if ws.config_path.exists() and not force:
+        raise ShixiangError(f"{root} 已经是一个工作区（存在 {CONFIG_FILE}）。如要重新创建，请换一个文件夹。")
+    if notice is not None:
+        from .notice import import_notice
+
+        config, directory, _ = load_example(DEFAULT_EXAMPLE)
+        result = import_notice(notice, directory)
+        plist = result.projects
+        config = Config(district=result.district or "某区", year=result.year or config.year,
+                        title=result.title or config.title)
+    else:
+        config, directory, plist = load_example(example or DEFAULT_EXAMPLE)
+    root.mkdir(parents=True, exist_ok=True)
+    for name in FOLDERS:
+        (root / name).mkdir(exist_ok=True)
+    from .xlsxout import atomic_write_text
+
+    atomic_write_text(ws.config_path, render_config(config))
+    write_directory(ws.directory_path, directory)
+    write_project_list(ws.project_list_path, plist)
+    atomic_write_text(root / "说明.txt", GUIDE.format(district=config.district, year=config.year))
+    if not ws.secret_path.exists():
+        ws.secret_path.parent.mkdir(exist_ok=True)
+        atomic_write_text(ws.secret_path, secrets.token_hex(32) + "\n", mode=0o600)
+    return ws

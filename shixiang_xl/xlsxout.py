@@ -1,0 +1,219 @@
+"""Writing workbooks people read: atomic saves, official fonts, print layout, row heights for wrapped Chinese.
+
+Everything here writes with xlsxwriter, in memory, and strings with ``write_string`` so that no text that came
+from a person can ever become a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .textnorm import display_width
+
+FONT_BODY = "仿宋_GB2312"
+FONT_HEAD = "黑体"
+FONT_TITLE = "方正小标宋简体"
+GB2312_CHARSET = 134  # lets Excel/WPS fall back to another Chinese font of the same charset
+MAX_CELL_TEXT = 32_767
+LINE_HEIGHT = 14.5  # points per wrapped line at 11 pt
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    An interrupted run leaves either the old file or the new one, never half of one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem[:40], suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def _workbook_class(lock_structure: bool):
+    import xlsxwriter
+
+    if not lock_structure:
+        return xlsxwriter.Workbook
+
+    class StructureLockedWorkbook(xlsxwriter.Workbook):
+        """xlsxwriter has no workbook-structure protection; CT_Workbook puts it right before <bookViews>."""
+
+        def _write_book_views(self) -> None:  # type: ignore[override]
+            self._xml_empty_tag("workbookProtection", [("lockStructure", 1)])
+            super()._write_book_views()
+
+    return StructureLockedWorkbook
+
+
+def new_workbook(buffer: io.BytesIO, *, lock_structure: bool = False, constant_memory: bool = False,
+                 created: dt.datetime | None = None):
+    """An in-memory xlsxwriter workbook with Chinese-friendly defaults."""
+    cls = _workbook_class(lock_structure)
+    options: dict[str, Any] = {"in_memory": not constant_memory, "constant_memory": constant_memory,
+                               "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    if constant_memory:
+        options["tmpdir"] = tempfile.gettempdir()
+    wb = cls(buffer, options)
+    props: dict[str, Any] = {"author": "实事通 shixiang-xl", "created": created or dt.datetime(2026, 1, 1)}
+    wb.set_properties(props)
+    return wb
+
+
+def safe_text(value: object) -> str:
+    """Text a cell can hold: no control characters, at most 32,767 characters."""
+    s = "" if value is None else str(value)
+    s = "".join(ch for ch in s if ch >= " " or ch in "\n\t")
+    return s[:MAX_CELL_TEXT]
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Wrapped lines a text needs in a column ``width`` characters wide (CJK counts double)."""
+    if not text:
+        return 1
+    usable = max(1.0, width - 1)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
+
+
+def row_height(cells: Iterable[tuple[str, float]], *, minimum: float = 20.0, line: float = LINE_HEIGHT,
+               maximum: float = 409.0) -> float:
+    """Row height in points for the tallest wrapped text among (text, column width) pairs.
+
+    Neither writer computes heights and LibreOffice does not grow rows of an xlsx, so we estimate.
+    """
+    lines = max((lines_needed(t, w) for t, w in cells), default=1)
+    return min(maximum, max(minimum, lines * line + 6))
+
+
+def print_setup(ws, *, landscape: bool = True, a3: bool = False, repeat: tuple[int, int] | None = None,
+                fit_width: bool = True, footer: bool = True, center: bool = True) -> None:
+    """Official print layout: A4 (or A3), landscape, fit to page width, repeated header rows, page X of Y."""
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(8 if a3 else 9)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    if repeat is not None:
+        ws.repeat_rows(*repeat)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
+    if footer:
+        ws.set_footer("&C第 &P 页 共 &N 页")
+    if center:
+        ws.center_horizontally()
+
+
+class Formats:
+    """Cached cell formats of one workbook, by name plus overrides."""
+
+    BASE: dict[str, dict[str, Any]] = {
+        "title": {"font_name": FONT_TITLE, "font_size": 18, "align": "center", "valign": "vcenter"},
+        "subtitle": {"font_name": FONT_BODY, "font_size": 11, "align": "left", "valign": "vcenter"},
+        "header": {"font_name": FONT_HEAD, "font_size": 11, "bold": True, "align": "center", "valign": "vcenter",
+                   "text_wrap": True, "border": 1, "bg_color": "#D9E1F2"},
+        "text": {"font_name": FONT_BODY, "font_size": 11, "valign": "vcenter", "text_wrap": True, "border": 1},
+        "center": {"font_name": FONT_BODY, "font_size": 11, "align": "center", "valign": "vcenter",
+                   "text_wrap": True, "border": 1},
+        "number": {"font_name": FONT_BODY, "font_size": 11, "align": "right", "valign": "vcenter", "border": 1,
+                   "num_format": "#,##0.##"},
+        "percent": {"font_name": FONT_BODY, "font_size": 11, "align": "right", "valign": "vcenter", "border": 1,
+                    "num_format": "0.0%"},
+        "plain": {"font_name": FONT_BODY, "font_size": 11, "valign": "vcenter", "text_wrap": True},
+    }
+
+    def __init__(self, workbook) -> None:
+        self._wb = workbook
+        self._cache: dict[tuple, Any] = {}
+
+    def __call__(self, name: str, **overrides: Any):
+        key = (name, tuple(sorted(overrides.items())))
+        fmt = self._cache.get(key)
+        if fmt is None:
+            props = dict(self.BASE[name])
+            props.update(overrides)
+            props.setdefault("font_charset", GB2312_CHARSET)
+            fmt = self._wb.add_format(props)
+            self._cache[key] = fmt
+        return fmt
+
+
+class OfficeBook:
+    """A simple tabular workbook for the office (project list, directory, reports), saved atomically on exit."""
+
+    def __init__(self, path: Path, *, constant_memory: bool = False, created: dt.datetime | None = None) -> None:
+        self.path = path
+        self._buffer = io.BytesIO()
+        self._constant_memory = constant_memory
+        self.wb = new_workbook(self._buffer, constant_memory=constant_memory, created=created)
+        self.fmt = Formats(self.wb)
+
+    def __enter__(self) -> "OfficeBook":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            return
+        self.wb.close()
+        atomic_write_bytes(self.path, self._buffer.getvalue())
+
+    def sheet(self, name: str):
+        ws = self.wb.add_worksheet(name)
+        ws.set_default_row(20)
+        return ws
+
+    def header(self, ws, row: int, headings: Sequence[str], widths: Sequence[float]) -> None:
+        for c, (h, w) in enumerate(zip(headings, widths)):
+            ws.set_column(c, c, w)
+            ws.write_string(row, c, h, self.fmt("header"))
+        ws.set_row(row, row_height(zip(headings, widths), minimum=24))
+
+    def text_row(self, ws, row: int, values: Sequence[object], widths: Sequence[float] | None = None,
+                 fmt_name: str = "text") -> None:
+        """Write one row: numbers as numbers, everything else with ``write_string``."""
+        fmt = self.fmt(fmt_name)
+        for c, v in enumerate(values):
+            write_value(ws, row, c, v, fmt, self.fmt("number", text_wrap=True) if fmt_name == "text" else fmt)
+        if widths:
+            ws.set_row(row, row_height(((str(v), w) for v, w in zip(values, widths) if v is not None)))
+
+
+def write_value(ws, row: int, col: int, value: object, text_format, number_format=None) -> None:
+    """Numbers as numbers, None as a blank, everything else as a string (never a formula)."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, text_format)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", text_format)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, number_format or text_format)
+    else:
+        ws.write_string(row, col, safe_text(value), text_format)
+
+
+def save_workbook(path: Path, build: Callable[[Any, Formats], None], **options: Any) -> None:
+    """Build a workbook with ``build(workbook, formats)`` in memory and save it atomically."""
+    buffer = io.BytesIO()
+    wb = new_workbook(buffer, **options)
+    build(wb, Formats(wb))
+    wb.close()
+    atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,1 @@
+"""Template specs, shipped as package data (``shixiang_xl.templates``)."""
