@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .config import ShixiangError
-from .render import render_projects, render_table
+from .render import render_batch, render_projects, render_table
 
 
 class _Group(click.Group):
@@ -95,6 +95,74 @@ def _projects_json(plist) -> dict:
                           "indicators": [{"name": i.name, "value": i.target, "unit": i.unit,
                                           "comparator": i.comparator, "split": i.split, "text": i.text}
                                          for i in p.indicators]} for p in plist.projects]}
+
+
+# ------------------------------------------------------------------ generate
+
+
+def _period(text: str):
+    from .period import Period, PeriodError
+
+    try:
+        return Period.parse(text)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period")
+
+
+@main.command()
+@click.option("--period", "period_text", required=True, help="报送期：2026-03（月）或 2026-Q1（季度）。")
+@click.option("--unit", "units", multiple=True, help="只生成这些单位（全称或简称，可重复）。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="输出文件夹（默认 outbox/<报送期>/）。")
+@click.pass_context
+def generate(ctx: click.Context, period_text: str, units: tuple[str, ...], out: Path | None) -> None:
+    """为每个牵头、协办单位生成本期的进度填报表。"""
+    from .findings import has_errors
+    from .generate import generate_workbooks
+
+    c = _context(ctx)
+    if has_errors(c.findings):
+        _echo_findings(c.findings)
+        raise ShixiangError("项目清单或单位名录有错误，请先运行 shixiang projects 查看并修改。")
+    period = _period(period_text)
+    total = len(units) or len(c.projects.units)
+    if total > 30 and sys.stderr.isatty():
+        with click.progressbar(length=total, label="生成填报表", file=sys.stderr) as bar:
+            result = generate_workbooks(c, period, units or None, out, progress=bar.update)
+    else:
+        result = generate_workbooks(c, period, units or None, out)
+    rows = [[i, f.unit, f.lead_projects, f.co_projects, f.path.name] for i, f in enumerate(result.files, start=1)]
+    click.echo(render_table(["序号", "单位", "牵头项目", "协办项目", "文件"], rows, max_width=80))
+    click.echo(f"\n已生成 {len(result.files)} 份填报表：{result.outdir}")
+
+
+# ------------------------------------------------------------------ check
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
+@click.option("--strict", is_flag=True, help="有警告的也退回修改。")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--no-feedback", is_flag=True, help="不生成退回修改标注件。")
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict: bool, fmt: str,
+          no_feedback: bool) -> None:
+    """校验报回的填报表（默认 inbox/<报送期>/），生成校验报告和退回修改标注件。有错误时以 1 退出。"""
+    from .batch import batch_json
+    from .check import check_returns
+
+    c = _context(ctx)
+    period = _period(period_text)
+    run = check_returns(c, list(paths) or None, period, strict=strict, feedback=not no_feedback)
+    batch = run.batch
+    if fmt == "json":
+        click.echo(batch_json(batch))
+    else:
+        click.echo(render_batch(batch))
+        click.echo(f"\n校验报告：{run.report}")
+        if run.feedback:
+            click.echo(f"退回修改标注件（{len(run.feedback)} 份）：{next(iter(run.feedback.values())).parent}")
+    sys.exit(1 if batch.summary()["errors"] else 0)
 
 
 # ------------------------------------------------------------------ demo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,11 @@ def load_config(path: Path) -> Config:
 
 
 def _q(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: backslash, quote and control characters (a line break in cc) escaped."""
+    s = value.replace("\\", "\\\\").replace('"', '\\"')
+    s = re.sub(r"[\x00-\x1f\x7f]", lambda m: {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(
+        m.group(), f"\\u{ord(m.group()):04x}"), s)
+    return '"' + s + '"'
 
 
 def render_config(config: Config) -> str:

@@ -171,10 +171,24 @@ def parse_due_month(text: str) -> int | None:
     return None
 
 
+def unit_names(text: str, directory: Directory) -> list[str]:
+    """The names in a unit cell. Spaces separate names (区发改局 区财政局) unless neighbouring words together are
+    one directory name (区公共法律 服务中心, as copied from a PDF)."""
+    words = split_names(text)
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        j = next((j for j in range(len(words), i + 1, -1) if directory.get("".join(words[i:j])) is not None
+                  or directory.group_members("".join(words[i:j])) is not None), i + 1)
+        out.append("".join(words[i:j]))
+        i = j
+    return out
+
+
 def _resolve_units(text: str, directory: Directory, row: Row, key: str, fname: str, sheet: str,
                    findings: list[Finding]) -> tuple[str, ...]:
     out: list[str] = []
-    for name in split_names(text):
+    for name in unit_names(text, directory):
         res = directory.resolve(name)
         if res.kind == "unknown":
             hint = f"您是否要填「{'」或「'.join(res.suggestions)}」？" if res.suggestions else ""
@@ -233,26 +247,31 @@ def load_project_list(path: Path, directory: Directory) -> tuple[ProjectList, li
     for row in iter_rows(rows, header, cols):
         number = _int(row.cells.get("number"))
         name = compact(row.text("name"))
+        # A row with a bad or repeated 序号 is not kept, but its other cells are still checked, so that every
+        # problem is reported at once.
+        keep = True
         if number is None or number <= 0:
             findings.append(finding("project-number-missing",
                                     f"项目序号「{row.text('number')}」不是正整数，请填写 1、2、3……",
                                     file=fname, sheet=PROJECT_SHEET, cell=row.cell("number")))
-            continue
-        if number in projects:
+            keep = False
+        elif number in projects:
             findings.append(finding("project-number-duplicate",
                                     f"项目序号 {number} 重复（另见 {seen_cells[number]}），每个项目的序号应唯一。",
                                     file=fname, sheet=PROJECT_SHEET, cell=row.cell("number")))
-            continue
-        seen_cells[number] = row.cell("number")
+            keep = False
+        else:
+            seen_cells[number] = row.cell("number")
+        who = f"第 {number} 号项目" if number is not None and number > 0 else f"第 {row.index + 1} 行的项目"
         if not name:
-            findings.append(finding("project-name-missing", f"第 {number} 号项目的名称为空，请填写项目名称。",
+            findings.append(finding("project-name-missing", f"{who}的名称为空，请填写项目名称。",
                                     file=fname, sheet=PROJECT_SHEET, cell=row.cell("name")))
         lead_text = row.text("lead") if "lead" in cols else ""
         co_text = row.text("co") if "co" in cols else ""
         leads = _resolve_units(lead_text, directory, row, "lead", fname, PROJECT_SHEET, findings) \
             if "lead" in cols else ()
         if "lead" in cols and not split_names(lead_text):
-            findings.append(finding("project-lead-missing", f"第 {number} 号项目没有填写牵头单位。",
+            findings.append(finding("project-lead-missing", f"{who}没有填写牵头单位。",
                                     file=fname, sheet=PROJECT_SHEET, cell=row.cell("lead")))
         co_units = _resolve_units(co_text, directory, row, "co", fname, PROJECT_SHEET, findings) \
             if "co" in cols else ()
@@ -264,10 +283,13 @@ def load_project_list(path: Path, directory: Directory) -> tuple[ProjectList, li
                                         f"计划完成时间「{row.text('due')}」无法识别为月份，请填写 1–12 的月份（如 9 或 9月）。",
                                         file=fname, sheet=PROJECT_SHEET, cell=row.cell("due")))
                 due_month = None
+        if not keep:
+            continue
         projects[number] = Project(
             number=number, name=name, content=clean(row.cells.get("content")) if "content" in cols else "",
-            leads=leads, co_units=tuple(u for u in co_units if u not in leads), lead_text=compact(lead_text),
-            co_text="、".join(compact(n) for n in split_names(co_text)), due_month=due_month,
+            leads=leads, co_units=tuple(u for u in co_units if u not in leads),
+            lead_text="、".join(compact(n) for n in unit_names(lead_text, directory)),
+            co_text="、".join(compact(n) for n in unit_names(co_text, directory)), due_month=due_month,
             note=row.text("note") if "note" in cols else "")
     if not projects and not findings:
         findings.append(finding("project-list-empty", "工作表「项目」中没有任何项目。", file=fname,
@@ -287,6 +309,8 @@ def _load_indicators(sheets: dict, projects: dict[int, Project], directory: Dire
                      findings: list[Finding]) -> dict[int, list[Indicator]]:
     out: dict[int, list[Indicator]] = {}
     if INDICATOR_SHEET not in sheets:
+        findings.append(finding("sheet-missing", f"缺少工作表「{INDICATOR_SHEET}」。现有工作表：{'、'.join(sheets)}。",
+                                file=fname))
         return out
     rows = sheets[INDICATOR_SHEET]
     header, cols = find_columns(rows, INDICATOR_COLUMNS)
@@ -300,25 +324,28 @@ def _load_indicators(sheets: dict, projects: dict[int, Project], directory: Dire
         return out
     seen: set[tuple[int, int]] = set()
     for row in iter_rows(rows, header, cols):
+        # A row with an unknown project or a bad 指标序号 is not kept, but its other cells are still checked.
+        ok = True
         pnum = _int(row.cells.get("project"))
         project = projects.get(pnum) if pnum is not None else None
         if project is None:
+            ok = False
             findings.append(finding("indicator-project-unknown",
                                     f"项目序号「{row.text('project')}」在工作表「项目」中不存在，请核对。",
                                     file=fname, sheet=sheet, cell=row.cell("project")))
-            continue
         inum = _int(row.cells.get("number"))
         if inum is None or inum <= 0 or (pnum, inum) in seen:
+            ok = False
             findings.append(finding("indicator-number-invalid",
-                                    f"第 {pnum} 号项目的指标序号「{row.text('number')}」为空、不是正整数或重复。",
+                                    f"第 {row.text('project')} 号项目的指标序号「{row.text('number')}」为空、不是正整数或重复。",
                                     file=fname, sheet=sheet, cell=row.cell("number")))
-            continue
-        seen.add((pnum, inum))
-        ok = True
+        elif project is not None:
+            seen.add((pnum, inum))
         name = clean(row.cells.get("name"))
         if not name:
             ok = False
-            findings.append(finding("indicator-name-missing", f"第 {pnum} 号项目第 {inum} 个指标没有名称。",
+            findings.append(finding("indicator-name-missing",
+                                    f"第 {row.text('project')} 号项目第 {row.text('number')} 个指标没有名称。",
                                     file=fname, sheet=sheet, cell=row.cell("name")))
         target = _number(row.cells.get("target"))
         if target is None:
@@ -343,13 +370,13 @@ def _load_indicators(sheets: dict, projects: dict[int, Project], directory: Dire
             findings.append(finding("split-invalid", f"「按协办单位分解」填的是「{split_text}」，只能填“是”或“否”。",
                                     file=fname, sheet=sheet, cell=row.cell("split")))
         split = split_text == "是"
-        if split and not project.co_units:
+        if split and project is not None and not project.co_units:
             findings.append(finding("split-without-co-units",
                                     f"第 {pnum} 号项目没有协办单位，指标不能按协办单位分解。",
                                     file=fname, sheet=sheet, cell=row.cell("split")))
             split = False
         lead = ""
-        if "lead" in cols and row.text("lead"):
+        if project is not None and "lead" in cols and row.text("lead"):
             unit = directory.get(row.text("lead"))
             if unit is None or unit.name not in project.leads:
                 ok = False
@@ -385,15 +412,20 @@ def _load_milestones(sheets: dict, projects: dict[int, Project], fname: str,
         month = parse_due_month(row.text("month")) if not isinstance(row.cells.get("month"), float) \
             else _int(row.cells.get("month"))
         percent = _number(row.cells.get("percent"))
-        if pnum not in projects:
+        ok = pnum in projects
+        if not ok:
             findings.append(finding("indicator-project-unknown",
                                     f"时间节点的项目序号「{row.text('project')}」不存在。",
                                     file=fname, sheet=MILESTONE_SHEET, cell=row.cell("project")))
-            continue
-        if month is None or not 1 <= month <= 12 or percent is None or not 0 <= percent <= 100:
-            findings.append(finding("milestone-invalid",
-                                    f"时间节点「{row.text('month')} / {row.text('percent')}」有误：月份应为 1–12，计划进度为 0–100。",
-                                    file=fname, sheet=MILESTONE_SHEET, cell=row.cell("month")))
+        # Each wrong cell is reported at its own place (月份 or 计划进度).
+        for key, bad in (("month", month is None or not 1 <= month <= 12),
+                         ("percent", percent is None or not 0 <= percent <= 100)):
+            if bad:
+                ok = False
+                findings.append(finding("milestone-invalid",
+                                        f"时间节点「{row.text('month')} / {row.text('percent')}」有误：月份应为 1–12，计划进度为 0–100。",
+                                        file=fname, sheet=MILESTONE_SHEET, cell=row.cell(key)))
+        if not ok:
             continue
         out.setdefault(pnum, []).append(Milestone(pnum, month, percent))
     return out

@@ -52,3 +52,24 @@ def render_projects(plist, directory=None) -> str:
     units = plist.units
     table = render_table(["序号", "项目名称", "指标（目标值）", "牵头单位", "协办单位"], rows, max_width=70)
     return f"{table}\n\n共 {len(plist.projects)} 个项目、{n_ind} 个量化指标，涉及 {len(units)} 个单位。"
+
+
+def render_batch(batch) -> str:
+    """Files with their status, then every finding, then the summary line."""
+    from .batch import STATUS_CN
+
+    rows = []
+    for r in batch.files:
+        status = STATUS_CN["warned"] if r.status == "accepted" and r.warnings else STATUS_CN.get(r.status, r.status)
+        rows.append([r.unit or "（无法识别）", status, r.errors, r.warnings, r.source.name])
+    out = [render_table(["单位", "状态", "错误", "警告", "文件"], rows, max_width=70)]
+    if batch.findings:
+        out.append("")
+        out += [f.line() for f in batch.findings]
+    s = batch.summary()
+    out.append("")
+    out.append(f"{batch.period.label}：应报 {s['expected_units']} 个单位，已报 {s['reported_units']} 个，"
+               f"未报 {len(s['missing_units'])} 个；错误 {s['errors']} 处，警告 {s['warnings']} 处，提示 {s['infos']} 处。")
+    if s["missing_units"]:
+        out.append("未报送：" + "、".join(s["missing_units"]))
+    return "\n".join(out)

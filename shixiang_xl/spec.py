@@ -97,10 +97,13 @@ def _column(raw: dict, where: str) -> Column:
     for key in ("key", "heading", "scope", "role", "type"):
         if not isinstance(raw.get(key), str) or not raw.get(key):
             problems.append(f"{where} 缺少 {key}")
+    width = raw.get("width", 10)
+    if not isinstance(width, (int, float)) or isinstance(width, bool) or not width > 0:
+        problems.append(f"{where} 的 width 应为正数")
     if problems:
         raise ShixiangError("模板规格有误：" + "；".join(problems))
     col = Column(key=raw["key"], heading=raw["heading"], scope=raw["scope"], role=raw["role"], type=raw["type"],
-                 width=float(raw.get("width", 10)), required=bool(raw.get("required", False)),
+                 width=float(width), required=bool(raw.get("required", False)),
                  source=raw.get("source", ""), formula=raw.get("formula", ""), help=raw.get("help", ""))
     if not re.fullmatch(r"[a-z][a-z0-9_]*", col.key):
         problems.append(f"{where} 的 key「{col.key}」只能用小写英文字母、数字和下划线")
@@ -142,6 +145,10 @@ def parse_spec(text: str) -> TemplateSpec:
     except tomllib.TOMLDecodeError as exc:
         raise ShixiangError(f"模板规格格式有误：{exc}")
     info = raw.get("info", {})
+    for i, f in enumerate(info.get("fields", []) if isinstance(info, dict) else [None]):
+        if not isinstance(f, dict) or not all(isinstance(f.get(k), str) and f.get(k) for k in ("key", "heading")) \
+                or f.get("type", "text") not in TYPES:
+            raise ShixiangError(f"模板规格有误：[info] 第 {i + 1} 个字段应有 key、heading，type 应为 {'/'.join(TYPES)}")
     fields = tuple(Field(key=f["key"], heading=f["heading"], type=f.get("type", "text"),
                          required=bool(f.get("required", False))) for f in info.get("fields", []))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -176,6 +176,9 @@ def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice:
     ws = Workspace(root)
     if ws.config_path.exists() and not force:
         raise ShixiangError(f"{root} 已经是一个工作区（存在 {CONFIG_FILE}）。如要重新创建，请换一个文件夹。")
+    existing = [p.name for p in (ws.project_list_path, ws.directory_path) if p.exists()]
+    if existing and not force:
+        raise ShixiangError(f"{root} 中已有 {'、'.join(existing)}，为免覆盖，不在此创建工作区。请换一个空文件夹。")
     if notice is not None:
         from .notice import import_notice
 

@@ -1,0 +1,295 @@
+"""One period's batch of returns: take every file in, decide which return counts for each unit, check across
+units, record it all in the store, and write the 校验报告 and the feedback copies.
+
+Used by ``check`` (which stops there) and ``merge`` (which goes on to the ledger).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .check import History, UnitReturn, check_batch
+from .feedback import FeedbackJob, write_feedback
+from .findings import Finding, Severity, finding, sort_key
+from .intake import FileResult, IntakeContext, discover, take_in
+from .period import Period
+from .sandbox import Failure, run_isolated
+from .store import Store
+from .workspace import Context
+
+STATUS_CN = {"accepted": "通过", "warned": "有警告", "rejected": "退回修改", "unreadable": "无法读取",
+             "superseded": "已被新版本替代", "duplicate": "重复文件"}
+
+
+@dataclass
+class BatchResult:
+    period: Period
+    files: list[FileResult]
+    findings: list[Finding]
+    expected_units: tuple[str, ...]
+    report_path: Path | None = None
+    feedback_paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def chosen(self) -> dict[str, FileResult]:
+        """unit → the return that counts for it this period (accepted or rejected)."""
+        return {r.unit: r for r in self.files if r.status in ("accepted", "rejected") and r.unit}
+
+    @property
+    def accepted(self) -> dict[str, FileResult]:
+        return {u: r for u, r in self.chosen.items() if r.status == "accepted"}
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        chosen = self.chosen
+        return tuple(u for u in self.expected_units if u not in chosen)
+
+    def summary(self) -> dict[str, Any]:
+        counts = defaultdict(int)
+        for r in self.files:
+            counts[r.status] += 1
+        return {"period": self.period.slug, "files": len(self.files), "accepted": counts["accepted"],
+                "rejected": counts["rejected"], "unreadable": counts["unreadable"],
+                "superseded": counts["superseded"], "duplicate": counts["duplicate"],
+                "expected_units": len(self.expected_units), "reported_units": len(self.chosen),
+                "missing_units": list(self.missing),
+                "errors": sum(f.is_error for f in self.findings),
+                "warnings": sum(f.severity is Severity.WARNING for f in self.findings),
+                "infos": sum(f.severity is Severity.INFO for f in self.findings)}
+
+    def unit_status(self, unit: str) -> str:
+        r = self.chosen.get(unit)
+        if r is None:
+            return "missing"
+        if r.status == "rejected":
+            return "rejected"
+        return "warned" if r.warnings else "accepted"
+
+
+def load_history(store: Store, period: Period) -> dict[str, History]:
+    """Each unit's last accepted cumulative values and texts before ``period`` (same year)."""
+    rows = store.conn.execute(
+        "SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
+        "WHERE period < ? AND period LIKE ? AND column_key IN ('cumulative', 'progress_text') ORDER BY period",
+        (period.slug, f"{period.year}-%")).fetchall()
+    cum: dict[str, dict] = defaultdict(dict)
+    texts: dict[str, dict] = defaultdict(dict)
+    for r in rows:
+        key = (r["sheet"], r["row_key"])
+        if r["column_key"] == "cumulative" and r["value_num"] is not None:
+            cum[r["unit"]][key] = float(r["value_num"])
+        elif r["column_key"] == "progress_text" and r["value_text"]:
+            texts[r["unit"]][key] = r["value_text"]
+    return {u: History(cum.get(u, {}), texts.get(u, {})) for u in set(cum) | set(texts)}
+
+
+def _order_key(r: FileResult, index: int) -> tuple:
+    # Latest by save time, then issue time, then the order the files were found.
+    return (r.saved_at or "", r.issued_at or "", index)
+
+
+def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period, *, strict: bool = False,
+              workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
+              progress: Callable[[int], None] | None = None) -> BatchResult:
+    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings."""
+    paths = list(paths)
+    ws = ctx.workspace
+    archive_dir = ws.folder("archive")
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    ictx = IntakeContext(spec=ctx.spec, projects=ctx.projects, units=frozenset(u.name for u in ctx.directory.units),
+                         period=period, secret=ws.secret(), workspace_id=ws.workspace_id,
+                         archive_dir=str(archive_dir), history=load_history(store, period))
+    tmp = Path(tempfile.mkdtemp(prefix="shixiang-intake-"))
+    try:
+        sources, early = discover(paths, tmp)
+        results: list[FileResult] = []
+        for r in take_in(ictx, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
+            results.append(r)
+            if progress:
+                progress(1)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _decide(results, strict)
+    batch_findings = check_batch(
+        (UnitReturn(r.unit, r.source.name, r.values, r.cells) for r in results if r.status == "accepted"),
+        ctx.projects)
+    by_unit = {r.unit: r for r in results if r.status == "accepted"}
+    for f in batch_findings:
+        if f.unit in by_unit:
+            by_unit[f.unit].findings.append(f)
+    findings = sorted(early + [f for r in results for f in r.findings], key=sort_key)
+    result = BatchResult(period, results, findings, ctx.projects.units)
+    _record(store, result)
+    return result
+
+
+def _decide(results: list[FileResult], strict: bool) -> None:
+    """Status of every file: duplicates, superseded resubmissions, and accepted / rejected / unreadable."""
+    seen: dict[str, FileResult] = {}
+    for r in results:
+        if not r.sha256:
+            r.status = "unreadable"
+            continue
+        if r.sha256 in seen:
+            first = seen[r.sha256]
+            r.status = "duplicate"
+            r.findings = [finding("duplicate-file", f"与「{first.source.name}」是同一个文件（内容完全相同），只计一次。",
+                                  file=r.source.name, unit=r.unit)]
+            continue
+        seen[r.sha256] = r
+        if not r.readable or not r.unit:
+            r.status = "unreadable"
+        else:
+            has_errors = any(f.is_error for f in r.findings)
+            has_warnings = any(f.severity is Severity.WARNING for f in r.findings)
+            r.status = "rejected" if has_errors or (strict and has_warnings) else "accepted"
+    groups: dict[str, list[tuple[int, FileResult]]] = defaultdict(list)
+    for i, r in enumerate(results):
+        if r.status in ("accepted", "rejected") and r.unit:
+            groups[r.unit].append((i, r))
+    for unit, items in groups.items():
+        if len(items) < 2:
+            continue
+        items.sort(key=lambda ir: _order_key(ir[1], ir[0]))
+        latest = items[-1][1]
+        for _, r in items[:-1]:
+            r.status = "superseded"
+            r.findings.append(finding("superseded", f"「{unit}」本期还报送了更新的「{latest.source.name}」，"
+                                      "本文件未采用（已存档）。", file=r.source.name, unit=unit))
+
+
+def _record(store: Store, result: BatchResult) -> None:
+    period = result.period.slug
+    with store.transaction() as conn:
+        for r in result.files:
+            if not r.sha256:
+                continue
+            conn.execute("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
+                         "VALUES (?, ?, ?, ?, ?)", (r.sha256, r.size, r.archive_path, r.source.name, r.source.received_at))
+            conn.execute("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
+                         "VALUES (?, ?, ?, ?, ?)", (r.sha256, r.source.name, r.source.path, r.source.received_at, period))
+            if r.status == "duplicate":
+                continue
+            conn.execute(
+                "INSERT INTO returns (sha256, period, unit, original_name, received_at, issued_at, saved_at, status, "
+                "errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256, period) DO UPDATE SET "
+                "unit = excluded.unit, status = excluded.status, errors = excluded.errors, "
+                "warnings = excluded.warnings, saved_at = excluded.saved_at, issued_at = excluded.issued_at",
+                (r.sha256, period, r.unit, r.source.name, _first_received(conn, r), r.issued_at, r.saved_at, r.status,
+                 r.errors, r.warnings))
+        conn.execute("DELETE FROM findings WHERE period = ?", (period,))
+        conn.executemany(
+            "INSERT INTO findings (period, sha256, code, severity, unit, file, sheet, cell, message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(period, r.sha256, f.code, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message)
+             for r in result.files for f in r.findings])
+
+
+def _first_received(conn, r: FileResult) -> str:
+    row = conn.execute("SELECT MIN(received_at) FROM receipts WHERE sha256 = ?", (r.sha256,)).fetchone()
+    return row[0] or r.source.received_at
+
+
+# ------------------------------------------------------------------ outputs
+
+
+def write_feedback_copies(ctx: Context, result: BatchResult, *, memory_mb: int = 1024) -> dict[str, Path]:
+    """For every unit whose counted return has errors or warnings: its annotated copy in ``feedback/<period>/``."""
+    outdir = ctx.workspace.folder("feedback", result.period.slug)
+    jobs: list[FeedbackJob] = []
+    for unit, r in sorted(result.chosen.items()):
+        shown = [f for f in r.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
+        if not shown or not r.archive_path or not r.readable:
+            continue
+        stem = Path(r.source.name.split(" › ")[-1]).stem[:60]
+        out = outdir / f"{unit}_退回修改意见_{stem}.xlsx"
+        jobs.append(FeedbackJob(r.archive_path, r.kind, unit, r.source.name, result.period.label, ctx.config.office,
+                                tuple(sorted(r.findings, key=sort_key)), str(out)))
+    if not jobs:
+        return {}
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for i, value in run_isolated(write_feedback, jobs, memory_mb=memory_mb, timeout=60, batch_size=1):
+        if not isinstance(value, Failure):
+            paths[jobs[i].unit] = Path(value)
+    result.feedback_paths = paths
+    return paths
+
+
+def write_check_report(ctx: Context, result: BatchResult, path: Path) -> Path:
+    """``校验报告.xlsx``: per unit (通过 / 有警告 / 退回修改 / 无法读取 / 未报送), then every finding, filterable."""
+    from .xlsxout import OfficeBook, print_setup
+
+    cfg = ctx.config
+    with OfficeBook(path) as book:
+        fmt = book.fmt
+        ws = book.sheet("单位汇总")
+        headings = ["序号", "单位", "状态", "错误", "警告", "提示", "文件", "收到时间", "联系人", "联系电话"]
+        widths = [6, 24, 12, 6, 6, 6, 44, 20, 10, 16]
+        ws.merge_range(0, 0, 0, len(headings) - 1, f"{cfg.full_title}填报表校验报告（{result.period.label}）",
+                       fmt("title", font_size=16))
+        ws.set_row(0, 30)
+        s = result.summary()
+        ws.merge_range(1, 0, 1, len(headings) - 1,
+                       f"应报 {s['expected_units']} 个单位，已报 {s['reported_units']} 个，未报 {len(s['missing_units'])} 个；"
+                       f"收到文件 {s['files']} 个：通过 {s['accepted']}，退回修改 {s['rejected']}，无法读取 {s['unreadable']}，"
+                       f"重复 {s['duplicate']}，被替代 {s['superseded']}。制表：{cfg.office}", fmt("subtitle"))
+        book.header(ws, 2, headings, widths)
+        row = 3
+        units = list(result.expected_units) + sorted({r.unit for r in result.files if r.unit} - set(result.expected_units))
+        directory = {u.name: u for u in ctx.directory.units}
+        for unit in units:
+            files = [r for r in result.files if r.unit == unit]
+            d = directory.get(unit)
+            if not files:
+                book.text_row(ws, row, [row - 2, unit, "未报送", 0, 0, 0, "", "", d.contact if d else "",
+                                        d.phone if d else ""], widths)
+                row += 1
+                continue
+            for r in files:
+                status = STATUS_CN["warned"] if r.status == "accepted" and r.warnings else STATUS_CN.get(r.status, r.status)
+                infos = len(r.findings) - r.errors - r.warnings
+                book.text_row(ws, row, [row - 2, unit, status, r.errors, r.warnings, infos, r.source.name,
+                                        r.source.received_at[:19].replace("T", " "), d.contact if d else "",
+                                        d.phone if d else ""], widths)
+                row += 1
+        for r in result.files:
+            if not r.unit:
+                book.text_row(ws, row, [row - 2, "（无法识别）", STATUS_CN.get(r.status, r.status), r.errors, r.warnings,
+                                        len(r.findings) - r.errors - r.warnings, r.source.name,
+                                        r.source.received_at[:19].replace("T", " "), "", ""], widths)
+                row += 1
+        ws.autofilter(2, 0, max(3, row - 1), len(headings) - 1)
+        ws.freeze_panes(3, 2)
+        print_setup(ws, repeat=(2, 2))
+
+        ws = book.sheet("问题明细")
+        headings = ["级别", "单位", "文件", "工作表", "单元格", "问题和修改要求", "代码"]
+        widths = [6, 20, 36, 10, 8, 70, 22]
+        book.header(ws, 0, headings, widths)
+        for i, f in enumerate(result.findings, start=1):
+            book.text_row(ws, i, [f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message, f.code], widths)
+        ws.autofilter(0, 0, max(1, len(result.findings)), len(headings) - 1)
+        ws.freeze_panes(1, 0)
+        print_setup(ws, repeat=(0, 0))
+    result.report_path = path
+    return path
+
+
+def batch_json(result: BatchResult) -> str:
+    """The ``--format json`` document."""
+    doc = {
+        "files": [{"file": r.source.name, "sha256": r.sha256, "unit": r.unit, "period": r.period, "status": r.status,
+                   "errors": r.errors, "warnings": r.warnings} for r in result.files],
+        "findings": [{"code": f.code, "severity": f.severity.value, "unit": f.unit, "file": f.file, "sheet": f.sheet,
+                      "cell": f.cell, "message": f.message} for f in result.findings],
+        "summary": result.summary(),
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+

@@ -1,0 +1,342 @@
+"""Checks on the values of returns, on plain data: every finding at once, none stops the others.
+
+``check_values`` checks one return against the spec, the project list and what the unit reported before;
+``check_batch`` checks across the returns of a period (co-units' shares against the lead's figure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from .findings import Finding, finding
+from .period import Period
+from .projects import ProjectList
+from .reader import CellValue, ReadResult
+from .spec import STATUSES, Column, TemplateSpec
+from .textnorm import clean, compact, format_number, parse_number_text
+
+MIN_PROGRESS_TEXT = 15
+MAX_TEXT = 2000
+FAR_ABOVE_TARGET = 1.5
+PROGRESS_TOLERANCE = 30.0
+SHARE_TOLERANCE = 0.01
+_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(?:\(?0\d{2,3}\)?-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
+
+Key = tuple[str, str]  # (sheet kind, row key)
+
+
+@dataclass
+class Checked:
+    """A return's values after checking: numbers parsed, text cleaned; plus its findings."""
+
+    values: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class History:
+    """What the unit's accepted returns said before this period."""
+
+    cumulative: Mapping[Key, float] = field(default_factory=dict)
+    texts: Mapping[Key, str] = field(default_factory=dict)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+class _Checker:
+    def __init__(self, spec: TemplateSpec, plist: ProjectList, period: Period, unit: str, fname: str,
+                 history: History) -> None:
+        self.spec, self.plist, self.period, self.unit, self.fname = spec, plist, period, unit, fname
+        self.history = history
+        self.out = Checked()
+
+    def add(self, code: str, cv: CellValue, message: str) -> None:
+        self.out.findings.append(finding(code, message, file=self.fname, sheet=cv.sheet, cell=cv.cell,
+                                         unit=self.unit))
+
+    def where(self, key: Key) -> str:
+        """A human name for a row: 第2号项目“优化养老服务供给”的“新增护理型床位”."""
+        kind, row_key = key
+        m = re.fullmatch(r"P(\d+)(?:-I(\d+))?", row_key)
+        if not m:
+            return row_key
+        project = self.plist.get(int(m.group(1)))
+        if project is None:
+            return row_key
+        text = f"第{project.number}号项目“{project.name}”"
+        if m.group(2):
+            ind = next((i for i in project.indicators if i.number == int(m.group(2))), None)
+            if ind is not None:
+                text += f"的“{ind.name}”"
+        return text
+
+    def number(self, col: Column, cv: CellValue, what: str) -> float | None:
+        v = cv.value
+        if _blank(v):
+            return None
+        if isinstance(v, bool):
+            self.add("number-unreadable", cv, f"{what}填的是逻辑值，请填写数字。")
+            return None
+        if isinstance(v, (int, float)):
+            number = float(v)
+        elif isinstance(v, (dt.date, dt.datetime)):
+            self.add("number-unreadable", cv, f"{what}填成了日期「{v}」，请填写数字。")
+            return None
+        else:
+            number, how = parse_number_text(str(v))
+            if number is None:
+                self.add("number-unreadable", cv, f"{what}填写的「{clean(v)[:40]}」无法识别为数字，请只填数字（如 120），不要带单位或文字。")
+                return None
+            self.add("text-in-number-cell", cv, f"{what}填写的是文字，{how}。请只填数字，不要带单位、“约”等文字。")
+        if number < 0:
+            self.add("negative-number", cv, f"{what}是负数（{format_number(number)}），请核对后填写不小于 0 的数。")
+            return None
+        if col.type == "percent":
+            if 0 < number < 1 and not isinstance(v, str):
+                self.add("percent-as-fraction", cv, f"{what}填的是 {format_number(number)}，疑似把 {format_number(number * 100)}% "
+                         f"按小数填写，已按 {format_number(number * 100)} 读取。请直接填 0–100 的数字。")
+                number *= 100
+            if number > 100:
+                self.add("percent-out-of-range", cv, f"{what}为 {format_number(number)}，超出 0–100，请核对。")
+                return None
+        return number
+
+    def text(self, cv: CellValue, what: str) -> str:
+        s = clean(cv.value) if not isinstance(cv.value, float) else format_number(cv.value)
+        if len(s) > MAX_TEXT:
+            self.add("text-too-long", cv, f"{what}超过 {MAX_TEXT} 字，已截断保存。请精简后重新报送。")
+            s = s[:MAX_TEXT]
+        return s
+
+    def run(self, read: ReadResult) -> Checked:
+        for (kind, row_key), cells in read.values.items():
+            sheet = self.spec.lead if kind == "lead" else self.spec.co
+            row_values: dict[str, Any] = {}
+            for key, cv in cells.items():
+                col = sheet.column(key)
+                if col is None:
+                    continue
+                what = f"{self.where((kind, row_key))}的“{col.heading}”"
+                if col.required and _blank(cv.value):
+                    self.add("required-empty", cv, f"{what}未填写，这是必填项，请补充。")
+                    row_values[key] = None
+                    continue
+                if col.is_numeric:
+                    row_values[key] = self.number(col, cv, what)
+                elif col.type == "status":
+                    s = compact(cv.value)
+                    if s and s not in STATUSES:
+                        self.add("status-invalid", cv, f"{what}填的是「{s}」，请从下拉列表选择：未启动、推进中、已完成。")
+                        s = ""
+                    row_values[key] = s or None
+                else:
+                    row_values[key] = self.text(cv, what) or None
+            self.out.values[(kind, row_key)] = row_values
+            self.row_rules((kind, row_key), cells, row_values)
+        self.project_rules(read)
+        self.field_rules(read)
+        return self.out
+
+    def row_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> None:
+        kind, row_key = key
+        what = self.where(key)
+        cum, cur = v.get("cumulative"), v.get("current")
+        last = self.history.cumulative.get(key, 0.0)
+        if cum is not None and "cumulative" in cells:
+            if cum < last - 1e-9:
+                self.add("cumulative-decreased", cells["cumulative"],
+                         f"{what}累计完成值 {format_number(cum)} 小于上期累计 {format_number(last)}。累计值只增不减，请核对。")
+            elif cur is not None and abs((cum - last) - cur) > 1e-6 * max(1.0, abs(cum)):
+                self.add("current-mismatch", cells["current"],
+                         f"{what}本期完成值 {format_number(cur)} 不等于累计完成值 {format_number(cum)} 减上期累计 "
+                         f"{format_number(last)}（应为 {format_number(cum - last)}），请核对。")
+            ind = self._indicator(row_key)
+            if ind is not None and kind == "lead" and ind.comparator != "≤" and ind.target > 0 and ind.unit != "%" \
+                    and cum > ind.target * FAR_ABOVE_TARGET:
+                self.add("cumulative-above-target", cells["cumulative"],
+                         f"{what}累计完成 {format_number(cum)}{ind.unit}，是目标 {format_number(ind.target)}{ind.unit} 的 "
+                         f"{cum / ind.target:.0%}，请确认数字无误。")
+            if ind is not None and ind.unit == "%" and 0 < cum < 1 and ind.target > 1:
+                self.add("percent-as-fraction", cells["cumulative"],
+                         f"{what}为 {format_number(cum)}，目标是 {format_number(ind.target)}%，疑似按小数填写，请填百分数（如 96）。")
+        text = v.get("progress_text")
+        if "progress_text" in cells and text:
+            if len(text) < MIN_PROGRESS_TEXT:
+                self.add("progress-text-short", cells["progress_text"],
+                         f"{what}进展情况只有 {len(text)} 个字，过于简略。请写明本期做了什么、完成了多少（不少于 {MIN_PROGRESS_TEXT} 字）。")
+            elif compact(self.history.texts.get(key, "")) == compact(text):
+                self.add("progress-text-copied", cells["progress_text"],
+                         f"{what}进展情况与上期报送的完全相同，请填写本期的新进展。")
+
+    def project_rules(self, read: ReadResult) -> None:
+        for (kind, row_key), v in self.out.values.items():
+            if kind != "lead" or "-" in row_key:
+                continue
+            cells = read.values[(kind, row_key)]
+            status, progress = v.get("status"), v.get("progress")
+            what = self.where((kind, row_key))
+            if "status" in cells and status == "已完成" and progress is not None and progress < 100:
+                self.add("done-below-100", cells["status"],
+                         f"{what}状态为“已完成”，但总体进度只有 {format_number(progress)}%。请核对状态或进度。")
+            if "status" in cells and status == "未启动" and progress:
+                self.add("not-started-with-progress", cells["status"],
+                         f"{what}状态为“未启动”，但总体进度为 {format_number(progress)}%。请核对状态或进度。")
+            derived = self.derived_progress(row_key)
+            if "progress" in cells and progress is not None and derived is not None \
+                    and abs(progress - derived) > PROGRESS_TOLERANCE:
+                self.add("progress-inconsistent", cells["progress"],
+                         f"{what}总体进度填 {format_number(progress)}%，而各指标平均完成 {format_number(derived, 0)}%，"
+                         "相差较大，请核对。")
+
+    def derived_progress(self, project_key: str) -> float | None:
+        """Mean completion (capped at 100) of the project's indicators this unit reported."""
+        rates = []
+        for (kind, row_key), v in self.out.values.items():
+            if kind != "lead" or not row_key.startswith(project_key + "-"):
+                continue
+            ind = self._indicator(row_key)
+            cum = v.get("cumulative")
+            if ind is None or cum is None or ind.target <= 0 or ind.comparator == "≤":
+                continue
+            rates.append(min(100.0, cum / ind.target * 100))
+        return sum(rates) / len(rates) if rates else None
+
+    def _indicator(self, row_key: str):
+        m = re.fullmatch(r"P(\d+)-I(\d+)", row_key)
+        if not m:
+            return None
+        project = self.plist.get(int(m.group(1)))
+        if project is None:
+            return None
+        return next((i for i in project.indicators if i.number == int(m.group(2))), None)
+
+    def field_rules(self, read: ReadResult) -> None:
+        for f in self.spec.fields:
+            cv = read.fields.get(f.key)
+            if cv is None:
+                if f.required:
+                    self.out.findings.append(finding("required-empty", f"找不到“{f.heading}”一栏，请使用下发的填报表填写。",
+                                                     file=self.fname, sheet=self.spec.info_sheet, unit=self.unit))
+                continue
+            if _blank(cv.value):
+                if f.required:
+                    self.add("required-empty", cv, f"“{f.heading}”未填写，这是必填项，请补充。")
+                self.out.fields[f.key] = None
+                continue
+            if f.type == "phone":
+                raw = format_number(cv.value) if isinstance(cv.value, float) else clean(cv.value)
+                digits = re.sub(r"[\s（）()－—]", "", raw).replace("－", "-")
+                if not (_MOBILE.match(digits.replace("-", "")) or _LANDLINE.match(digits)):
+                    self.add("phone-invalid", cv, f"联系电话「{raw}」不是有效的手机或座机号码，请填写如 13812345678 或 0537-3412345。")
+                self.out.fields[f.key] = raw
+            elif f.type == "date":
+                date = _as_date(cv.value)
+                latest = self.period.end + dt.timedelta(days=92)
+                if date is None or not self.period.start <= date <= latest:
+                    shown = date.isoformat() if date else clean(cv.value)
+                    self.add("date-invalid", cv, f"“{f.heading}”「{shown}」无法识别或不在本报送期内"
+                             f"（{self.period.start.isoformat()} 至 {latest.isoformat()}），请核对。")
+                self.out.fields[f.key] = date.isoformat() if date else clean(cv.value)
+            else:
+                self.out.fields[f.key] = clean(cv.value)
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 20000 < v < 80000:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(v))  # an Excel serial date
+    s = clean(v)
+    m = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", s)
+    if m:
+        try:
+            return dt.date(*map(int, m.groups()))
+        except ValueError:
+            return None
+    return None
+
+
+def check_values(read: ReadResult, *, spec: TemplateSpec, plist: ProjectList, period: Period, unit: str,
+                 fname: str, history: History | None = None) -> Checked:
+    """Check one return's values; returns parsed values and every finding."""
+    return _Checker(spec, plist, period, unit, fname, history or History()).run(read)
+
+
+@dataclass(frozen=True)
+class UnitReturn:
+    """What ``check_batch`` needs of an accepted return."""
+
+    unit: str
+    file: str
+    values: Mapping[Key, Mapping[str, Any]]
+    cells: Mapping[Key, Mapping[str, CellValue]]
+
+
+def check_batch(returns: Iterable[UnitReturn], plist: ProjectList) -> list[Finding]:
+    """Across units: the co-units' shares of a split indicator against the lead's cumulative figure."""
+    returns = list(returns)
+    findings: list[Finding] = []
+    for project in plist.projects:
+        for ind in project.split_indicators:
+            lead_unit = ind.lead or (project.leads[0] if project.leads else "")
+            lead = next((r for r in returns if r.unit == lead_unit), None)
+            if lead is None:
+                continue
+            lead_cum = lead.values.get(("lead", ind.key), {}).get("cumulative")
+            shares = [r.values.get(("co", ind.key), {}).get("cumulative") for r in returns
+                      if r.unit in project.co_units]
+            shares = [s for s in shares if s is not None]
+            if lead_cum is None or not shares:
+                continue
+            total = sum(shares)
+            if len(shares) == len(project.co_units) and abs(total - lead_cum) > SHARE_TOLERANCE * max(1.0, lead_cum) \
+                    or total > lead_cum * (1 + SHARE_TOLERANCE) + 1e-9:
+                cv = lead.cells.get(("lead", ind.key), {}).get("cumulative")
+                findings.append(finding(
+                    "co-share-mismatch",
+                    f"第{project.number}号项目“{ind.name}”：{len(shares)} 个协办单位填报的累计数合计 {format_number(total)}{ind.unit}，"
+                    f"与牵头单位填报的 {format_number(lead_cum)}{ind.unit} 不一致，请牵头单位与协办单位核对。",
+                    file=lead.file, sheet=cv.sheet if cv else "", cell=cv.cell if cv else "", unit=lead_unit))
+    return findings
+
+
+@dataclass
+class CheckRun:
+    """The result of ``shixiang check``: the batch and where its outputs went."""
+
+    batch: Any
+    report: Path
+    feedback: dict[str, Path]
+
+
+def check_returns(ctx: Any, paths: Sequence[Path] | None, period: Period, *, strict: bool = False,
+                  feedback: bool = True, workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
+                  progress: Any = None) -> CheckRun:
+    """Take in and check every return under ``paths`` (default ``inbox/<period>/``); write 校验报告.xlsx and
+    the feedback copies. The store records every file; nothing is merged."""
+    from .batch import run_batch, write_check_report, write_feedback_copies
+    from .store import open_store
+
+    ws = ctx.workspace
+    paths = list(paths) if paths else [ws.folder("inbox", period.slug)]
+    for p in paths:
+        if not p.exists():
+            from .config import ShixiangError
+
+            raise ShixiangError(f"找不到 {p}。请把各单位报回的文件放到 inbox/{period.slug}/ 文件夹，或指定文件/文件夹。")
+    with open_store(ws.db_path) as store:
+        batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, memory_mb=memory_mb,
+                          timeout=timeout, progress=progress)
+    report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
+    copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
+    return CheckRun(batch, report, copies)

@@ -1,0 +1,99 @@
+"""退回修改: an annotated copy of a unit's own workbook, problem cells highlighted and commented, with a short
+退回修改意见 sheet in front — ready to e-mail back.
+
+openpyxl is slow and only needed here, so this runs only for returns that have findings, in an isolated worker
+(the file has already passed the byte-level safety checks of intake).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from .findings import Finding
+from .xlsxout import FONT_BODY, FONT_HEAD, atomic_write_bytes, safe_text
+
+SHEET = "退回修改意见"
+HIGHLIGHT = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
+
+
+@dataclass(frozen=True)
+class FeedbackJob:
+    archive_path: str
+    kind: str  # xlsx | xlsm | xls | ods
+    unit: str
+    original_name: str
+    period_label: str
+    office: str
+    findings: tuple[Finding, ...]
+    out_path: str
+
+
+def _summary_rows(job: FeedbackJob) -> list[list[str]]:
+    return [[f.severity.value, f.sheet, f.cell, f.message, f.code] for f in job.findings]
+
+
+def write_feedback(job: FeedbackJob) -> str:
+    """Write the annotated copy (xlsx/xlsm), or a findings-only workbook for formats openpyxl cannot edit."""
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    if job.kind in ("xlsx", "xlsm"):
+        wb = load_workbook(job.archive_path, keep_vba=False, rich_text=False)
+    else:
+        wb = Workbook()
+        wb.active.title = "说明"
+        wb.active["A1"] = f"原文件「{job.original_name}」格式为 {job.kind}，无法直接标注，问题清单见「{SHEET}」。"
+    for f in job.findings:
+        if not f.sheet or not f.cell or f.sheet not in wb.sheetnames:
+            continue
+        ws = wb[f.sheet]
+        try:
+            cell = ws[f.cell]
+        except (ValueError, KeyError, IndexError):
+            continue
+        if type(cell).__name__ == "MergedCell":
+            continue
+        color = HIGHLIGHT.get(f.severity.value, "FFEB9C")
+        cell.fill = PatternFill("solid", start_color=color, end_color=color)
+        text = f"【{f.severity.value}】{f.message}"
+        if cell.comment is not None:
+            text = cell.comment.text + "\n" + text
+        comment = Comment(safe_text(text)[:2000], job.office or "督查室")
+        comment.width, comment.height = 320, 160
+        cell.comment = comment
+    ws = wb.create_sheet(SHEET, 0)
+    ws.sheet_properties.tabColor = "C00000"
+    head = Font(name=FONT_HEAD, size=12, bold=True)
+    body = Font(name=FONT_BODY, size=11)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    ws["A1"] = f"{job.unit} {job.period_label} 填报表退回修改意见"
+    ws["A1"].font = Font(name=FONT_HEAD, size=16, bold=True)
+    ws["A2"] = (f"您单位报送的「{job.original_name}」经校验发现以下问题（已在原表中用颜色标出并加批注）。"
+                "请在本文件中逐项修改后重新报送；“错误”必须改正，“警告”请核实。")
+    ws["A2"].alignment = wrap
+    ws["A2"].font = body
+    ws.merge_cells("A2:E2")
+    ws.row_dimensions[2].height = 36
+    for c, (h, w) in enumerate(zip(("级别", "工作表", "单元格", "问题和修改要求", "代码"), (8, 14, 10, 80, 22)), start=1):
+        cell = ws.cell(row=4, column=c, value=h)
+        cell.font = head
+        ws.column_dimensions[cell.column_letter].width = w
+    for r, row in enumerate(_summary_rows(job), start=5):
+        for c, v in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
+            cell.value = safe_text(v)
+            cell.data_type = "s"  # never a formula, whatever the text
+            cell.font = body
+            cell.alignment = wrap
+        ws.row_dimensions[r].height = max(20, 15 * (len(row[3]) // 45 + 1))
+    wb.active = 0
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet.title == SHEET
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    wb.close()
+    atomic_write_bytes(Path(job.out_path), buffer.getvalue())
+    return job.out_path

@@ -1,0 +1,469 @@
+"""``shixiang generate``: one standard, protected, self-checking report workbook per unit and period.
+
+Every column comes from the template spec; every text from the project list is written with ``write_string``;
+the hidden ``_meta`` sheet records identity, layout and a digest of the locked content, signed per workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+from .config import Config, ShixiangError
+from .layout import FIRST_DATA_ROW, HEADER_ROW, SUBTITLE_ROW, TITLE_ROW, Block, SheetLayout, locked_value, unit_layouts
+from .meta import digest, write_meta
+from .period import Period
+from .projects import Indicator, Project, ProjectList
+from .spec import STATUSES, Column, SheetSpec, TemplateSpec
+from .textnorm import a1, col_letter, format_number
+from .workspace import Context
+from .xlsxout import FONT_HEAD, Formats, atomic_write_bytes, new_workbook, print_setup, \
+    row_height, safe_text
+
+KIND = "report"
+INPUT_FILL = "#FFF2CC"
+LOCKED_FILL = "#F2F2F2"
+# Hidden helper cells on the instructions sheet that the self-check banner reads.
+CHECK_COL = 9  # column J
+BANNER_ROW = 3
+FIELDS_ROW = 5
+
+PreviousValues = Mapping[tuple[str, str], float]  # (sheet kind, row key) → last cumulative
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    unit: str
+    path: Path
+    sha256: str
+    lead_projects: int
+    co_projects: int
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    period: Period
+    outdir: Path
+    files: tuple[GeneratedFile, ...]
+
+
+@dataclass(frozen=True)
+class WorkbookJob:
+    """Everything needed to build one workbook; plain data so it can cross into a worker process."""
+
+    unit: str
+    period: Period
+    config: Config
+    projects: ProjectList
+    spec: TemplateSpec
+    secret: bytes
+    workspace_id: str
+    issued_at: str
+    previous: dict[tuple[str, str], float]
+    # Values to write into the input cells (used to simulate returns for the demo, tests and benchmark).
+    filled: dict[tuple[str, str], dict[str, object]] | None = None
+    filled_fields: dict[str, object] | None = None
+
+
+_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def file_name(period: Period, unit: str) -> str:
+    """e.g. 2026年3月_区卫生健康局_十件实事进度填报表.xlsx — safe to e-mail and valid on Windows."""
+    name = _WINDOWS_BAD.sub("_", f"{period.label}_{unit}_十件实事进度填报表").strip(" .")
+    return name[:120] + ".xlsx"
+
+
+def _validation(col: Column, period: Period) -> dict:
+    """Data validation for an input of this type, with a Chinese prompt and error message."""
+    v: dict = {"ignore_blank": True, "error_type": "stop", "error_title": "填写有误"}
+    if col.type in ("number", "integer"):
+        v.update(validate="decimal" if col.type == "number" else "integer", criteria=">=", value=0,
+                 error_message="请填写不小于 0 的数字，不要带单位或文字。")
+    elif col.type == "percent":
+        v.update(validate="decimal", criteria="between", minimum=0, maximum=100,
+                 error_message="请填写 0–100 之间的数字，不带 % 号。")
+    elif col.type == "status":
+        v.update(validate="list", source=list(STATUSES), error_message="请从下拉列表中选择：未启动、推进中、已完成。")
+    elif col.type == "date":
+        v.update(validate="date", criteria="between", minimum=dt.datetime.combine(period.start, dt.time()),
+                 maximum=dt.datetime.combine(period.end + dt.timedelta(days=92), dt.time()),
+                 error_message=f"请填写日期，如 {period.due(25).isoformat()}。")
+    elif col.type == "phone":
+        v.update(validate="length", criteria="between", minimum=7, maximum=30,
+                 error_message="请填写手机号或座机号码，如 13812345678 或 0537-3412345。")
+    else:
+        v.update(validate="length", criteria="<=", value=2000, error_message="内容过长，请精简到 2000 字以内。")
+    if col.help:
+        v.update(input_title=col.heading[:32], input_message=col.help[:255])
+    return v
+
+
+class _Builder:
+    """Builds one unit's workbook in memory."""
+
+    def __init__(self, job: WorkbookJob) -> None:
+        self.job = job
+        self.buffer = io.BytesIO()
+        issued = dt.datetime.fromisoformat(job.issued_at).replace(tzinfo=None)
+        self.wb = new_workbook(self.buffer, lock_structure=True, created=issued)
+        self.fmt = Formats(self.wb)
+        self.locked: list[list] = []  # (sheet, cell, value) of every locked content cell, for the digest
+        self.required: list[str] = []  # references of required input cells/ranges, for the banner
+        self.invalid: list[str] = []  # formula terms counting invalid inputs, for the banner
+        self.field_cells: dict[str, str] = {}
+
+    # -- formats
+    def locked_fmt(self, col_type: str = "text", **extra):
+        base = {"number": "number", "integer": "center", "percent": "percent"}.get(col_type, "text")
+        return self.fmt(base, bg_color=LOCKED_FILL, **extra)
+
+    def input_fmt(self, col_type: str):
+        base = {"number": "number", "integer": "number", "percent": "number"}.get(col_type, "text")
+        extra = {"num_format": "0.##"} if col_type == "percent" else {}
+        if col_type == "date":
+            extra = {"num_format": "yyyy-mm-dd", "align": "center"}
+        if col_type in ("status", "phone"):
+            extra = {"align": "center"}
+        return self.fmt(base, bg_color=INPUT_FILL, locked=False, **extra)
+
+    def build(self) -> bytes:
+        job = self.job
+        layouts = unit_layouts(job.spec, job.unit, job.projects)
+        if not layouts:
+            raise ShixiangError(f"「{job.unit}」没有牵头或协办的项目，无需生成填报表。")
+        info = self.wb.add_worksheet(job.spec.info_sheet)
+        sheets_meta = []
+        for sheet_spec, layout, blocks in layouts:
+            self.write_sheet(sheet_spec, layout, blocks)
+            sheets_meta.append(layout.to_json())
+        self.write_info(info)
+        payload = {
+            "kind": KIND, "workspace": job.workspace_id, "unit": job.unit, "period": job.period.slug,
+            "spec_version": job.spec.version, "spec_digest": job.spec.digest, "issued_at": job.issued_at,
+            "info_sheet": job.spec.info_sheet, "fields": self.field_cells, "sheets": sheets_meta,
+            "locked_digest": digest(self.locked), "locked": self.locked,
+        }
+        write_meta(self.wb, payload, job.secret, job.config.sheet_password)
+        self.wb.close()
+        return self.buffer.getvalue()
+
+    # -- data sheets
+    def write_sheet(self, spec: SheetSpec, layout: SheetLayout, blocks: tuple[Block, ...]) -> None:
+        job = self.job
+        ws = self.wb.add_worksheet(spec.sheet)
+        ncols = len(spec.columns)
+        title = spec.title.format(title=job.config.full_title)
+        ws.merge_range(TITLE_ROW, 0, TITLE_ROW, ncols - 1, title, self.fmt("title", font_size=16))
+        ws.set_row(TITLE_ROW, 32)
+        sub = f"填报单位：{job.unit}　　报送期：{job.period.label}（{job.period.as_of}）　　" \
+              f"报送截止：{self._due_text()}　　黄色单元格为填报项"
+        ws.merge_range(SUBTITLE_ROW, 0, SUBTITLE_ROW, ncols - 1, sub, self.fmt("subtitle"))
+        ws.set_row(SUBTITLE_ROW, 22)
+        for c, col in enumerate(spec.columns):
+            ws.set_column(c, c, col.width)
+            ws.write_string(HEADER_ROW, c, col.heading, self.fmt("header"))
+        ws.set_row(HEADER_ROW, row_height(((c.heading, c.width) for c in spec.columns), minimum=30))
+
+        slots = iter(layout.rows)
+        for block in blocks:
+            block_slots = [next(slots) for _ in block.indicators]
+            self.write_block(ws, spec, block, block_slots)
+        self.add_checks(spec, layout)
+
+        last = layout.last_row
+        ws.freeze_panes(FIRST_DATA_ROW, 2)
+        print_setup(ws, landscape=True, repeat=(HEADER_ROW, HEADER_ROW))
+        ws.print_area(0, 0, last, ncols - 1)
+        ws.protect(job.config.sheet_password, {"format_columns": True, "format_rows": True,
+                                               "select_locked_cells": True, "select_unlocked_cells": True})
+        ws.set_default_row(20)
+
+    def write_block(self, ws, spec: SheetSpec, block: Block, slots: list) -> None:
+        job = self.job
+        span = len(slots)
+        heights = []
+        for slot, ind in zip(slots, block.indicators):
+            cells_for_height = []
+            for c, col in enumerate(spec.columns):
+                if col.scope == "project" and not slot.first:
+                    continue
+                ref_rows = (slot.row, slot.row + span - 1) if col.scope == "project" else (slot.row, slot.row)
+                value: object = None
+                if col.role == "locked":
+                    previous = job.previous.get((spec.kind, slot.key), 0.0)
+                    value = locked_value(col, block.project, ind, previous)
+                    fmt = self.locked_fmt(col.type)
+                    if value is not None:
+                        self.locked.append([spec.sheet, a1(slot.row, c), _json_value(value)])
+                elif col.role == "input":
+                    if col.scope == "indicator" and ind is None:
+                        fmt = self.locked_fmt(col.type)  # no indicator on this row: nothing to fill in
+                    else:
+                        fmt = self.input_fmt(col.type)
+                        ws.data_validation(ref_rows[0], c, ref_rows[1], c, _validation(col, job.period))
+                        if job.filled:
+                            key = slot.key if col.scope == "indicator" else block.project.key
+                            value = job.filled.get((spec.kind, key), {}).get(col.key)
+                else:  # formula
+                    fmt = self.locked_fmt(col.type)
+                    if col.scope == "indicator" and ind is None:
+                        value = None
+                    else:
+                        formula = self._formula(spec, col, slot.row)
+                        self._write(ws, ref_rows, c, None, fmt)
+                        ws.write_formula(slot.row, c, formula, fmt, "")
+                        continue
+                self._write(ws, ref_rows, c, value, fmt)
+                if value is not None and col.role == "locked":
+                    per_row = col.width if col.scope == "indicator" else col.width
+                    text = format_number(value) if isinstance(value, float) else str(value)
+                    cells_for_height.append((text, per_row, col.scope))
+            heights.append(cells_for_height)
+        # Project-scope text is merged over the block's rows: share its height among them.
+        project_lines = max((row_height([(t, w)]) for hs in heights[:1] for t, w, s in hs if s == "project"),
+                            default=20)
+        share = project_lines / span
+        for slot, hs in zip(slots, heights):
+            own = row_height([(t, w) for t, w, s in hs if s == "indicator"], minimum=20)
+            ws.set_row(slot.row, max(own, share, 36.0))
+
+    def _write(self, ws, rows: tuple[int, int], col: int, value: object, fmt) -> None:
+        if rows[0] != rows[1]:
+            ws.merge_range(rows[0], col, rows[1], col, None, fmt)
+        if value is None:
+            ws.write_blank(rows[0], col, None, fmt)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            ws.write_number(rows[0], col, value, fmt)
+        else:
+            ws.write_string(rows[0], col, safe_text(value), fmt)
+
+    def _formula(self, spec: SheetSpec, col: Column, row: int) -> str:
+        def ref(m: re.Match) -> str:
+            return a1(row, spec.index(m.group(1)))
+
+        return re.sub(r"\{(\w+)\}", ref, col.formula)
+
+    def add_checks(self, spec: SheetSpec, layout: SheetLayout) -> None:
+        """Terms for the self-check banner: blank required inputs and invalid values on this sheet."""
+        q = "'" + spec.sheet.replace("'", "''") + "'!"
+        indicator_rows = [s.row for s in layout.rows if s.indicator is not None]
+        runs = _runs(indicator_rows)
+        for c, col in enumerate(spec.columns):
+            if not col.is_input:
+                continue
+            letter = col_letter(c)
+            if col.scope == "indicator":
+                ranges = [f"{q}{letter}{a + 1}:{letter}{b + 1}" for a, b in runs]
+            else:
+                ranges = [f"{q}{letter}{s.row + 1}" for s in layout.rows if s.first]
+            if col.required:
+                self.required += ranges
+            for rng in ranges:
+                if col.is_numeric:
+                    self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
+                    self.invalid.append(f'COUNTIF({rng},"<0")')
+                if col.type == "percent":
+                    self.invalid.append(f'COUNTIF({rng},">100")')
+                if col.type == "status":
+                    choices = ",".join(f'"{s}"' for s in STATUSES)
+                    self.invalid.append(f'SUMPRODUCT(--({rng}<>""),--ISNA(MATCH({rng},{{{choices}}},0)))')
+        # Cumulative below last period's cumulative is a mistake a unit can see for itself.
+        if spec.column("cumulative") and spec.column("last_cumulative"):
+            cum, last = col_letter(spec.index("cumulative")), col_letter(spec.index("last_cumulative"))
+            for a, b in runs:
+                self.invalid.append(f"SUMPRODUCT(--ISNUMBER({q}{cum}{a + 1}:{cum}{b + 1}),"
+                                    f"--({q}{cum}{a + 1}:{cum}{b + 1}<{q}{last}{a + 1}:{last}{b + 1}))")
+
+    # -- instructions sheet
+    def _due_text(self) -> str:
+        due = self.job.period.due(self.job.config.due_day)
+        return f"{due.year}年{due.month}月{due.day}日"
+
+    def write_info(self, ws) -> None:
+        job, fmt, cfg = self.job, self.fmt, self.job.config
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, 1, 30)
+        ws.set_column(2, 8, 12)
+        ws.set_column(CHECK_COL, CHECK_COL + 1, 8, None, {"hidden": True})
+        ws.merge_range(0, 0, 0, 8, f"{cfg.full_title}进度填报表", fmt("title", font_size=18))
+        ws.set_row(0, 36)
+        ws.merge_range(1, 0, 1, 8, f"填报单位：{job.unit}", fmt("subtitle", font_name=FONT_HEAD, font_size=14))
+        ws.merge_range(2, 0, 2, 8, f"报送期：{job.period.label}（{job.period.as_of}）　　报送截止：{self._due_text()}",
+                       fmt("subtitle", font_size=12))
+        # Fields block (填报人, 联系电话, …)
+        ws.merge_range(FIELDS_ROW - 1, 0, FIELDS_ROW - 1, 1, "一、填报单位信息（黄色单元格必填项请填写完整）",
+                       fmt("subtitle", font_name=FONT_HEAD, font_size=12))
+        for k, field in enumerate(job.spec.fields):
+            r = FIELDS_ROW + k
+            label = field.heading + ("（必填）" if field.required else "")
+            ws.write_string(r, 0, label, self.locked_fmt())
+            col = Column(key=field.key, heading=field.heading, scope="project", role="input", type=field.type,
+                         required=field.required)
+            filled = (job.filled_fields or {}).get(field.key)
+            if isinstance(filled, dt.date):
+                ws.write_datetime(r, 1, dt.datetime.combine(filled, dt.time()), self.input_fmt(field.type))
+            elif filled is not None:
+                ws.write_string(r, 1, safe_text(filled), self.input_fmt(field.type))
+            else:
+                ws.write_blank(r, 1, None, self.input_fmt(field.type))
+            ws.data_validation(r, 1, r, 1, _validation(col, job.period))
+            ws.set_row(r, 24)
+            cell = a1(r, 1)
+            self.field_cells[field.key] = cell
+            q = "'" + job.spec.info_sheet.replace("'", "''") + "'!"
+            if field.required:
+                self.required.append(q + cell)
+        r = FIELDS_ROW + len(job.spec.fields) + 1
+        ws.merge_range(r, 0, r, 8, "二、填报说明", fmt("subtitle", font_name=FONT_HEAD, font_size=12))
+        for k, line in enumerate(self._instructions(), start=1):
+            ws.merge_range(r + k, 0, r + k, 8, line, fmt("plain"))
+            ws.set_row(r + k, row_height([(line, 150)], minimum=20))
+        # Self-check banner: counts in hidden helper cells, coloured by conditional formatting.
+        missing = "+".join(f"COUNTBLANK({x})" for x in self.required) or "0"
+        invalid = "+".join(self.invalid) or "0"
+        n_required = self._required_count()
+        ws.write_formula(0, CHECK_COL, f"={missing}", None, n_required)
+        ws.write_formula(1, CHECK_COL, f"={invalid}", None, 0)
+        m, i = f"${col_letter(CHECK_COL)}$1", f"${col_letter(CHECK_COL)}$2"
+        banner = (f'=IF({m}+{i}=0,"✔ 自检通过：必填项已全部填写，可以报送。",'
+                  f'"✘ 自检未通过：还有"&{m}&"项必填内容未填写，"&{i}&"项填写有误。请补充黄色单元格后再报送。")')
+        banner_fmt = fmt("title", font_name=FONT_HEAD, font_size=13, bold=True, font_color="#FFFFFF",
+                         bg_color="#C00000", text_wrap=True, border=1)
+        ws.merge_range(BANNER_ROW, 0, BANNER_ROW, 8, None, banner_fmt)
+        ws.write_formula(BANNER_ROW, 0, banner, banner_fmt,
+                         f"✘ 自检未通过：还有{n_required}项必填内容未填写，0项填写有误。请补充黄色单元格后再报送。")
+        ws.conditional_format(BANNER_ROW, 0, BANNER_ROW, 8, {
+            "type": "formula", "criteria": f"={m}+{i}=0",
+            "format": self.wb.add_format({"bg_color": "#00B050", "font_color": "#FFFFFF"})})
+        ws.set_row(BANNER_ROW, 40)
+        print_setup(ws, landscape=True)
+        ws.protect(job.config.sheet_password, {"select_locked_cells": True, "select_unlocked_cells": True})
+        ws.activate()
+
+    def _required_count(self) -> int:
+        total = 0
+        for ref in self.required:
+            rng = ref.split("!")[-1]
+            if ":" in rng:
+                a, b = rng.split(":")
+                total += int(re.sub(r"\D", "", b)) - int(re.sub(r"\D", "", a)) + 1
+            else:
+                total += 1
+        return total
+
+    def _instructions(self) -> list[str]:
+        cfg, job = self.job.config, self.job
+        contact = "，".join(x for x in (cfg.contact, cfg.phone, cfg.email) if x)
+        return [
+            "1. 黄色单元格为填报项，灰色单元格为下发内容（已锁定，请勿改动）。请不要插入或删除行列、修改工作表名称。",
+            "2. “本期完成值”填本报送期内新完成的数量，“累计完成值”填年初至本期末累计完成的数量，只填数字，不带单位；"
+            "累计完成值应等于“上期累计”加“本期完成值”。",
+            "3. “总体进度(%)”填项目整体完成的百分比（0–100 的数字）。状态：未启动＝尚未开工；推进中＝已启动尚未完成；"
+            "已完成＝全部目标任务已完成（总体进度应为 100）。",
+            "4. “进展情况”写明本期做了什么、完成了多少（不少于 15 个字）；“存在问题”“下步计划”据实填写，没有可填“无”。",
+            f"5. 填写完成后，请确认本页上方的自检提示变为绿色，经分管负责人审核后，于{self._due_text()}前报送{cfg.office}。",
+            f"6. 联系方式：{cfg.office}" + (f"（{contact}）" if contact else "") + "。请直接回传本文件，文件名可保留原样。",
+        ]
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of row numbers: [3,4,5,8] → [(3,5),(8,8)]."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and out[-1][1] == r - 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+def build_workbook(job: WorkbookJob) -> bytes:
+    """The workbook for one unit and period, as xlsx bytes (pure: no file I/O)."""
+    return _Builder(job).build()
+
+
+def _build_and_save(args: tuple[WorkbookJob, str]) -> tuple[str, str]:
+    job, path = args
+    data = build_workbook(job)
+    atomic_write_bytes(Path(path), data)
+    return job.unit, hashlib.sha256(data).hexdigest()
+
+
+def generate_workbooks(ctx: Context, period: Period, units: Sequence[str] | None = None, out: Path | None = None,
+                       *, issued_at: str | None = None, previous: Mapping[str, PreviousValues] | None = None,
+                       progress: Callable[[int], None] | None = None, processes: int | None = None
+                       ) -> GenerateResult:
+    """Write the report workbook of every unit that leads or co-leads a project (or only ``units``).
+
+    ``previous`` maps unit → {(sheet kind, row key): last cumulative}; by default it comes from the store.
+    Many workbooks are built in a pool of worker processes (xlsxwriter is CPU-bound).
+    """
+    plist = ctx.projects
+    wanted = _resolve_units(ctx, units) if units else list(plist.units)
+    outdir = out or ctx.workspace.folder("outbox", period.slug)
+    if period.year != ctx.config.year:
+        raise ShixiangError(f"报送期 {period.label} 不属于工作区的年度 {ctx.config.year} 年。")
+    issued = issued_at or dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    if previous is None:
+        from .history import previous_cumulatives
+
+        previous = previous_cumulatives(ctx.workspace, period, wanted)
+    secret, wid = ctx.workspace.secret(), ctx.workspace.workspace_id
+    jobs = [(WorkbookJob(u, period, ctx.config, plist, ctx.spec, secret, wid, issued, dict(previous.get(u, {}))),
+             str(outdir / file_name(period, u))) for u in wanted]
+    outdir.mkdir(parents=True, exist_ok=True)
+    digests: dict[str, str] = {}
+    for unit, sha in _run(jobs, processes):
+        digests[unit] = sha
+        if progress:
+            progress(1)
+    files = tuple(GeneratedFile(u, Path(p), digests[u], len(plist.led_by(u)), len(plist.co_led_by(u)))
+                  for (job, p), u in zip(jobs, wanted))
+    return GenerateResult(period, outdir, files)
+
+
+def _run(jobs: list, processes: int | None) -> Iterable[tuple[str, str]]:
+    n = processes if processes is not None else (2 if len(jobs) >= 40 else 1)
+    if n <= 1:
+        yield from map(_build_and_save, jobs)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn" if _is_windows() else "fork").Pool(n) as pool:
+        yield from pool.imap(_build_and_save, jobs, chunksize=8)
+
+
+def _is_windows() -> bool:
+    import os
+
+    return os.name == "nt"
+
+
+def _resolve_units(ctx: Context, names: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    involved = set(ctx.projects.units)
+    for name in names:
+        res = ctx.directory.resolve(name)
+        if not res.units:
+            hint = f"您是否要找「{'」或「'.join(res.suggestions)}」？" if res.suggestions else ""
+            raise ShixiangError(f"单位「{name}」不在单位名录中。{hint}")
+        for u in res.units:
+            if u.name not in involved:
+                raise ShixiangError(f"「{u.name}」没有牵头或协办任何项目，无需生成填报表。")
+            if u.name not in out:
+                out.append(u.name)
+    return out
+
+

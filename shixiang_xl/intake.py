@@ -1,0 +1,530 @@
+"""Intake: find returned files, archive every original, inspect bytes before parsing, read in isolated workers.
+
+Returns are untrusted. Before any parser sees a file we look at its bytes: what it really is (whatever its
+extension says), whether it is encrypted, whether its zip members are a bomb, whether its XML declares entities,
+whether any cell lies far outside the template. Parsing then runs in worker processes with memory and time limits
+(:mod:`shixiang_xl.sandbox`), so one bad file can never take the batch down. Originals are only ever read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import io
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .check import Checked, History, check_values
+from .findings import Finding, finding
+from .layout import SheetLayout, computed_locked, unit_layouts
+from .meta import META_SHEET, Meta, read_meta
+from .period import Period
+from .projects import ProjectList
+from .reader import CellValue, ReadResult, expected_locked_values, locate_sheet, read_fields, read_sheet
+from .sandbox import Failure, run_isolated
+from .spec import TemplateSpec
+
+SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett"}
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ZIP_MEMBERS = 500
+MAX_UNCOMPRESSED = 80 * 1024 * 1024
+MAX_RATIO = 200
+MAX_ROW = 5_000
+MAX_COL = 200  # column GR
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3})?([0-9]{1,7})?(?::([A-Z]{1,3})([0-9]{1,7}))?"')
+_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
+_UNIT_IN_TITLE = re.compile(r"填报单位[:：]\s*([^\s　]+)")
+_PERIOD_IN_TITLE = re.compile(r"报送期[:：]\s*(\d{4}年(?:\d{1,2}月|第[一二三四]季度))")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to take in: where it is, and the name to show (``batch.zip › a.xlsx`` for zip members)."""
+
+    path: str
+    name: str
+    received_at: str
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    """Everything a worker needs, as plain picklable data."""
+
+    spec: TemplateSpec
+    projects: ProjectList
+    units: frozenset[str]
+    period: Period | None
+    secret: bytes
+    workspace_id: str
+    archive_dir: str
+    history: dict[str, History] = field(default_factory=dict)
+
+
+@dataclass
+class FileResult:
+    """What intake and the per-file checks made of one file."""
+
+    source: Source
+    sha256: str = ""
+    size: int = 0
+    archive_path: str = ""
+    kind: str = ""
+    saved_at: str = ""
+    issued_at: str = ""
+    unit: str = ""
+    period: str = ""
+    meta_valid: bool = False
+    readable: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    cells: dict[tuple[str, str], dict[str, CellValue]] = field(default_factory=dict)
+    status: str = ""  # accepted | rejected | superseded | duplicate | unreadable (set by the batch)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.is_error for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity.value == "警告" for f in self.findings)
+
+
+# ------------------------------------------------------------------ discovery
+
+
+def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = None) -> tuple[list[Source], list[Finding]]:
+    """Every file under ``paths`` (recursively), with .zip batches unpacked safely into ``workdir``."""
+    stamp = received_at or now_iso()
+    sources: list[Source] = []
+    findings: list[Finding] = []
+    for root in paths:
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for p in files:
+            if p.name.startswith("~$") or p.name.startswith(".~") or p.name in ("Thumbs.db", ".DS_Store"):
+                continue  # Excel/WPS lock files and OS litter, not returns
+            shown = str(p.relative_to(root)) if root.is_dir() else p.name
+            if p.suffix.lower() == ".zip":
+                got, more = _unpack_zip(p, shown, workdir, stamp)
+                sources += got
+                findings += more
+            else:
+                sources.append(Source(str(p), shown, stamp))
+    return sources, findings
+
+
+def _unpack_zip(path: Path, shown: str, workdir: Path, stamp: str) -> tuple[list[Source], list[Finding]]:
+    """Members of a zip of returns, extracted under safe names with size, count and ratio limits."""
+    out: list[Source] = []
+    findings: list[Finding] = []
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [], [finding("file-corrupt", f"压缩包无法打开（{exc}）。请重新打包后发送。", file=shown)]
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > MAX_ZIP_MEMBERS:
+            return [], [finding("zip-bomb", f"压缩包内有 {len(infos)} 个文件，超过上限 {MAX_ZIP_MEMBERS}，未解压。", file=shown)]
+        total = 0
+        target = workdir / hashlib.sha256(str(path).encode()).hexdigest()[:12]
+        for k, info in enumerate(infos):
+            name = _zip_member_name(info)
+            member = f"{shown} › {name}"
+            if Path(name).suffix.lower() == ".zip":
+                findings.append(finding("archive-member-skipped", "压缩包中嵌套的压缩包未解压，请直接发送填报表。", file=member))
+                continue
+            if info.flag_bits & 0x1:
+                findings.append(finding("file-encrypted", "压缩包中的文件设置了密码，无法读取。请去掉密码后重新发送。", file=member))
+                continue
+            if info.file_size > MAX_FILE_BYTES or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO
+                                                   and info.file_size > 1024 * 1024):
+                findings.append(finding("zip-bomb", "压缩包中的文件解压后过大，未解压。", file=member))
+                continue
+            try:
+                with zf.open(info) as fh:
+                    data = fh.read(MAX_FILE_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+                findings.append(finding("file-corrupt", f"压缩包中的文件无法解压（{exc}）。", file=member))
+                continue
+            total += len(data)
+            if len(data) > MAX_FILE_BYTES or total > MAX_UNCOMPRESSED:
+                findings.append(finding("zip-bomb", "压缩包解压后的内容超过上限，其余文件未解压。", file=member))
+                break
+            dest = target / f"{k:04d}_{Path(name).name}"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+            out.append(Source(str(dest), member, stamp))
+    return out, findings
+
+
+def _zip_member_name(info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    if not info.flag_bits & 0x800:  # not flagged UTF-8: Chinese Windows zips use GBK
+        try:
+            name = name.encode("cp437").decode("gbk")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    name = name.replace("\\", "/").split("/")[-1]
+    name = re.sub(r'[<>:"|?*\x00-\x1f]', "_", name).strip(" .") or "unnamed"
+    return name[:120]
+
+
+def now_iso() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------ per-file work (runs in a worker)
+
+
+def archive_copy(data: bytes, sha: str, ext: str, archive_dir: str) -> str:
+    """Copy an original into the archive under its sha256 (once); return the archive path."""
+    dest = Path(archive_dir) / sha[:2] / f"{sha}{ext}"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".~", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, dest)
+    return str(dest)
+
+
+def sniff(data: bytes) -> str:
+    """What the bytes are: xlsx, xlsm, ods, ole (xls/et or encrypted OOXML), empty or unknown."""
+    if not data:
+        return "empty"
+    if data.startswith(b"PK\x03\x04"):
+        return "zip"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    return "unknown"
+
+
+def _ext_kind(name: str) -> str:
+    ext = Path(name).suffix.lower()
+    return {".xlsx": "xlsx", ".xltx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".et": "xls", ".ett": "xls",
+            ".ods": "ods"}.get(ext, "")
+
+
+_KIND_CN = {"xlsx": "Excel 工作簿（.xlsx）", "xlsm": "启用宏的 Excel 工作簿（.xlsm）", "xls": "Excel 97-2003 工作簿（.xls/.et）",
+            "ods": "OpenDocument 表格（.ods）"}
+
+
+def inspect(data: bytes, name: str) -> tuple[str, list[tuple[str, str]], str]:
+    """(kind, problems as (code, message), saved_at) from the bytes alone, before any parser runs."""
+    problems: list[tuple[str, str]] = []
+    head = sniff(data)
+    if head == "empty":
+        return "", [("file-empty", "文件是空的（0 字节），可能保存或发送失败。请重新保存后再发送。")], ""
+    if head == "ole":
+        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
+            return "", [("file-encrypted", "文件设置了打开密码，无法读取。请在 Excel/WPS 中取消密码（文件 › 信息 › 保护工作簿）后重新报送。")], ""
+        if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" not in data and b"B\x00o\x00o\x00k" not in data:
+            return "", [("file-not-spreadsheet", "这不是电子表格文件（可能是 Word 文档等）。请报送下发的填报表。")], ""
+        kind = "xls"
+    elif head == "zip":
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            names = set(zf.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return "", [("file-corrupt", "文件不完整或已损坏（可能传输中断）。请重新保存后再发送。")], ""
+        with zf:
+            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                kind = "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
+                if "xl/workbook.bin" in names:
+                    return "", [("file-not-spreadsheet", "这是 Excel 二进制工作簿（.xlsb），暂不支持。请另存为 .xlsx 后重新报送。")], ""
+            elif "mimetype" in names and zf.read("mimetype")[:60].startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+                kind = "ods"
+            elif "word/document.xml" in names:
+                return "", [("file-not-spreadsheet", "这是 Word 文档，不是填报表。请报送下发的 Excel 填报表。")], ""
+            else:
+                return "", [("file-not-spreadsheet", "这是一个压缩文件，但不是电子表格。请报送下发的 Excel 填报表。")], ""
+            problem = _inspect_zip(zf, kind)
+            if problem:
+                return kind, [problem], ""
+            saved_at = ""
+            if "docProps/core.xml" in names:
+                m = _MODIFIED.search(zf.read("docProps/core.xml")[:20000])
+                saved_at = m.group(1).decode("ascii", "replace").strip() if m else ""
+    else:
+        text = data[:2000].lstrip().lower()
+        if text.startswith(b"<html") or b"<table" in text:
+            return "", [("file-not-spreadsheet", "这是网页（HTML）文件，只是扩展名像表格。请用 Excel/WPS 另存为 .xlsx 后重新报送。")], ""
+        return "", [("file-not-spreadsheet", "这不是电子表格文件。请报送下发的 Excel 填报表（.xlsx）。")], ""
+    claimed = _ext_kind(name)
+    if claimed != kind and not (claimed == "xlsx" and kind == "xlsm"):
+        shown = Path(name).suffix or "（无扩展名）"
+        problems.append(("file-extension-mismatch", f"文件扩展名是「{shown}」，但实际是{_KIND_CN[kind]}，已按实际格式读取。"))
+    return kind, problems, saved_at if head == "zip" else ""
+
+
+def _inspect_zip(zf: zipfile.ZipFile, kind: str) -> tuple[str, str] | None:
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        return "zip-bomb", f"文件内部含有 {len(infos)} 个部件，远超正常填报表，已拒绝读取。"
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(1, info.compress_size)
+        if info.file_size > MAX_UNCOMPRESSED or total > MAX_UNCOMPRESSED or (info.file_size > 1024 * 1024
+                                                                              and ratio > MAX_RATIO):
+            return "zip-bomb", "文件解压后的内容异常巨大（疑似压缩炸弹），已拒绝读取。请用下发的填报表重新填写。"
+    for info in infos:
+        lower = info.filename.lower()
+        if not (lower.endswith(".xml") or lower.endswith(".rels")):
+            continue
+        try:
+            with zf.open(info) as fh:
+                xml = fh.read(MAX_UNCOMPRESSED + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+            return "file-corrupt", "文件内部部件已损坏（可能传输中断）。请重新保存后再发送。"
+        if len(xml) > MAX_UNCOMPRESSED:
+            return "zip-bomb", "文件解压后的内容异常巨大（疑似压缩炸弹），已拒绝读取。"
+        if _ENTITY.search(xml[:4096]) or (b"<!ENTITY" in xml):
+            return "xml-entity", "文件内部含有 XML 实体声明（可被用来攻击读取程序），已拒绝读取。请用下发的填报表重新填写。"
+        if kind in ("xlsx", "xlsm") and lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+            far = _far_cell(xml)
+            if far:
+                return "cell-out-of-range", far
+    return None
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _far_cell(xml: bytes) -> str:
+    """A message when the sheet's dimension or any cell lies far outside any report workbook."""
+    m = _DIMENSION.search(xml[:4096])
+    if m:
+        for letters, digits in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+            if letters and _col_number(letters) > MAX_COL or digits and int(digits) > MAX_ROW:
+                ref = (letters or b"").decode() + (digits or b"").decode()
+                return (f"工作表的使用范围延伸到 {ref}，远超填报表的范围（约 {MAX_ROW} 行、{MAX_COL} 列以内），已拒绝读取。"
+                        f"请删除表格以外的内容（或复制填报内容到下发的新表中）后重新报送。")
+    for rm in _ROW_REF.finditer(xml):
+        if int(rm.group(1)) > MAX_ROW:
+            return (f"工作表第 {int(rm.group(1))} 行有内容，远超填报表的范围，已拒绝读取。"
+                    "请删除表格以外的内容后重新报送。")
+    for cm in _CELL_REF.finditer(xml):
+        if _col_number(cm.group(1)) > MAX_COL or int(cm.group(2)) > MAX_ROW:
+            ref = cm.group(1).decode() + cm.group(2).decode()
+            return f"单元格 {ref} 远超填报表的范围，已拒绝读取。请删除该单元格的内容后重新报送。"
+    return ""
+
+
+def parse_sheets(data: bytes) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values (python-calamine; it sniffs the format from the bytes)."""
+    import python_calamine
+
+    wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    out: dict[str, list[list[Any]]] = {}
+    for name in wb.sheet_names:
+        sheet = wb.get_sheet_by_name(name)
+        out[name] = sheet.to_python(skip_empty_area=False)
+    return out
+
+
+def _guess_identity(sheets: dict[str, list[list[Any]]]) -> tuple[str, str]:
+    unit = period = ""
+    for name, rows in sheets.items():
+        for row in rows[:4]:
+            for v in row[:20]:
+                if not isinstance(v, str):
+                    continue
+                if not unit and (m := _UNIT_IN_TITLE.search(v)):
+                    unit = m.group(1)
+                if not period and (m := _PERIOD_IN_TITLE.search(v)):
+                    period = m.group(1)
+    return unit, period
+
+
+def process_file(ictx: IntakeContext, source: Source) -> FileResult:
+    """Take in one file: hash, archive, inspect, parse, identify, map its structure and check its values."""
+    res = FileResult(source)
+    name = source.name
+
+    def add(code: str, message: str, **where: str) -> None:
+        res.findings.append(finding(code, message, file=name, unit=res.unit, **where))
+
+    path = Path(source.path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        add("read-failed", f"文件无法打开（{exc}）。")
+        return res
+    res.size = size
+    ext = "".join(path.suffixes[-1:]).lower()[:8]
+    if size > MAX_FILE_BYTES:
+        sha = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                sha.update(chunk)
+        res.sha256 = sha.hexdigest()
+        dest = Path(ictx.archive_dir) / res.sha256[:2] / f"{res.sha256}{ext}"
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+        res.archive_path = str(dest)
+        add("file-too-large", f"文件有 {size / 1024 / 1024:.1f} MB，远超正常填报表（通常小于 1 MB），已拒绝读取。"
+            "请删除多余内容、图片后重新报送。")
+        return res
+    data = path.read_bytes()
+    res.sha256 = hashlib.sha256(data).hexdigest()
+    res.archive_path = archive_copy(data, res.sha256, ext, ictx.archive_dir)
+    kind, problems, saved_at = inspect(data, name)
+    res.kind, res.saved_at = kind, saved_at
+    for code, message in problems:
+        add(code, message)
+    if not kind or any(code != "file-extension-mismatch" for code, _ in problems):
+        return res
+    if kind == "xlsm":
+        add("macros-ignored", "文件含有宏（VBA），宏不会被执行，只读取单元格内容。请报送不含宏的 .xlsx 文件。")
+    try:
+        sheets = parse_sheets(data)
+    except MemoryError:
+        raise
+    except Exception as exc:  # calamine raises several unrelated types for broken or locked files
+        text = f"{type(exc).__name__}: {exc}"
+        if "Password" in text or "password" in text or "encrypt" in text.lower():
+            add("file-encrypted", "文件设置了密码，无法读取。请在 Excel/WPS 中取消密码后重新报送。")
+        else:
+            add("file-corrupt", f"文件已损坏，无法读取（{text[:120]}）。请重新保存后再发送。")
+        return res
+    res.readable = True
+    read_return(ictx, res, sheets)
+    return res
+
+
+def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[list[Any]]]) -> None:
+    """Identity from ``_meta``, then structure and values (pure: works on parsed sheets)."""
+    name = res.source.name
+
+    def add(code: str, message: str, **where: str) -> None:
+        res.findings.append(finding(code, message, file=name, unit=res.unit, **where))
+
+    meta: Meta | None = read_meta(sheets[META_SHEET], ictx.secret) if META_SHEET in sheets else None
+    guessed_unit, guessed_period = _guess_identity(sheets)
+    trusted = False
+    if meta is None:
+        res.unit = guessed_unit
+        hint = f"（从表头看像是「{guessed_unit}」{guessed_period}的填报表）" if guessed_unit else ""
+        add("meta-missing", f"文件缺少填报表的身份信息{hint}，可能是把内容复制到了新表或用了旧模板。"
+            "请使用督查室本期下发的填报表填写后重新报送。")
+    elif not meta.valid:
+        res.unit = str(meta.get("unit", "")) or guessed_unit
+        if meta.get("workspace") != ictx.workspace_id:
+            add("meta-other-workspace", "这份填报表不是本督查室下发的（可能是其他年度或其他区县的表）。"
+                "请使用督查室本期下发的填报表。", sheet=META_SHEET)
+        else:
+            add("meta-forged", "填报表的身份信息校验失败，可能被修改过。请使用督查室本期下发的填报表重新填写。",
+                sheet=META_SHEET)
+    else:
+        trusted = True
+        res.unit = str(meta.get("unit", ""))
+        res.issued_at = str(meta.get("issued_at", ""))
+    res.period = str(meta.get("period", "")) if trusted and meta else _period_slug(guessed_period)
+    if res.unit and res.unit not in ictx.units:
+        add("unit-unknown-return", f"填报单位「{res.unit}」不在单位名录中，无法对应。请核对单位名录。")
+        return
+    if not res.unit:
+        add("unit-unknown-return", "无法确定这份文件是哪个单位的填报表。请使用督查室下发的填报表。")
+        return
+    if ictx.period is not None and res.period and res.period != ictx.period.slug:
+        add("period-mismatch", f"这是「{res.period}」期的填报表，不是本期（{ictx.period.label}）的。"
+            "请使用本期下发的填报表填写后重新报送。")
+    if trusted and meta is not None and meta.get("spec_digest") != ictx.spec.digest:
+        add("meta-spec-version", f"填报表模板版本（{meta.get('spec_version')}）与当前（{ictx.spec.version}）不同，"
+            "已按列标题读取。")
+    layouts = unit_layouts(ictx.spec, res.unit, ictx.projects)
+    if not layouts:
+        add("unit-nothing-to-report", f"「{res.unit}」本期没有需要填报的牵头或协办项目，这份文件不需要报送。")
+        return
+    read = ReadResult()
+    taken: set[str] = set()
+    issued: dict[str, dict] = {}
+    if trusted and meta is not None:
+        issued = {s["kind"]: s for s in meta.get("sheets", [])}
+    for sheet_spec, computed_layout, blocks in layouts:
+        layout = SheetLayout.from_json(issued[sheet_spec.kind]) if sheet_spec.kind in issued else computed_layout
+        sheet_name, renamed = locate_sheet(sheets, sheet_spec, layout.name, taken)
+        if sheet_name is None:
+            add("sheet-missing-return", f"找不到工作表「{layout.name}」，无法读取该部分内容。请不要删除或改动工作表，"
+                "使用下发的填报表重新填写。", sheet=layout.name)
+            continue
+        taken.add(sheet_name)
+        read.sheet_names[sheet_spec.kind] = sheet_name
+        if renamed:
+            add("sheet-renamed", f"工作表「{layout.name}」被改名为「{sheet_name}」，已按内容识别。请不要修改工作表名称。",
+                sheet=sheet_name)
+        locked = meta.get("locked") if trusted and meta is not None else None
+        expected = expected_locked_values(layout, sheet_spec, locked, computed_locked(sheet_spec, computed_layout, blocks))
+        read_sheet(sheets[sheet_name], sheet_spec, layout, expected, sheet_name, name, res.unit, read)
+    info_name = ictx.spec.info_sheet
+    info_rows = sheets.get(info_name) or next((rows for n, rows in sheets.items() if n not in taken and n != META_SHEET), [])
+    fields_cells = meta.get("fields", {}) if trusted and meta is not None else {}
+    read_fields(info_rows, ictx.spec, fields_cells, info_name, read)
+    res.findings += read.findings
+    period = ictx.period or (Period.parse(res.period) if res.period else None)
+    if period is None:
+        return
+    checked: Checked = check_values(read, spec=ictx.spec, plist=ictx.projects, period=period, unit=res.unit,
+                                    fname=name, history=ictx.history.get(res.unit))
+    res.findings += checked.findings
+    res.values, res.fields, res.cells = checked.values, checked.fields, read.values
+
+
+def _period_slug(label: str) -> str:
+    if not label:
+        return ""
+    try:
+        return Period.parse(label).slug
+    except ValueError:
+        return ""
+
+
+def _failure_result(source: Source, failure: Failure, ictx: IntakeContext) -> FileResult:
+    res = FileResult(source)
+    try:
+        data = Path(source.path).read_bytes() if Path(source.path).stat().st_size <= MAX_FILE_BYTES else b""
+        if data:
+            res.sha256 = hashlib.sha256(data).hexdigest()
+            res.size = len(data)
+            res.archive_path = archive_copy(data, res.sha256, Path(source.path).suffix.lower()[:8], ictx.archive_dir)
+    except OSError:
+        pass
+    if failure.reason == "timeout":
+        res.findings.append(finding("read-timeout", "读取这个文件超时（内容异常复杂或已损坏），已跳过。"
+                                    "请用下发的填报表重新填写后报送。", file=source.name))
+    elif failure.reason == "memory":
+        res.findings.append(finding("read-memory", "读取这个文件时占用内存超过上限（内容异常），已跳过。"
+                                    "请用下发的填报表重新填写后报送。", file=source.name))
+    else:
+        res.findings.append(finding("read-failed", f"读取这个文件失败（{failure.detail or '文件内容异常'}），已跳过。"
+                                    "请重新保存后再报送。", file=source.name))
+    return res
+
+
+def take_in(ictx: IntakeContext, sources: list[Source], *, workers: int | None = None, memory_mb: int = 1024,
+            timeout: float = 30.0) -> Iterator[FileResult]:
+    """Process every source in isolated workers; yields results in the sources' order."""
+    func = functools.partial(process_file, ictx)
+    results: dict[int, FileResult] = {}
+    nxt = 0
+    for i, value in run_isolated(func, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
+        results[i] = _failure_result(sources[i], value, ictx) if isinstance(value, Failure) else value
+        while nxt in results:
+            yield results.pop(nxt)
+            nxt += 1

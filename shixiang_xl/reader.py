@@ -1,0 +1,253 @@
+"""Reading a returned report workbook's structure, on plain data (sheet name → rows of cell values).
+
+The expected layout comes from the workbook's own ``_meta`` (or, when that is missing, from the spec and project
+list). Sheets are found by name, then by their headings; columns by heading text; rows by the locked identity
+(project number + indicator name). Every change a unit made to the structure is reported, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import Finding, finding
+from .layout import HEADER_ROW, RowSlot, SheetLayout
+from .spec import SheetSpec, TemplateSpec
+from .textnorm import a1, clean, col_letter, fold, format_number
+
+Rows = list[list[Any]]
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """A value as found in the return, with the sheet and A1 cell it was read from."""
+
+    value: Any
+    sheet: str
+    cell: str
+
+
+@dataclass
+class ReadResult:
+    """Everything read from one return: input values by (sheet kind, row key) and column key, and the fields."""
+
+    values: dict[tuple[str, str], dict[str, CellValue]] = field(default_factory=dict)
+    fields: dict[str, CellValue] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    sheet_names: dict[str, str] = field(default_factory=dict)  # kind → actual sheet name
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _cell(rows: Rows, r: int, c: int) -> Any:
+    if 0 <= r < len(rows) and 0 <= c < len(rows[r]):
+        v = rows[r][c]
+        return None if isinstance(v, str) and v == "" else v
+    return None
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if _is_blank(expected) and _is_blank(actual):
+        return True
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        try:
+            return abs(float(actual) - float(expected)) < 1e-6
+        except (TypeError, ValueError):
+            return False
+    if isinstance(actual, float) and actual.is_integer():
+        actual = int(actual)
+    return fold(expected) == fold(actual)
+
+
+def _show(v: Any) -> str:
+    if _is_blank(v):
+        return "（空白）"
+    if isinstance(v, float):
+        return format_number(v)
+    return clean(v)[:60]
+
+
+def find_header(rows: Rows, spec: SheetSpec, scan: int = 15) -> tuple[int, dict[str, int]]:
+    """The header row (most headings matched) and each column key's index in it."""
+    wanted = {fold(c.heading): c.key for c in spec.columns}
+    best: tuple[int, dict[str, int]] = (-1, {})
+    for r in range(min(scan, len(rows))):
+        found: dict[str, int] = {}
+        for c, v in enumerate(rows[r]):
+            key = wanted.get(fold(v)) if isinstance(v, str) else None
+            if key and key not in found:
+                found[key] = c
+        if len(found) > len(best[1]):
+            best = (r, found)
+    return best
+
+
+def locate_sheet(sheets: dict[str, Rows], spec: SheetSpec, expected_name: str, taken: set[str]
+                 ) -> tuple[str | None, bool]:
+    """The sheet holding ``spec``: by its issued name, else the sheet whose headings match best (renamed)."""
+    if expected_name in sheets and expected_name not in taken:
+        return expected_name, False
+    best, score = None, 0
+    for name, rows in sheets.items():
+        if name in taken or name == "_meta":
+            continue
+        _, cols = find_header(rows, spec)
+        if len(cols) > score:
+            best, score = name, len(cols)
+    if best is not None and score >= max(3, len(spec.columns) // 2):
+        return best, True
+    return None, False
+
+
+def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked: dict[tuple[str, str], Any],
+               sheet_name: str, fname: str, unit: str, out: ReadResult) -> None:
+    """Map one report sheet back onto its layout; add values and structure findings to ``out``."""
+
+    def add(code: str, message: str, cell: str = "") -> None:
+        out.findings.append(finding(code, message, file=fname, sheet=sheet_name, cell=cell, unit=unit))
+
+    header, cols = find_header(rows, spec)
+    if header < 0:
+        add("sheet-missing-return", f"工作表「{sheet_name}」中找不到表头（{'、'.join(c.heading for c in spec.columns[:4])}……），"
+            "无法读取。请使用下发的填报表重新填写。", "A1")
+        return
+    if header != HEADER_ROW:
+        add("row-moved", f"表头从第 {HEADER_ROW + 1} 行移到了第 {header + 1} 行（上方插入或删除了行），已按表头重新定位。",
+            a1(header, 0))
+    moved = [c for c in spec.columns if c.key in cols and cols[c.key] != spec.index(c.key)]
+    if moved:
+        desc = "、".join(f"「{c.heading}」在 {col_letter(cols[c.key])} 列（原 {col_letter(spec.index(c.key))} 列）"
+                        for c in moved[:5])
+        add("column-moved", f"有列被插入、删除或移动：{desc}{'等' if len(moved) > 5 else ''}。已按列标题重新定位；"
+            "请不要改动表格的列。", a1(header, cols[moved[0].key]))
+    for c in spec.columns:
+        if c.key not in cols:
+            if c.is_input:
+                add("column-missing-return", f"填报列「{c.heading}」被删除，本列内容无法读取。请使用下发的填报表重新填写。",
+                    a1(header, spec.index(c.key)))
+            elif c.role == "locked":
+                add("column-moved", f"锁定列「{c.heading}」被删除，已忽略。请不要删除表格的列。", a1(header, spec.index(c.key)))
+
+    # Identity of every data row: project number (filled down over merged cells) + indicator name.
+    pno_col, ind_col = cols.get("project_no"), cols.get("indicator_name")
+    identities: list[tuple[int, int | None, str]] = []  # (row, project number, folded indicator name)
+    current: int | None = None
+    for r in range(header + 1, len(rows)):
+        v = _cell(rows, r, pno_col) if pno_col is not None else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            current = int(v)
+        elif isinstance(v, str) and v.strip().isdigit():
+            current = int(v.strip())
+        ind = fold(_cell(rows, r, ind_col)) if ind_col is not None else ""
+        if current is not None or ind:
+            identities.append((r, current, ind))
+    used: set[int] = set()
+    found: dict[str, int] = {}
+    moved_rows: list[str] = []
+    offset = header - HEADER_ROW
+    for slot in layout.rows:
+        want_ind = fold(expected_locked.get((slot.key, "indicator_name"), "")) if slot.indicator else ""
+        hit = next((r for r, p, ind in identities if r not in used and p == slot.project
+                    and (ind == want_ind if slot.indicator else True)), None)
+        if hit is None and slot.indicator is not None:
+            # Name edited: fall back to the issued position, if it still belongs to the project.
+            pos = slot.row + offset
+            if any(r == pos and p == slot.project for r, p, _ in identities) and pos not in used:
+                hit = pos
+        if hit is None:
+            add("row-missing", f"第 {slot.project} 号项目的行「{_show(expected_locked.get((slot.key, 'indicator_name')) or slot.key)}」"
+                "被删除，无法读取。请使用下发的填报表重新填写。", a1(slot.row, 0))
+            continue
+        used.add(hit)
+        found[slot.key] = hit
+        if hit != slot.row + offset:
+            moved_rows.append(f"原第 {slot.row + 1} 行现在第 {hit + 1} 行")
+    extra = [r for r, p, ind in identities if r not in used and ind]
+    if moved_rows or extra:
+        parts = []
+        if moved_rows:
+            parts.append("、".join(moved_rows[:5]) + ("等" if len(moved_rows) > 5 else ""))
+        if extra:
+            parts.append(f"第 {'、'.join(str(r + 1) for r in extra[:5])} 行是新增的行，其内容未读取")
+        first_moved = next((found[s.key] for s in layout.rows if s.key in found and found[s.key] != s.row + offset),
+                           extra[0] if extra else header + 1)
+        add("row-moved", "行被插入、删除或移动：" + "；".join(parts) + "。已按项目和指标重新对应；请不要增删行。",
+            a1(first_moved, 0))
+
+    # Locked content and inputs, at the re-mapped places.
+    first_row: dict[int, int] = {}
+    for slot in layout.rows:
+        if slot.first and slot.key in found:
+            first_row[slot.project] = found[slot.key]
+    for slot in layout.rows:
+        if slot.key not in found:
+            continue
+        r = found[slot.key]
+        project_key = f"P{slot.project:02d}"
+        for col in spec.columns:
+            c = cols.get(col.key)
+            if c is None:
+                continue
+            if col.scope == "project":
+                if not slot.first:
+                    continue
+                rr = first_row.get(slot.project, r)
+                values = out.values.setdefault((spec.kind, project_key), {})
+            else:
+                rr = r
+                values = out.values.setdefault((spec.kind, slot.key), {}) if slot.indicator is not None else {}
+            actual = _cell(rows, rr, c)
+            if col.role == "locked":
+                if (slot.key, col.key) in expected_locked and not (col.scope == "project" and not slot.first):
+                    expected = expected_locked[(slot.key, col.key)]
+                    if not _same(expected, actual):
+                        add("locked-changed", f"锁定内容「{col.heading}」被修改：原为「{_show(expected)}」，现为「{_show(actual)}」。"
+                            "锁定内容不能改动，请改回原值。", a1(rr, c))
+            elif col.is_input:
+                if col.scope == "indicator" and slot.indicator is None:
+                    continue
+                values[col.key] = CellValue(actual, sheet_name, a1(rr, c))
+
+
+def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_name: str, out: ReadResult) -> None:
+    """填报人 / 联系电话 / …: found by their label (rows may have moved), else at the issued cell."""
+    for f in spec.fields:
+        hit = None
+        for r, row in enumerate(rows[:60]):
+            for c, v in enumerate(row[:6]):
+                if isinstance(v, str) and fold(v).startswith(fold(f.heading)):
+                    hit = (r, c + 1)
+                    break
+            if hit:
+                break
+        if hit is None and f.key in cells:
+            m = re.fullmatch(r"([A-Z]+)(\d+)", cells[f.key])
+            if m:
+                col = 0
+                for ch in m.group(1):
+                    col = col * 26 + ord(ch) - 64
+                hit = (int(m.group(2)) - 1, col - 1)
+        if hit is not None:
+            out.fields[f.key] = CellValue(_cell(rows, *hit), sheet_name, a1(*hit))
+
+
+def expected_locked_values(layout: SheetLayout, spec: SheetSpec, locked: list[list[Any]] | None,
+                           computed: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    """(row key, column key) → the locked value issued. From ``_meta`` when trusted, else from the project list."""
+    if not locked:
+        return computed
+    by_cell: dict[str, Any] = {cell: value for sheet, cell, value in locked if sheet == layout.name}
+    out: dict[tuple[str, str], Any] = {}
+    for slot in layout.rows:
+        for c, key in enumerate(layout.columns):
+            cell = a1(slot.row, c)
+            if cell in by_cell:
+                out[(slot.key, key)] = by_cell[cell]
+    return out
+
+
+def slot_by_key(layout: SheetLayout) -> dict[str, RowSlot]:
+    return {s.key: s for s in layout.rows}

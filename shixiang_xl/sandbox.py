@@ -1,0 +1,175 @@
+"""Isolated workers: run untrusted-file work in child processes with a memory limit and a time limit.
+
+A hostile file can make a parser abort the whole process (python-calamine on a cell at XFD1048576), hang (openpyxl),
+or eat memory (zip bombs). Each worker is a separate process with ``RLIMIT_AS`` set; a task that crashes its worker,
+exceeds its time or runs out of memory becomes a :class:`Failure` for that item only, and the batch goes on.
+
+Items are sent in small batches to keep the per-item overhead low; when a batch fails, its items are retried one
+by one so the failure is pinned on the right file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Iterable, Iterator
+
+DEFAULT_MEMORY_MB = 1024
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an item could not be processed: "timeout", "memory" or "crash" (with detail)."""
+
+    reason: str
+    detail: str = ""
+
+
+def _limit_memory(megabytes: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the timeout still applies
+        return
+    limit = megabytes * 1024 * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _worker_main(conn: Connection, func: Callable[[Any], Any], memory_mb: int) -> None:
+    _limit_memory(memory_mb)
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            return
+        if batch is None:
+            return
+        out = []
+        for item in batch:
+            try:
+                out.append(("ok", func(item)))
+            except MemoryError:
+                out.append(("memory", ""))
+            except Exception as exc:  # a bug or an unexpected parser error: report, keep serving
+                out.append(("error", f"{type(exc).__name__}: {exc}"))
+        try:
+            conn.send(out)
+        except MemoryError:
+            conn.send([("memory", "")] * len(batch))
+
+
+class _Worker:
+    def __init__(self, ctx, func: Callable, memory_mb: int) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_mb), daemon=True)
+        self.proc.start()
+        child.close()
+        self.batch: list[tuple[int, Any]] | None = None
+        self.deadline = 0.0
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(2)
+        self.conn.close()
+
+
+def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: int | None = None,
+                 memory_mb: int = DEFAULT_MEMORY_MB, timeout: float = DEFAULT_TIMEOUT, batch_size: int = 8
+                 ) -> Iterator[tuple[int, Any]]:
+    """Yield (index, result or :class:`Failure`) for every item, in completion order.
+
+    ``func`` must be a module-level function (it is inherited by forked workers, or pickled under spawn).
+    """
+    items = list(items)
+    if not items:
+        return
+    n = max(1, min(workers or os.cpu_count() or 1, len(items)))
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    queue: list[list[tuple[int, Any]]] = []
+    size = max(1, min(batch_size, len(items) // (n * 4) or 1))
+    for start in range(0, len(items), size):
+        queue.append([(i, items[i]) for i in range(start, min(start + size, len(items)))])
+    queue.reverse()  # pop() from the end keeps the original order
+    pool = [_Worker(ctx, func, memory_mb) for _ in range(n)]
+    try:
+        while queue or any(w.batch is not None for w in pool):
+            for k, w in enumerate(pool):
+                if w.batch is None and queue:
+                    batch = queue.pop()
+                    w.batch = batch
+                    w.deadline = time.monotonic() + timeout * len(batch)
+                    try:
+                        w.conn.send([item for _, item in batch])
+                    except (OSError, ValueError):
+                        pass  # a dead worker is noticed below
+            busy = {w.conn: w for w in pool if w.batch is not None}
+            ready = wait(list(busy), timeout=0.5)
+            now = time.monotonic()
+            for k, w in enumerate(pool):
+                if w.batch is None:
+                    continue
+                failed: Failure | None = None
+                if w.conn in ready:
+                    try:
+                        results = w.conn.recv()
+                    except (EOFError, OSError):
+                        failed = Failure("crash", _exit_detail(w))
+                    else:
+                        for (i, _), (status, value) in zip(w.batch, results):
+                            if status == "ok":
+                                yield i, value
+                            else:
+                                yield i, Failure(status, value)
+                        w.batch = None
+                        continue
+                elif now > w.deadline:
+                    failed = Failure("timeout")
+                elif not w.proc.is_alive():
+                    failed = Failure("crash", _exit_detail(w))
+                if failed is None:
+                    continue
+                batch, w.batch = w.batch, None
+                w.kill()
+                pool[k] = _Worker(ctx, func, memory_mb)
+                if len(batch) == 1:
+                    yield batch[0][0], failed
+                else:  # retry alone, so only the guilty item fails
+                    queue.extend([[entry] for entry in reversed(batch)])
+    finally:
+        for w in pool:
+            if w.batch is not None:
+                w.kill()
+            else:
+                w.stop()
+
+
+def _exit_detail(w: _Worker) -> str:
+    w.proc.join(1)
+    code = w.proc.exitcode
+    if code is not None and code < 0:
+        import signal
+
+        try:
+            return f"进程被信号 {signal.Signals(-code).name} 终止"
+        except ValueError:
+            return f"进程被信号 {-code} 终止"
+    return f"进程退出码 {code}"
