@@ -23,7 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
 examples: $(STAMP)
-	$(BIN)/python examples/build.py
+	$(BIN)/python -c "from pathlib import Path; from shixiang_xl.workspace import write_example_workbooks as w; print(*w(Path('examples')), sep='\\n')"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .config import ShixiangError
-from .render import render_batch, render_projects, render_table
+from .render import render_batch, render_ledger, render_projects, render_table
 
 
 class _Group(click.Group):
@@ -163,6 +163,58 @@ def check(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict:
         if run.feedback:
             click.echo(f"退回修改标注件（{len(run.feedback)} 份）：{next(iter(run.feedback.values())).parent}")
     sys.exit(1 if batch.summary()["errors"] else 0)
+
+
+# ------------------------------------------------------------------ merge
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
+@click.option("--strict", is_flag=True, help="有警告的报送也不汇总（默认：有警告的照常汇总）。")
+@click.option("--accept-warnings", is_flag=True, help="有警告的报送照常汇总（默认）。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 台账.pdf。")
+@click.option("--a3", is_flag=True, help="台账按 A3 横向排版（默认 A4 横向）。")
+@click.pass_context
+def merge(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict: bool, accept_warnings: bool,
+          pdf: bool, a3: bool) -> None:
+    """校验并汇总本期报回的填报表，生成台账（总表、指标明细、报送情况、通报建议、走势、校验问题）。"""
+    from .merge import merge_returns
+
+    if strict and accept_warnings:
+        raise click.UsageError("--strict 与 --accept-warnings 不能同时使用。")
+    c = _context(ctx)
+    result = merge_returns(c, _period(period_text), list(paths) or None, strict=strict, pdf=pdf, a3=a3)
+    click.echo(render_ledger(result.ledger))
+    click.echo("")
+    click.echo(f"台账：{result.ledger_path}" + ("" if result.changed else "（与上次汇总相同）"))
+    if result.pdf_path:
+        click.echo(f"台账 PDF：{result.pdf_path}")
+    click.echo(f"校验报告：{result.report_path}")
+    if result.feedback:
+        click.echo(f"退回修改标注件（{len(result.feedback)} 份）：{next(iter(result.feedback.values())).parent}")
+
+
+# ------------------------------------------------------------------ status
+
+
+@main.command()
+@click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
+@click.option("--xlsx", is_flag=True, help="同时生成 催报名单.xlsx。")
+@click.pass_context
+def status(ctx: click.Context, period_text: str, xlsx: bool) -> None:
+    """本期各单位报送情况和催报名单；全部报齐时以 0 退出，否则以 1 退出。"""
+    from .status import report_status
+
+    c = _context(ctx)
+    report = report_status(c, _period(period_text), xlsx=xlsx)
+    rows = [[i, u.unit, u.role, u.state, u.received_at, u.contact, u.phone] for i, u in enumerate(report.units, 1)]
+    click.echo(render_table(["序号", "单位", "角色", "报送情况", "收到时间", "联系人", "联系电话"], rows))
+    click.echo(f"\n{report.period.label}：应报 {len(report.units)} 个单位，报送率 {report.reporting_rate:.0%}，"
+               f"需催报 {len(report.chase)} 个。")
+    if report.xlsx:
+        click.echo(f"催报名单：{report.xlsx}")
+    sys.exit(0 if report.complete else 1)
 
 
 # ------------------------------------------------------------------ demo

@@ -132,11 +132,21 @@ _CODES: tuple[Code, ...] = (
     Code("ballot-multiple-choice", W, "survey", "一个测评项选择了多个选项，该项无效"),
     Code("ballot-invalid-choice", W, "survey", "测评项的选项无法识别，该项无效"),
     Code("entry-discrepancy", E, "survey", "两位录入员的录入结果不一致"),
+    Code("ballot-id-invalid", E, "survey", "测评票编号为空或无法识别"),
+    Code("entry-not-survey", E, "survey", "不是满意度测评录入表"),
+    Code("entry-other-year", E, "survey", "录入表属于其他年度的测评"),
+    Code("entry-projects-changed", E, "survey", "录入表的测评项目与当前项目清单不一致"),
+    Code("entry-layout-changed", E, "survey", "录入表的工作表或表头被改动"),
+    Code("entry-empty", W, "survey", "录入表中没有录入任何测评票"),
     # --- import of the notice
     Code("notice-unreadable", E, "import", "通知文件无法读取"),
     Code("notice-no-projects", E, "import", "未在通知中找到项目"),
     Code("indicator-needs-review", I, "import", "指标识别可能不准确，请核对"),
     Code("unit-unresolved", W, "import", "单位未能在名录中找到"),
+    Code("notice-number-irregular", W, "import", "通知中的项目序号缺失、重复或不连续，已重新编号"),
+    Code("notice-project-no-lead", W, "import", "项目未识别出牵头单位"),
+    Code("notice-no-indicators", I, "import", "项目未识别出量化指标"),
+    Code("notice-project-count", W, "import", "识别出的项目数与通知所说的件数不符"),
 )
 
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}

@@ -105,7 +105,7 @@ class FileResult:
 
 def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = None) -> tuple[list[Source], list[Finding]]:
     """Every file under ``paths`` (recursively), with .zip batches unpacked safely into ``workdir``."""
-    stamp = received_at or now_iso()
+    stamp = received_at or now_iso()  # zip members: their own date, never later than now
     sources: list[Source] = []
     findings: list[Finding] = []
     for root in paths:
@@ -115,12 +115,21 @@ def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = Non
                 continue  # Excel/WPS lock files and OS litter, not returns
             shown = str(p.relative_to(root)) if root.is_dir() else p.name
             if p.suffix.lower() == ".zip":
-                got, more = _unpack_zip(p, shown, workdir, stamp)
+                got, more = _unpack_zip(p, shown, workdir, received_at or _mtime(p))
                 sources += got
                 findings += more
             else:
-                sources.append(Source(str(p), shown, stamp))
+                sources.append(Source(str(p), shown, received_at or _mtime(p)))
     return sources, findings
+
+
+def _mtime(path: Path) -> str:
+    """When a file arrived: its modification time (saving an attachment or ``collect`` sets it)."""
+    try:
+        stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+    except (OSError, ValueError, OverflowError):
+        return now_iso()
+    return min(stamp, dt.datetime.now().astimezone()).isoformat(timespec="seconds")
 
 
 def _unpack_zip(path: Path, shown: str, workdir: Path, stamp: str) -> tuple[list[Source], list[Finding]]:
@@ -163,7 +172,11 @@ def _unpack_zip(path: Path, shown: str, workdir: Path, stamp: str) -> tuple[list
             dest = target / f"{k:04d}_{Path(name).name}"
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-            out.append(Source(str(dest), member, stamp))
+            try:
+                when = dt.datetime(*info.date_time).astimezone().isoformat(timespec="seconds")
+            except ValueError:
+                when = stamp
+            out.append(Source(str(dest), member, min(when, stamp)))
     return out, findings
 
 

@@ -85,7 +85,7 @@ _VERBS = (
 # Words at the start of a clause that are not part of a target's name.
 _NAME_FILLERS = re.compile(
     r"^(?:[①-⑳]|[（(]\d{1,2}[)）]|\d{1,2}[.、]|[一二三四五六七八九十]是|"
-    r"(?:到|至|截至|截止)?(?:\d{4}年)?(?:年底|年末|底|末)?前?|全年|年内|当年|今年|本年度?|年度内?|"
+    r"(?:到|至|截至|截止)?\d{4}年(?:年底|年末|底|末)?前?|(?:到|至)?(?:年底|年末)前?|全年|年内|当年|今年|本年度?|年度内?|"
     r"全区|全县|全市|全镇|全旗|预计|计划|拟|力争|累计|共计|合计|总计|共|进一步|持续|继续|争取|确保|同时|其中|"
     r"另外|另|并且|并|且|以及|和|及|与|或|对|为|向|给|在)")
 _NAME_TAIL = re.compile(r"(?:不少于|不低于|不小于|大于等于|小于等于|至少|不超过|不高于|控制在|达到|提高到|提高至|"
@@ -189,8 +189,8 @@ def normalize_line(line: str) -> str:
     # PDF text splits decimals and thousands ("21. 38", "1, 200"): join them back.
     s = re.sub(r"(\d)\s*\.\s+(\d)", r"\1.\2", s)
     s = re.sub(r"(\d)\s*[,，]\s?(\d{3})(?!\d)", r"\1\2", s)
-    # Spaces between Chinese characters are layout, not words (区公共法律 服务中心).
-    s = re.sub(r"(?<=[\u4e00-\u9fff“”（）《》、])\s+(?=[\u4e00-\u9fff“”（）《》、])", "", s)
+    # Spaces are kept: in a unit cell they separate units (区民政局 区医保局); text that is matched is made
+    # tight (spaces removed) where it is used.
     return s
 
 
@@ -340,7 +340,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         clause = _clause_start(text, c.start)
         seg = _segment_start(text, c.start)
         before_clause = text[clause:c.start]
-        before_seg = text[max(seg, prev_end if prev_end > clause else seg):c.start]
+        before_seg = text[max(seg, prev_end):c.start]
         after = text[c.end:]
         after_clause = after[:next((i for i, ch in enumerate(after) if ch in _CLAUSE_BOUNDARY), len(after))]
 
@@ -400,9 +400,9 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         obj = obj[:24]
 
         # --- name: the action and its object
-        prefix_raw = before_seg
+        prefix_raw = text[max(clause, prev_end):c.start]
         prefix = _strip_name(prefix_raw)
-        if obj and "等" in prefix:
+        if obj and re.search(r"等[约近共计]*$", prefix_raw):
             prefix = _leading_verb(prefix) or prefix.split("等")[0]  # 改造铁路六区、市政宿舍等 13 个老旧小区
         same_list = prev is not None and prev[0] == clause and not re.search(r"[，。；]", text[prev_end:c.start])
         if prev is not None and same_list and not _leading_verb(prefix):
@@ -440,6 +440,762 @@ def due_month_from_text(text: str) -> int | None:
         return 9
     if "上半年" in s and not re.search(r"年内|年底|年末|下半年", s):
         return 6
-    if re.search(r"年内|年底|年末|全年|年度内", s):
+    if re.search(r"年内|年底|年末|年度内|(?:当年|\d{4}年)(?:内|底)?(?:完成|建成|投入使用|启用|投用)", s):
         return 12
     return None
+
+
+# ================================================================== stage 1: reading
+
+
+class _HtmlTables(HTMLParser):
+    """Tables of an HTML fragment (some PDF-to-markdown converters write <table>): rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._span = 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+            span = dict(attrs).get("colspan") or "1"
+            self._span = int(span) if span.isdigit() else 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.extend(["".join(self._cell)] * max(1, self._span))
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self.tables:
+            self.tables[-1].append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _header_key(cell: str) -> tuple[str, int] | None:
+    """(column key, strength) for a heading cell, or None. Exact matches beat the longest contained synonym."""
+    h = re.sub(r"[\s\-—*#:：()（）]", "", fold(cell))
+    if not h or len(h) > 14:
+        return None
+    best: tuple[str, int] | None = None
+    for key, names in HEADER_SYNONYMS.items():
+        for n in names:
+            score = 100 + len(n) if h == n else (len(n) if n in h and len(n) >= 2 else 0)
+            if score and (best is None or score > best[1]):
+                best = (key, score)
+    return best
+
+
+def _header_columns(row: list[str]) -> dict[str, int]:
+    """Column index per key when ``row`` is a heading row (at least two keys, one of them name or content)."""
+    scored = sorted(((k[1], c, k[0]) for c, cell in enumerate(row) if (k := _header_key(cell))), reverse=True)
+    cols: dict[str, int] = {}
+    taken: set[int] = set()
+    for _, c, key in scored:
+        if key not in cols and c not in taken:
+            cols[key] = c
+            taken.add(c)
+    if len(cols) >= 2 and ("name" in cols or "content" in cols):
+        return cols
+    return {}
+
+
+def _cell_number(text: str) -> int | None:
+    """序号 of a row: 1, "1.", "（一）", "一" → int; None for headings or blanks."""
+    s = compact(text).strip(".、．)）(（")
+    if re.fullmatch(r"\d{1,3}", s):
+        return int(s)
+    if re.fullmatch(r"\d{1,3}\.0", s):
+        return int(float(s))
+    if re.fullmatch(r"[一二三四五六七八九十]{1,3}", s):
+        import cn2an
+
+        try:
+            return int(cn2an.cn2an(s, "smart"))
+        except (ValueError, KeyError, IndexError):
+            return None
+    return None
+
+
+def _records_from_tables(tables: list[tuple[list[list[str]], str]]) -> list[RawProject]:
+    """Raw projects from headed tables. A table without a heading row continues the previous table's columns
+    (a table broken by a page); rows without a 序号 continue the previous project."""
+    records: list[RawProject] = []
+    cols: dict[str, int] = {}
+    width = 0
+    for rows, where in tables:
+        for r, row in enumerate(rows):
+            cells = [normalize_text(c if isinstance(c, str) else ("" if c is None else str(c))) for c in row]
+            found = _header_columns(cells)
+            if found:
+                cols, width = found, len(cells)
+                continue
+            if not cols or not any(c.strip() for c in cells):
+                continue
+
+            def get(key: str) -> str:
+                c = cols.get(key)
+                return cells[c] if c is not None and c < len(cells) else ""
+
+            number_text = get("number")
+            number = _cell_number(number_text) if "number" in cols else None
+            name = compact(_join_lines(get("name").split("\n")))
+            content = _join_lines(get("content").split("\n"))
+            place = f"{where}第 {r + 1} 行" if where else f"第 {r + 1} 行"
+            distinct = {compact(c) for c in cells if compact(c)}
+            if len(distinct) == 1 and len(cells) > 2 and number is None:
+                continue  # a heading row merged across the table: 一、教育类
+            prev = records[-1] if records else None
+            continuation = prev is not None and (
+                ("number" in cols and number is None and not name)
+                or ("number" in cols and number is not None and number == prev.number)
+                or ("number" not in cols and not name))
+            if continuation and prev is not None:
+                if content and content not in prev.content:
+                    prev.content = _join_lines([prev.content, content])
+                for key, attr in (("lead", "lead"), ("co", "co"), ("due", "due")):
+                    value = get(key).strip()
+                    if value and value not in getattr(prev, attr):
+                        setattr(prev, attr, (getattr(prev, attr) + "\n" + value).strip())
+                if name and name not in prev.name:
+                    prev.name += name
+                continue
+            if "number" in cols and number is None:
+                continue  # 合计 rows, notes under the table
+            if not name and not content:
+                continue
+            records.append(RawProject(number=number, name=name, content=content, lead=get("lead"), co=get("co"),
+                                      due=get("due"), place=place, co_labelled="co" in cols))
+    return records
+
+
+def _markdown_tables(text: str) -> list[list[list[str]]]:
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] | None = None
+    for line in text.split("\n"):
+        s = line.strip()
+        if s.startswith("|") or (s.count("|") >= 3 and current is not None):
+            cells = [c.strip() for c in s.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
+                continue  # the |---|---| rule under the heading
+            if current is None:
+                current = []
+                tables.append(current)
+            current.append([c.replace("<br>", "\n").replace("<br/>", "\n") for c in cells])
+        else:
+            current = None
+    return tables
+
+
+def _read_text_file(path: Path) -> str:
+    data = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030", "utf-16"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _read_docx(path: Path) -> tuple[str, list[tuple[list[list[str]], str]]]:
+    import docx  # heavy: only when a .docx is imported
+
+    document = docx.Document(str(path))
+    paragraphs = [p.text for p in document.paragraphs]
+    tables: list[tuple[list[list[str]], str]] = []
+    for t, table in enumerate(document.tables, start=1):
+        rows: list[list[str]] = []
+        for row in table.rows:
+            cells: list[str] = []
+            seen: list[object] = []
+            for cell in row.cells:
+                # A horizontally merged cell is returned once per grid column: keep it once.
+                if any(cell._tc is s for s in seen):
+                    continue
+                seen.append(cell._tc)
+                cells.append("\n".join(p.text for p in cell.paragraphs))
+            rows.append(cells)
+        tables.append((rows, f"表{t} " if len(document.tables) > 1 else ""))
+    return "\n".join(paragraphs), tables
+
+
+def _read_sheets(path: Path) -> list[tuple[list[list[str]], str]]:
+    import python_calamine  # heavy: only when a workbook is imported
+
+    wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    out = []
+    for name in wb.sheet_names:
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        out.append(([[_sheet_cell(v) for v in row] for row in rows], f"工作表「{name}」"))
+    return out
+
+
+def _sheet_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_csv(path: Path) -> list[tuple[list[list[str]], str]]:
+    text = _read_text_file(path)
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，|")
+    except csv.Error:
+        dialect = csv.excel
+    return [(list(csv.reader(io.StringIO(text), dialect)), "")]
+
+
+def read_notice(path: Path) -> NoticeSource:
+    """Stage 1: the notice at ``path`` as text plus raw project records, in whichever layout it uses.
+
+    Unreadable files give a ``notice-unreadable`` finding and no records.
+    """
+    fname = path.name
+    try:
+        head = path.read_bytes()[:8]
+    except OSError as exc:
+        return NoticeSource("", [], "", [finding("notice-unreadable", f"无法打开通知文件：{exc}。请确认路径正确。",
+                                                 file=fname)])
+    suffix = path.suffix.lower()
+    try:
+        if head.startswith(b"PK\x03\x04") and suffix != ".xlsx" and suffix not in (".xlsm", ".xls", ".csv"):
+            # A zip: a .docx (whatever its extension says), unless it turns out to be a workbook.
+            try:
+                body, tables = _read_docx(path)
+            except Exception:  # python-docx raises several types for a zip that is not a document
+                tables = _read_sheets(path)
+                body = "\n".join("\n".join(" ".join(r) for r in rows) for rows, _ in tables)
+            return _from_tables_or_text(body, tables)
+        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and suffix in (".xlsx", ".xlsm", ".xls", ".csv"):
+            tables = _read_sheets(path)
+            return _from_tables_or_text("\n".join("\n".join(" ".join(r) for r in rows) for rows, _ in tables),
+                                        tables)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            return NoticeSource("", [], "", [finding(
+                "notice-unreadable", "这是旧版 Word 文档（.doc），无法直接读取。请用 WPS 或 Word 另存为 .docx 后再导入。",
+                file=fname)])
+        if head.startswith(b"%PDF"):
+            return NoticeSource("", [], "", [finding(
+                "notice-unreadable", "这是 PDF 文件。请在 PDF 阅读器中全选复制文字，保存为 .txt 后再导入（或另存为 .docx）。",
+                file=fname)])
+        if suffix == ".csv":
+            return _from_tables_or_text("", _read_csv(path))
+        return _from_text(_read_text_file(path))
+    except Exception as exc:  # a broken file must become a finding, whatever the library raises
+        return NoticeSource("", [], "", [finding(
+            "notice-unreadable", f"通知文件无法读取（{type(exc).__name__}: {exc}）。请确认文件完整，"
+                                 "或另存为 .docx / .txt 后再导入。", file=fname)])
+
+
+def _from_tables_or_text(body: str, tables: list[tuple[list[list[str]], str]]) -> NoticeSource:
+    records = _records_from_tables(tables)
+    text = normalize_text(body + "\n" + "\n".join("\n".join("\t".join(r) for r in rows) for rows, _ in tables))
+    if records:
+        return NoticeSource(text, records, "table")
+    # No headed table: the projects are numbered paragraphs (or a table copied as text).
+    source = _from_text(body + "\n" + "\n".join("\n".join("\n".join(r) for r in rows) for rows, _ in tables))
+    return NoticeSource(text, source.records, source.layout, source.findings)
+
+
+def _from_text(raw: str) -> NoticeSource:
+    html = _HtmlTables()
+    if "<table" in raw.lower():
+        html.feed(raw)
+    tables = [(t, "") for t in _markdown_tables(raw)] + [(t, "") for t in html.tables]
+    text = normalize_text(re.sub(r"<[^>]+>", "\n", raw) if html.tables else raw)
+    if tables:
+        records = _records_from_tables(tables)
+        if records:
+            return NoticeSource(text, records, "table")
+    lines = text.split("\n")
+    as_table = _records_from_text_table(lines)
+    as_prose = _records_from_prose(lines)
+
+    def score(records: list[RawProject]) -> tuple[int, int, int]:
+        with_units = sum(1 for r in records if r.lead)
+        with_targets = sum(1 for r in records if _candidates(_tight(r.content)))
+        return (with_units + with_targets, len(records), 0)
+
+    if as_table and score(as_table) >= score(as_prose):
+        return NoticeSource(text, as_table, "text-table")
+    return NoticeSource(text, as_prose, "prose")
+
+
+# ------------------------------------------------------------------ units as written
+
+
+_UNIT_END = re.compile(r"(?:局|办|委|会|院|厅|处|室|所|站|中心|街道|街|镇|乡|公司|集团|园区|管委会|队|部|社|联|协|馆|"
+                       r"行|校|科|组|政府|办事处|台|团|署|司|厂|场|网|片区|村|社区|单位|部门|工会|分公司|机构)$")
+_CONTINUES = re.compile(r"^(?:员会|委员会|局|会|室|心|道|站|所|院|厅|办|部|处|队|馆|中心|公司|服务中心|管理局|"
+                        r"事处|政府)")
+_NO_UNIT = re.compile(r"^[—\-–/无、\s]*$")
+
+
+@dataclass
+class _Piece:
+    text: str
+    sep: str  # separator before it: "start", "hard" (、，；/), "blank", "newline", "space"
+    inner_soft: str = ""  # the strongest soft separator swallowed inside this name ("" | "newline" | "blank" | …)
+
+
+def _unit_pieces(text: str, directory: Directory | None = None) -> list[_Piece]:
+    """Unit names in a cell or in the unit lines of a PDF table, with the separator before each.
+
+    Names split on 、，,；; and spaces/line breaks; a fragment that cannot end a unit name (区教育和 / 体育局,
+    区公共法律 服务中心) is joined with the next one across a space or line break.
+    """
+    s = normalize_text(text).replace("\t", " ")
+    s = re.sub(r"[（(]\s*(?:牵头|主办|负责)\s*[)）]", "(牵头)", s)
+    tokens = re.split(r"([、，,；;/]+|\n[ \t]*\n[\s]*|\n|[ \t]+)", s)
+    pieces: list[_Piece] = []
+    sep = "start"
+    for tok in tokens:
+        if tok is None or tok == "":
+            continue
+        if re.fullmatch(r"[、，,；;/]+", tok):
+            sep = "hard"
+            continue
+        if re.fullmatch(r"\s+", tok):
+            kind = "blank" if tok.count("\n") >= 2 else ("newline" if "\n" in tok else "space")
+            if sep in ("start", "hard"):
+                continue
+            sep = max((sep, kind), key=("newline", "space", "blank").index) if sep != "none" else kind
+            continue
+        frag = tok.strip()
+        if not frag or _NO_UNIT.match(frag):
+            sep = "hard" if pieces else "start"
+            continue
+        if pieces and sep in ("newline", "space", "blank") and _joins(pieces[-1].text, frag, directory):
+            last = pieces[-1]
+            last.text += frag
+            last.inner_soft = max((last.inner_soft or "newline", sep), key=("newline", "space", "blank").index)
+        else:
+            pieces.append(_Piece(frag, sep if pieces else "start"))
+        sep = "none"
+    for p in pieces:
+        p.text = re.sub(r"等$", "", p.text.strip(" 。.")).strip()
+    return [p for p in pieces if p.text]
+
+
+def _joins(left: str, right: str, directory: Directory | None) -> bool:
+    """Is ``right`` the rest of the unit name ``left`` that a line break or space cut?"""
+    if directory is not None and directory.units:
+        whole, part = directory.resolve(left + right), directory.resolve(left)
+        if whole.kind != "unknown" and part.kind == "unknown":
+            return True
+        if part.kind != "unknown" and whole.kind == "unknown" and not _CONTINUES.match(right):
+            return False
+    bare = left.replace("(牵头)", "")
+    return not _UNIT_END.search(bare) or bool(_CONTINUES.match(right))
+
+
+def _split_lead_co(text: str) -> tuple[str, str]:
+    """The unit lines of one project in a PDF table → (lead, co) text.
+
+    The lead unit's column comes first. Where the two columns share a line, the PDF put a space between them;
+    where they do not, a blank line. If such a boundary cuts through a unit name instead, blank lines are not
+    column boundaries in this table, and only the first unit is taken as the lead.
+    """
+    pieces = _unit_pieces(text)
+    if not pieces:
+        return "", ""
+    cut = next((k for k, p in enumerate(pieces) if k >= 1 and p.sep in ("blank", "space")), None)
+    if cut is None or any(p.inner_soft in ("blank", "space") for p in pieces[:cut]):
+        cut = 1
+    return "、".join(p.text for p in pieces[:cut]), "、".join(p.text for p in pieces[cut:])
+
+
+# ------------------------------------------------------------------ the notice's parts
+
+
+def _is_title_line(line: str) -> bool:
+    s = compact(line)
+    return bool(re.search(r"(?:实事|民生项目|实事项目|项目清单|项目表|清单|一览表|安排)$", s)) and 4 <= len(s) <= 40 \
+        and ("实事" in s or "民生" in s) and not s.startswith(("关于", "附件")) and not re.search(r"[，。；：:]", s)
+
+
+def _annex_region(lines: list[str]) -> tuple[int, int]:
+    """(first, end) line indexes of the annex that lists the projects; the whole text when there is no annex."""
+    heads = [i for i, l in enumerate(lines) if re.fullmatch(r"附件\s*\d*\s*[:：]?", l.strip())]
+    titles = [i for i, l in enumerate(lines) if _is_title_line(l)]
+    start = 0
+    if heads:
+        after = [i for i in titles if i > heads[-1]]
+        start = (after[0] if after and after[0] - heads[-1] <= 4 else heads[-1]) + 1
+    elif titles:
+        start = titles[-1] + 1
+    end = len(lines)
+    for i in range(start, len(lines)):
+        s = compact(lines[i])
+        if s.startswith("抄送") or (s.endswith("印发") and len(s) <= 40):
+            end = i
+            break
+    if start >= end:
+        start = 0
+    return start, end
+
+
+def _heading_words(line: str) -> int:
+    """How many table headings (序号, 项目名称, …) the line consists of; 0 if it holds anything else."""
+    parts = line.split()
+    keys = [_header_key(p) for p in parts]
+    return len(parts) if parts and all(k and k[1] >= 100 for k in keys) else 0
+
+
+def _drop_heading_lines(lines: list[str]) -> list[str]:
+    """Blank out the table's heading row (序号 项目名称 … repeated on every page of a PDF), whether on one line or
+    one heading per line; a single word such as 项目 alone is kept, as it may end a wrapped project name."""
+    counts = [_heading_words(l) for l in lines]
+    out = list(lines)
+    for i, n in enumerate(counts):
+        if not n:
+            continue
+        near = [counts[j] for j in (i - 2, i - 1, i + 1, i + 2) if 0 <= j < len(lines)]
+        if n >= 2 or any(near):
+            out[i] = ""
+    return out
+
+
+def _has_target(text: str) -> bool:
+    return bool(_candidates(_tight(text)))
+
+
+def _records_from_text_table(lines: list[str]) -> list[RawProject]:
+    """Projects of an annex table copied out of a PDF: each cell broken one per line, 序号 on a line of its own
+    (or before the name), then the name's lines, the content's lines, and the units' lines."""
+    first, end = _annex_region(lines)
+    body = _drop_heading_lines([l.strip() for l in lines[first:end]])
+    width = max((len(_tight(l)) for l in body), default=0)
+    long_line = max(12, int(width * 0.6))
+
+    def is_long(l: str) -> bool:
+        return len(_tight(l)) >= long_line
+
+    starts: list[tuple[int, int, str]] = []
+    expected = 1
+    for i, line in enumerate(body):
+        m = re.match(r"^(\d{1,2})(?:\s*$|\s*([\u4e00-\u9fff“\"「《（(].*)$)", line)
+        if not m or int(m.group(1)) != expected:
+            continue
+        rest = m.group(2) or ""
+        if rest and (_find_unit(rest, 0) or rest[:1] in "月年日"):
+            continue  # "13 个小区…": a number inside the content
+        prev = next((body[j] for j in range(i - 1, -1, -1) if body[j]), "")
+        nxt = next((body[j] for j in range(i + 1, len(body)) if body[j]), "")
+        if not rest and (_find_unit(nxt, 0) or (prev and is_long(prev) and not re.search(r"[。；;！]$", prev))):
+            continue  # a page number, or a number the PDF broke off its unit
+        starts.append((i, expected, rest))
+        expected += 1
+    if len(starts) < 2:
+        return []
+    records: list[RawProject] = []
+    for k, (i, number, rest) in enumerate(starts):
+        stop = starts[k + 1][0] if k + 1 < len(starts) else len(body)
+        seg = [rest] + body[i + 1:stop]
+        # Name: the short lines without sentence punctuation before the content starts (blank lines allowed).
+        j = 0
+        name_lines: list[str] = []
+        while j < len(seg):
+            l = seg[j]
+            if l and (is_long(l) or re.search(r"[，。；;,:：]", l) or _has_target(l)):
+                break
+            name_lines.append(l)
+            j += 1
+        # Content: up to the last line that is long or has sentence punctuation; what follows are the units.
+        last = max((t for t in range(j, len(seg)) if seg[t] and (is_long(seg[t]) or re.search(r"[，。；;,:：]", seg[t])
+                                                                  or _has_target(seg[t]))), default=j - 1)
+        content_lines = seg[j:last + 1]
+        unit_text = "\n".join(seg[last + 1:]).strip("\n")
+        if not content_lines and len([l for l in name_lines if l]) > 1:
+            # No sentence at all: the first line is the name, the rest are units.
+            nonblank = [l for l in name_lines if l]
+            name_lines, unit_text = nonblank[:1], "\n".join(nonblank[1:])
+        lead, co = _split_lead_co(unit_text)
+        records.append(RawProject(number=number, name=compact("".join(name_lines)), content=_join_lines(content_lines),
+                                  lead=lead, co=co, place=f"第 {first + i + 1} 行"))
+    return records
+
+
+_MARKERS: dict[str, re.Pattern[str]] = {
+    "一、": re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*"),
+    "（一）": re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[)）]\s*"),
+    "1.": re.compile(r"^(\d{1,2})\s*[、.．](?!\d)\s*"),
+    "（1）": re.compile(r"^[（(](\d{1,2})[)）]\s*"),
+}
+_LABEL = re.compile(r"[（(]?\s*(" + "|".join(_LEAD_LABELS + _CO_LABELS + _DUE_LABELS) + r")\s*[:：]\s*")
+_ROLE = re.compile(r"[（(]([^（）()]{2,80}?)(?:牵头|主办|负责)[，,；;、]?(?:([^（）()]{2,120}?)(?:配合|协办|参与))?[)）]")
+
+
+def _marker_number(kind: str, line: str) -> int | None:
+    m = _MARKERS[kind].match(line)
+    if not m:
+        return None
+    g = m.group(1)
+    if g.isdigit():
+        return int(g)
+    import cn2an
+
+    try:
+        return int(cn2an.cn2an(g, "smart"))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def _records_from_prose(lines: list[str]) -> list[RawProject]:
+    """Projects written as numbered paragraphs (一、… / （一）… / 1. … / （1）…), with 牵头单位：… where given.
+
+    The numbering level that carries the projects is the one whose items most often name a lead unit or hold a
+    target; outer levels (categories such as 一、教育类) end an item, inner ones (（1）…) stay inside it.
+    """
+    first, end = _annex_region(lines)
+    body = [l.strip() for l in lines[first:end]]
+    order = sorted(_MARKERS, key=lambda k: next((i for i, l in enumerate(body) if _marker_number(k, l) == 1),
+                                                len(body)))
+    best: list[RawProject] = []
+    best_score = (-1, -1, 0)
+    for depth, kind in enumerate(order):
+        outer = order[:depth]
+        items: list[tuple[int, int, list[str]]] = []
+        expected = 1
+        for i, line in enumerate(body):
+            n = _marker_number(kind, line)
+            if n is not None and (n == expected or (n == 1 and items)):
+                items.append((i, n, [_MARKERS[kind].sub("", line, count=1)]))
+                expected = n + 1
+            elif items and line:
+                if any(_marker_number(o, line) is not None for o in outer):
+                    items[-1] = (items[-1][0], items[-1][1], items[-1][2] + ["\u0000"])  # an outer heading ends it
+                elif "\u0000" not in items[-1][2]:
+                    items[-1][2].append(line)
+        if len(items) < 2:
+            continue
+        records = [_prose_record(body_lines, first + i) for i, _, body_lines in items]
+        labelled = sum(1 for r in records if r.lead)
+        targets = sum(1 for r in records if _has_target(r.content))
+        if labelled + targets >= len(records) // 2:
+            records = [r for r in records if r.lead or _has_target(r.content)]
+        score = (labelled, targets, -abs(len(records) - 10))
+        if score > best_score:
+            best, best_score = records, score
+    for k, r in enumerate(best, start=1):
+        r.number = k
+    return best
+
+
+def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
+    lines = [l for l in item_lines if l != "\u0000"]
+    text = "\n".join(lines)
+    lead: list[str] = []
+    co: list[str] = []
+    due = ""
+    co_labelled = False
+    # 牵头单位：…；配合单位：… (in brackets, on lines of their own, or inline)
+    spans: list[tuple[int, int]] = []
+    for m in _LABEL.finditer(text):
+        label = m.group(1)
+        opened = m.group(0).lstrip().startswith(("（", "("))
+        stop = len(text)
+        nxt = _LABEL.search(text, m.end())
+        if nxt:
+            stop = nxt.start()
+        enders = "\n。）)" if opened else "\n。"
+        cut = next((i for i in range(m.end(), stop) if text[i] in enders), stop)
+        value = text[m.end():cut].strip(" ；;，,")
+        close = cut + 1 if cut < len(text) and text[cut] in "）)" else cut
+        spans.append((m.start(), close))
+        if label in _LEAD_LABELS:
+            lead.append(value)
+            co_labelled = co_labelled or label != "责任单位"
+        elif label in _CO_LABELS:
+            co.append(value)
+            co_labelled = True
+        else:
+            due = value
+    for m in _ROLE.finditer(text):
+        lead.append(m.group(1))
+        if m.group(2):
+            co.append(m.group(2))
+        co_labelled = True
+        spans.append((m.start(), m.end()))
+    rest = text
+    for a, b in sorted(spans, reverse=True):
+        rest = rest[:a] + "\n" + rest[b:]
+    rest_lines = [l.strip(" ；;") for l in rest.split("\n") if l.strip(" ；;")]
+    head = rest_lines[0] if rest_lines else ""
+    name, content = "", ""
+    m = re.match(r"^([^。：:；;，,]{2,32}?)[。：:]\s*(.*)$", head)
+    if m and not _has_target(m.group(1)):
+        name, content = m.group(1), _join_lines([m.group(2)] + rest_lines[1:])
+    elif head and len(_tight(head)) <= 32 and not re.search(r"[，。；]", head) and not _has_target(head):
+        name, content = head, _join_lines(rest_lines[1:])
+    else:
+        content = _join_lines(rest_lines)
+        name = re.split(r"[，。；,;]", _tight(content))[0][:20]
+    return RawProject(number=None, name=compact(name), content=content.strip(), lead="、".join(lead),
+                      co="、".join(co), due=due, place=f"第 {line_index + 1} 行", co_labelled=co_labelled)
+
+
+def notice_particulars(text: str) -> tuple[str, int | None, str]:
+    """(district, year, title) of a notice: 济宁市兖州区 / 2026 / 区政府十件民生实事 ("" or None when absent)."""
+    lines = [compact(l) for l in text.split("\n") if l.strip()]
+    district = ""
+    for l in lines[:60]:
+        m = re.match(r"^([\u4e00-\u9fff]{2,16}?(?:自治区|自治州|自治县|新区|区|县|市|旗))(?:人民政府|政府)", l)
+        if m and not m.group(1).startswith(("各", "区政府", "县政府", "市政府")):
+            district = m.group(1)
+            break
+    year = None
+    for l in lines[:60]:
+        m = re.search(r"((?:19|20)\d{2})年", l)
+        if m and ("实事" in l or "民生" in l or "关于" in l):
+            year = int(m.group(1))
+            break
+    if year is None:
+        m = re.search(r"[〔\[(（]((?:19|20)\d{2})[〕\])）]", text) or re.search(r"((?:19|20)\d{2})年", text)
+        year = int(m.group(1)) if m else None
+    title = ""
+    candidates = [l for l in lines if _is_title_line(l)]
+    candidates += [re.sub(r"^附件\d*[:：]", "", l) for l in lines if l.startswith("附件") and "实事" in l]
+    for l in candidates:
+        t = re.sub(r"^(?:(?:19|20)\d{2}年度?)", "", l)
+        t = re.sub(r"(?:项目清单|项目表|项目|清单|一览表|任务分解表|安排|计划|表)$", "", t)
+        if 4 <= len(t) <= 30:
+            title = t
+            break
+    if not title:
+        m = re.search(r"关于(?:印发)?(?:(?:19|20)\d{2}年)?(.{2,30}?)的通知", "".join(lines[:40]))
+        title = m.group(1) if m else ""
+    return district, year, title
+
+
+# ================================================================== import
+
+
+def _resolve(pieces: list[_Piece], directory: Directory) -> tuple[list[str], list[str], list[str]]:
+    """(as displayed: full names, group words kept; every member unit's full name; names not in the directory)."""
+    shown: list[str] = []
+    members: list[str] = []
+    unknown: list[str] = []
+    for p in pieces:
+        name = p.text.replace("(牵头)", "")
+        res = directory.resolve(name)
+        if res.kind == "unknown":
+            for prefix in ("区", "县", "市"):
+                alt = directory.resolve(prefix + name)
+                if alt.kind != "unknown":
+                    res = alt
+                    break
+        if res.kind == "unknown":
+            unknown.append(name)
+            shown.append(name)
+            continue
+        shown.append(name if res.kind == "group" else res.units[0].name)
+        members += [u.name for u in res.units if u.name not in members]
+    return list(dict.fromkeys(shown)), members, unknown
+
+
+_COUNT_IN_TITLE = re.compile(r"([一二三四五六七八九十]{1,3}|\d{1,2})(?:件|项|大)(?:民生)?实事")
+
+
+def import_notice(path: Path, directory: Directory) -> ImportResult:
+    """Read a published notice (.docx, .md, .txt, .xlsx, .csv) into a project list with quantitative indicators.
+
+    Units are resolved against ``directory`` (full names, aliases, group words such as 各镇街); names it does not
+    know are listed in ``unresolved``. Every problem in the notice is a finding: an unreadable file, no projects,
+    an indicator that needs a person's check (``review``), a unit not in the directory.
+    """
+    fname = path.name
+    source = read_notice(path)
+    findings = list(source.findings)
+    district, year, title = notice_particulars(source.text)
+    if not source.records:
+        if not findings:
+            findings.append(finding(
+                "notice-no-projects",
+                "没有在通知中找到项目。请确认附件中有项目表格（表头含“项目名称”“牵头单位”等），或项目按“一、”“1.”"
+                "等编号逐条列出；也可以直接填写 项目清单.xlsx。", file=fname))
+        return ImportResult(ProjectList(source=fname), findings, district, year, title, [], source.layout)
+
+    numbers = [r.number for r in source.records]
+    if None in numbers or len(set(numbers)) != len(numbers) or numbers != sorted(numbers):  # type: ignore[type-var]
+        findings.append(finding("notice-number-irregular",
+                                "通知中的项目序号缺失、重复或顺序不对，已按出现顺序重新编号为 1、2、3……，请核对。",
+                                file=fname))
+        for k, r in enumerate(source.records, start=1):
+            r.number = k
+
+    projects: list[Project] = []
+    unresolved: list[str] = []
+    for r in source.records:
+        number = int(r.number or 0)
+        lead_pieces = _unit_pieces(r.lead, directory)
+        co_pieces = _unit_pieces(r.co, directory)
+        tagged = [p for p in lead_pieces if "(牵头)" in p.text]
+        if tagged:  # 责任单位：区教体局（牵头）、区财政局
+            co_pieces = [p for p in lead_pieces if p not in tagged] + co_pieces
+            lead_pieces = tagged
+        elif not r.co_labelled and len(lead_pieces) > 1 and not co_pieces:
+            # A single 责任单位 list: by the usual convention the unit named first leads.
+            lead_pieces, co_pieces = lead_pieces[:1], lead_pieces[1:]
+        lead_shown, leads, lead_unknown = _resolve(lead_pieces, directory)
+        co_shown, co_members, co_unknown = _resolve(co_pieces, directory)
+        for name in lead_unknown + co_unknown:
+            if name not in unresolved:
+                unresolved.append(name)
+                hint = directory.suggest(name)
+                tip = f"您是否指「{'」或「'.join(hint)}」？" if hint else ""
+                findings.append(finding("unit-unresolved",
+                                        f"第 {number} 号项目的单位「{name}」不在单位名录中。{tip}请把它（全称或简称）加入"
+                                        "单位名录，或在项目清单中改为名录中的名称。", file=fname, cell=r.place))
+        if not lead_shown:
+            findings.append(finding("notice-project-no-lead",
+                                    f"第 {number} 号项目「{r.name}」没有识别出牵头单位，请在项目清单中补填。",
+                                    file=fname, cell=r.place))
+        indicators = extract_indicators(r.content, number)
+        for i in indicators:
+            if i.review:
+                findings.append(finding("indicator-needs-review",
+                                        f"第 {number} 号项目的指标「{i.name} {i.target_text}」（原文“{i.text}”）识别可能"
+                                        "不准确，已标为待核对，请对照通知核对目标值、计量单位和比较方式。",
+                                        file=fname, cell=r.place))
+        if not indicators and r.content:
+            findings.append(finding("notice-no-indicators",
+                                    f"第 {number} 号项目「{r.name}」没有识别出量化指标（如“新建 10 家”）。如通知中有，"
+                                    "请在项目清单的「指标」表中补填；没有则按总体进度填报。", file=fname, cell=r.place))
+        due = parse_due_month(r.due) if r.due else None
+        if due is None or not 1 <= due <= 12:
+            due = due_month_from_text(r.content)
+        projects.append(Project(
+            number=number, name=r.name, content=r.content, leads=tuple(leads),
+            co_units=tuple(u for u in co_members if u not in leads), lead_text="、".join(lead_shown),
+            co_text="、".join(n for n in co_shown if n not in lead_shown), due_month=due,
+            indicators=tuple(indicators)))
+
+    stated = _COUNT_IN_TITLE.search(title) or _COUNT_IN_TITLE.search(source.text[:2000])
+    if stated:
+        import cn2an
+
+        try:
+            count = int(cn2an.cn2an(stated.group(1), "smart"))
+        except (ValueError, KeyError, IndexError):
+            count = 0
+        if count and count != len(projects):
+            findings.append(finding("notice-project-count",
+                                    f"通知说有 {count} 件实事，但识别出 {len(projects)} 个项目。请对照通知核对是否有项目"
+                                    "漏识别或被拆开。", file=fname))
+    return ImportResult(ProjectList(tuple(projects), source=fname), findings, district, year, title, unresolved,
+                        source.layout)

@@ -73,3 +73,21 @@ def render_batch(batch) -> str:
     if s["missing_units"]:
         out.append("未报送：" + "、".join(s["missing_units"]))
     return "\n".join(out)
+
+
+def render_ledger(ledger) -> str:
+    """The 总表 in short, the status counts and the bulletin suggestions."""
+    from .textnorm import format_number
+
+    rows = [[p.number, p.name, "、".join(p.leads.split("、")[:2]),
+             "" if p.progress is None else f"{format_number(p.progress, 1)}%", f"{format_number(p.expected, 1)}%",
+             p.status] for p in ledger.projects]
+    out = [ledger.title, render_table(["序号", "项目名称", "牵头单位", "完成进度", "序时进度", "状态"], rows)]
+    counts = "，".join(f"{k} {v} 项" for k, v in ledger.status_counts().items() if v)
+    out.append(f"\n{counts}；报送率 {ledger.reporting_rate:.0%}。")
+    for kind, label in (("表扬", "拟通报表扬"), ("曝光", "拟通报曝光")):
+        items = [b for b in ledger.bulletin if b.kind == kind]
+        if items:
+            out.append(f"{label}：")
+            out += [f"  {i}. {b.reason}" for i, b in enumerate(items, 1)]
+    return "\n".join(out)

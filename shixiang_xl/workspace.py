@@ -202,3 +202,15 @@ def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice:
         ws.secret_path.parent.mkdir(exist_ok=True)
         atomic_write_text(ws.secret_path, secrets.token_hex(32) + "\n", mode=0o600)
     return ws
+
+
+def write_example_workbooks(folder: Path) -> list[str]:
+    """Write each example's 项目清单.xlsx and 单位名录.xlsx from its TOML source (``make examples``)."""
+    lines = []
+    for name in EXAMPLES:
+        _, directory, plist = load_example(name)
+        write_project_list(folder / name / PROJECT_LIST_FILE, plist)
+        write_directory(folder / name / DIRECTORY_FILE, directory)
+        lines.append(f"{name}: {len(plist.projects)} projects, {len(plist.indicators)} indicators, "
+                     f"{len(directory.units)} units")
+    return lines

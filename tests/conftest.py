@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 import openpyxl
 import pytest
 
+from shixiang_xl.findings import Severity
 from shixiang_xl.workspace import Context, Workspace, init_workspace, load_context, load_example
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -109,9 +110,14 @@ def write_faulty_project_list(path: Path) -> list[Expected]:
     ]
 
 
+def problems(findings) -> list:
+    """The errors and warnings (informational findings, such as an alias resolved, left out)."""
+    return [f for f in findings if f.severity is not Severity.INFO]
+
+
 def finding_places(findings) -> set[tuple[str, str, str]]:
-    """{(code, sheet, cell)} of a list of findings."""
-    return {(f.code, f.sheet, f.cell) for f in findings}
+    """{(code, sheet, cell)} of the errors and warnings in a list of findings."""
+    return {(f.code, f.sheet, f.cell) for f in problems(findings)}
 
 
 # ------------------------------------------------------------------ fixtures

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (REPO_ROOT, Expected, finding_places, write_directory_xlsx, write_faulty_project_list,
-                      write_project_list_xlsx, write_xlsx)
+from conftest import (REPO_ROOT, Expected, finding_places, problems, write_directory_xlsx,
+                      write_faulty_project_list, write_project_list_xlsx, write_xlsx)
 from shixiang_xl import findings as findings_mod
 from shixiang_xl.config import Config, ShixiangError, SmtpSettings, load_config, render_config
 from shixiang_xl.findings import REGISTRY, Finding, Severity, docs_table, finding, has_errors, sort_key
@@ -289,7 +289,7 @@ def test_directory_unreadable_file(tmp_path):
 def test_examples_load_from_an_initialised_workspace_without_problems(tmp_path, name, n_projects, n_indicators):
     ws = init_workspace(tmp_path / name, name)
     ctx = load_context(ws.root)
-    assert [f for f in ctx.findings if f.severity is not Severity.INFO] == []
+    assert problems(ctx.findings) == []
     assert len(ctx.projects.projects) == n_projects
     assert len(ctx.projects.indicators) == n_indicators
     assert [p.number for p in ctx.projects.projects] == list(range(1, 11))
@@ -299,11 +299,11 @@ def test_examples_load_from_an_initialised_workspace_without_problems(tmp_path, 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_committed_example_workbooks_load_to_the_same_data_as_load_example(name):
-    """examples/*/项目清单.xlsx and 单位名录.xlsx are produced by examples/build.py from the TOML sources."""
+    """examples/*/项目清单.xlsx and 单位名录.xlsx are produced by `make examples` (workspace.write_example_workbooks) from the TOML sources."""
     _, exp_dir, exp_list = load_example(name)
     d, found_d = load_directory(EXAMPLES_DIR / name / "单位名录.xlsx")
     plist, found_p = load_project_list(EXAMPLES_DIR / name / "项目清单.xlsx", d)
-    assert found_d == [] and found_p == []
+    assert found_d == [] and problems(found_p) == []
     assert d.units == exp_dir.units
     assert plist.projects == exp_list.projects
 
@@ -365,7 +365,7 @@ def test_project_list_write_and_read_back(tmp_path, directory, example_2026):
     path = tmp_path / "项目清单.xlsx"
     write_project_list(path, plist)
     back, found = load_project_list(path, directory)
-    assert found == [] and back.projects == plist.projects
+    assert problems(found) == [] and back.projects == plist.projects
     assert back.source == "项目清单.xlsx"
 
 
@@ -397,7 +397,7 @@ def test_space_separated_units_and_names_split_by_a_pdf(tmp_path, directory):
         [1, "项目一", "内容", "区民政局 区医保局", "各镇 街道", "", ""],
         [2, "项目二", "内容", "区司法局", "区发改局 区公共法律 服务中心", "", ""],
     ], [])
-    assert found == []
+    assert problems(found) == []
     p1, p2 = plist.projects
     assert p1.leads == ("区民政局", "区医疗保障局") and set(p1.co_units) == _towns()
     assert p2.co_units == ("区发展和改革局", "区公共法律服务中心")
@@ -405,7 +405,7 @@ def test_space_separated_units_and_names_split_by_a_pdf(tmp_path, directory):
     path = tmp_path / "again" / "项目清单.xlsx"
     write_project_list(path, plist)
     again, found = load_project_list(path, directory)
-    assert found == [] and again.projects == plist.projects
+    assert problems(found) == [] and again.projects == plist.projects
 
 
 def test_header_below_a_title_row_gives_the_right_cells(tmp_path, directory):
@@ -423,7 +423,7 @@ def test_the_issues_faulty_list_yields_every_finding_with_its_cell(tmp_path, dir
     expected = write_faulty_project_list(path)
     plist, found = load_project_list(path, directory)
     assert finding_places(found) == {(e.code, e.sheet, e.cell) for e in expected}
-    assert len(found) == len(expected)
+    assert len(problems(found)) == len(expected)
     for e in expected:
         f = next(f for f in found if (f.code, f.sheet, f.cell) == (e.code, e.sheet, e.cell))
         assert f.is_error and f.file == "项目清单.xlsx"
@@ -511,7 +511,7 @@ def test_unknown_unit_finding_suggests_directory_names(tmp_path, directory):
     co = next(f for f in found if f.cell == "E2")
     assert "区教育局" in co.message and "区教育和体育局" in co.message
     _, found = _load_list(tmp_path, directory, [[1, "项目一", "内容", "某某科技有限公司", "", "", ""]])
-    assert [f.code for f in found] == ["unit-unknown"] and "不在单位名录中" in found[0].message
+    assert [f.code for f in problems(found)] == ["unit-unknown"] and "不在单位名录中" in problems(found)[0].message
 
 
 def test_indicator_findings_with_cells(tmp_path, directory):
@@ -620,17 +620,17 @@ def test_milestone_sheet_missing_a_column(tmp_path, directory):
 def test_missing_sheets(tmp_path, directory):
     path = write_xlsx(tmp_path / "项目清单.xlsx", {"Sheet1": [["序号"], [1]]})
     plist, found = load_project_list(path, directory)
-    assert [f.code for f in found] == ["sheet-missing"] and "项目" in found[0].message
+    assert [f.code for f in problems(found)] == ["sheet-missing"] and "项目" in problems(found)[0].message
     assert plist.projects == ()
     # Without the 指标 sheet every indicator would silently vanish: that is an error too.
     plist, found = _load_list(tmp_path, directory, GOOD_PROJECTS, indicators=None)
-    assert [f.code for f in found] == ["sheet-missing"] and "指标" in found[0].message
+    assert [f.code for f in problems(found)] == ["sheet-missing"] and "指标" in problems(found)[0].message
     assert len(plist.projects) == 2
 
 
 def test_empty_and_unreadable_lists(tmp_path, directory):
     plist, found = _load_list(tmp_path, directory, [])
-    assert [f.code for f in found] == ["project-list-empty"]
+    assert [f.code for f in problems(found)] == ["project-list-empty"]
     path = tmp_path / "坏.xlsx"
     path.write_bytes(b"PK\x03\x04 but not a zip at all")
     plist, found = load_project_list(path, directory)
@@ -932,7 +932,7 @@ def test_context_fixture_is_the_2026_example(context, example_2026):
     assert context.config.lag_threshold == 10.0 and context.config.satisfaction_threshold == 90.0
     assert context.directory.units == directory.units
     assert context.projects.projects == plist.projects
-    assert context.findings == []
+    assert problems(context.findings) == []
 
 
 def test_init_2024(workspace_2024):

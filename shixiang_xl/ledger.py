@@ -1,0 +1,504 @@
+"""The 台账: built as plain data from the period's accepted values (``build_ledger``), then written as the
+office's print-ready workbook (``write_ledger``). Building knows nothing of files; writing knows nothing of returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from .config import Config
+from .findings import Finding
+from .period import Period, expected_progress
+from .projects import Indicator, Project, ProjectList
+from .spec import TemplateSpec
+from .textnorm import format_number
+
+Values = Mapping[tuple[str, str], Mapping[str, Any]]  # (sheet kind, row key) → column key → value
+
+STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT = "已完成", "超前", "序时推进", "滞后", "未启动"
+STATUS_NONE = "未报送"
+STATUS_COLORS = {STATUS_DONE: "#C6EFCE", STATUS_AHEAD: "#DDEBF7", STATUS_ON: "#FFFFFF", STATUS_LAG: "#FFC7CE",
+                 STATUS_NOT: "#FFEB9C", STATUS_NONE: "#D9D9D9"}
+SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_BACK = "按时报送", "逾期报送", "未报送", "退回修改"
+
+
+@dataclass(frozen=True)
+class UnitSubmission:
+    """How a unit stands this period (from the batch)."""
+
+    unit: str
+    status: str  # accepted | rejected | missing
+    received_at: str = ""
+    file: str = ""
+    errors: int = 0
+    warnings: int = 0
+
+
+@dataclass(frozen=True)
+class LedgerInput:
+    """Everything the ledger is built from, as plain data."""
+
+    config: Config
+    spec: TemplateSpec
+    projects: ProjectList
+    period: Period
+    values: Mapping[str, Values]  # unit → its accepted values this period
+    stale: Mapping[str, str]  # unit → label of the older accepted data shown for it (退回修改 / 未报送)
+    last_cumulative: Mapping[str, Mapping[tuple[str, str], float]]  # unit → before this period
+    submissions: Mapping[str, UnitSubmission]
+    contacts: Mapping[str, tuple[str, str]]  # unit → (contact, phone)
+    history: Mapping[str, Mapping[int, float]]  # earlier period slug → project number → completion
+    findings: Sequence[Finding] = ()
+    survey: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)  # project number → tally figures
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    project: int
+    key: str
+    name: str
+    unit_name: str  # the reporting unit (lead, or the co-unit for a share)
+    is_share: bool
+    target: float
+    measure: str
+    comparator: str
+    last: float | None
+    current: float | None
+    cumulative: float | None
+    rate: float | None  # 0..n (1.0 = 100 %)
+    expected: float  # 0..100
+    gap: float | None  # percentage points, completion − expected
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    number: int
+    name: str
+    targets: str
+    leads: str
+    co_units: str
+    progress_text: str
+    completion: float | None  # from indicators, 0..100
+    reported: float | None  # 总体进度 as reported
+    expected: float
+    status: str
+    problems: str
+    next_steps: str
+    note: str  # e.g. 区医保局：退回修改，显示上次通过的数据
+    extra: tuple[tuple[str, str], ...] = ()  # spec columns beyond the standard ones: (heading, text)
+    survey: Mapping[str, Any] | None = None
+
+    @property
+    def progress(self) -> float | None:
+        """The completion the status is judged on: from indicators when there are any, else as reported."""
+        return self.completion if self.completion is not None else self.reported
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    unit: str
+    role: str
+    status: str
+    received_at: str
+    file: str
+    errors: int
+    warnings: int
+    contact: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class BulletinRow:
+    kind: str  # 表扬 | 曝光
+    unit: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LedgerData:
+    title: str
+    subtitle: str
+    period: Period
+    projects: tuple[ProjectRow, ...]
+    indicators: tuple[IndicatorRow, ...]
+    submissions: tuple[SubmissionRow, ...]
+    bulletin: tuple[BulletinRow, ...]
+    trend_periods: tuple[str, ...]
+    trend: tuple[tuple[int, str, tuple[float | None, ...], float], ...]  # (number, name, completions, expected)
+    findings: tuple[Finding, ...]
+    lag_threshold: float
+
+    @property
+    def reporting_rate(self) -> float:
+        reported = sum(1 for s in self.submissions if s.status in (SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_BACK))
+        return reported / len(self.submissions) if self.submissions else 0.0
+
+    def status_counts(self) -> dict[str, int]:
+        out = {s: 0 for s in (STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT, STATUS_NONE)}
+        for p in self.projects:
+            out[p.status] += 1
+        return out
+
+
+def indicator_rate(ind: Indicator, cumulative: float | None) -> float | None:
+    """Completion rate (1.0 = 100 %); for ≤ targets, meeting the ceiling counts as complete."""
+    if cumulative is None or ind.target <= 0:
+        return None
+    if ind.comparator == "≤":
+        return 1.0 if cumulative <= ind.target else ind.target / cumulative
+    return cumulative / ind.target
+
+
+def project_status(progress: float | None, expected: float, threshold: float, reported_status: str | None,
+                   has_data: bool) -> str:
+    """已完成 / 超前 / 序时推进 / 滞后 / 未启动 (or 未报送 when nobody reported)."""
+    if not has_data:
+        return STATUS_NONE
+    if progress is not None and progress >= 100 - 1e-9:
+        return STATUS_DONE
+    if (progress is None or progress <= 0) and reported_status in (None, "未启动"):
+        return STATUS_NOT
+    if progress is None:
+        return STATUS_ON
+    if progress < expected - threshold:
+        return STATUS_LAG
+    if progress > expected + threshold:
+        return STATUS_AHEAD
+    return STATUS_ON
+
+
+def _join(parts: Sequence[tuple[str, str]], single: bool) -> str:
+    parts = [(u, t) for u, t in parts if t]
+    if not parts:
+        return ""
+    if single and len(parts) == 1:
+        return parts[0][1]
+    return "\n".join(f"【{u}】{t}" for u, t in parts)
+
+
+def _completion(indicators: Sequence[IndicatorRow]) -> float | None:
+    rates = [min(1.0, r.rate) * 100 for r in indicators if r.rate is not None and not r.is_share]
+    return round(sum(rates) / len(rates), 1) if rates else None
+
+
+def build_ledger(data: LedgerInput) -> LedgerData:
+    """The ledger's content, computed from plain data (deterministic: same input, same ledger)."""
+    cfg, period, plist = data.config, data.period, data.projects
+    month = period.end_month
+    indicator_rows: list[IndicatorRow] = []
+    project_rows: list[ProjectRow] = []
+    standard = {"progress", "status", "progress_text", "problems", "next_steps"}
+    extra_cols = [c for c in data.spec.lead.inputs if c.scope == "project" and c.key not in standard]
+    for p in plist.projects:
+        expected = expected_progress(p, month)
+        rows: list[IndicatorRow] = []
+        for ind in p.indicators:
+            lead = ind.lead or (p.leads[0] if p.leads else "")
+            rows.append(_indicator_row(data, p, ind, lead, "lead", expected, share=False))
+            if ind.split:
+                for co in p.co_units:
+                    rows.append(_indicator_row(data, p, ind, co, "co", expected, share=True))
+        indicator_rows += rows
+        lead_values = [(u, data.values.get(u, {}).get(("lead", p.key), {})) for u in p.leads]
+        reported = [v.get("progress") for _, v in lead_values if v.get("progress") is not None]
+        statuses = [v.get("status") for _, v in lead_values if v.get("status")]
+        has_data = any(u in data.values for u in p.leads)
+        completion = _completion(rows)
+        reported_progress = round(sum(reported) / len(reported), 1) if reported else None
+        progress = completion if completion is not None else reported_progress
+        status = project_status(progress, expected, cfg.lag_threshold, statuses[0] if statuses else None, has_data)
+        single = len(p.leads) == 1
+        co_texts = [(u, data.values.get(u, {}).get(("co", p.key), {}).get("progress_text") or "") for u in p.co_units]
+        co_done = [u for u, t in co_texts if t]
+        progress_text = _join([(u, v.get("progress_text") or "") for u, v in lead_values], single)
+        if co_done:
+            progress_text += ("\n" if progress_text else "") + f"协办单位已报送配合工作进展 {len(co_done)}/{len(p.co_units)} 个。"
+        notes = [f"{u}：{data.stale[u]}" for u in p.leads if u in data.stale]
+        extra = tuple((c.heading, _join([(u, _text(v.get(c.key))) for u, v in lead_values], single))
+                      for c in extra_cols)
+        project_rows.append(ProjectRow(
+            number=p.number, name=p.name, targets="；".join(f"{i.name}{i.target_text}" for i in p.indicators)
+            or "（无量化指标）", leads="、".join(p.leads), co_units=p.co_text or "、".join(p.co_units),
+            progress_text=progress_text, completion=completion, reported=reported_progress, expected=expected,
+            status=status, problems=_join([(u, _text(v.get("problems"))) for u, v in lead_values], single),
+            next_steps=_join([(u, _text(v.get("next_steps"))) for u, v in lead_values], single),
+            note="；".join(notes), extra=extra, survey=data.survey.get(p.number)))
+    submissions = _submissions(data)
+    bulletin = _bulletin(data, project_rows, submissions)
+    periods = tuple(sorted(data.history)) + (period.slug,)
+    trend = tuple((pr.number, pr.name, tuple(data.history[s].get(pr.number) for s in sorted(data.history))
+                   + (pr.progress,), pr.expected) for pr in project_rows)
+    received = [s.received_at for s in data.submissions.values() if s.received_at]
+    as_of = max(received)[:10] if received else period.due(cfg.due_day).isoformat()
+    y, m, d = as_of.split("-")
+    title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
+    subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
+    return LedgerData(title, subtitle, period, tuple(project_rows), tuple(indicator_rows), submissions, bulletin,
+                      periods, trend, tuple(data.findings), cfg.lag_threshold)
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    return format_number(v) if isinstance(v, float) else str(v)
+
+
+def _indicator_row(data: LedgerInput, p: Project, ind: Indicator, unit: str, kind: str, expected: float,
+                   share: bool) -> IndicatorRow:
+    v = data.values.get(unit, {}).get((kind, ind.key), {})
+    last = data.last_cumulative.get(unit, {}).get((kind, ind.key))
+    cum = v.get("cumulative")
+    rate = None if share else indicator_rate(ind, cum)
+    gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
+    target = ind.target / max(1, len(p.co_units)) if share else ind.target
+    return IndicatorRow(p.number, ind.key, ind.name, unit, share, target if not share else ind.target, ind.unit,
+                        ind.comparator, last if last is not None else (0.0 if unit in data.values else None),
+                        v.get("current"), cum, rate, expected, gap)
+
+
+def _submissions(data: LedgerInput) -> tuple[SubmissionRow, ...]:
+    due = data.period.due(data.config.due_day)
+    out = []
+    for unit in data.projects.units:
+        s = data.submissions.get(unit, UnitSubmission(unit, "missing"))
+        role = "牵头" if data.projects.led_by(unit) else "协办"
+        if s.status == "missing":
+            status = SUBMIT_MISSING
+        elif s.status == "rejected":
+            status = SUBMIT_BACK
+        else:
+            status = SUBMIT_LATE if s.received_at and s.received_at[:10] > due.isoformat() else SUBMIT_ON_TIME
+        contact, phone = data.contacts.get(unit, ("", ""))
+        out.append(SubmissionRow(unit, role, status, s.received_at[:16].replace("T", " "), s.file, s.errors,
+                                 s.warnings, contact, phone))
+    return tuple(out)
+
+
+def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[SubmissionRow]
+              ) -> tuple[BulletinRow, ...]:
+    by_unit = {s.unit: s for s in subs}
+    due = data.period.due(data.config.due_day)
+    threshold = data.config.lag_threshold
+    praise: list[BulletinRow] = []
+    blame: list[BulletinRow] = []
+    plist = data.projects
+    for pr in projects:
+        project = plist.get(pr.number)
+        assert project is not None
+        for unit in project.leads:
+            s = by_unit.get(unit)
+            clean = s is not None and s.status == SUBMIT_ON_TIME and s.errors == 0 and s.warnings == 0
+            if pr.status in (STATUS_DONE, STATUS_AHEAD) and clean and pr.progress is not None:
+                if pr.status == STATUS_DONE:
+                    why = f"牵头的“{pr.name}”已全部完成，按时报送且填报规范。"
+                else:
+                    why = (f"牵头的“{pr.name}”完成进度 {format_number(pr.progress, 1)}%，超过序时进度 "
+                           f"{format_number(pr.expected, 1)}% 达 {format_number(pr.progress - pr.expected, 1)} 个百分点，"
+                           "按时报送且填报规范。")
+                praise.append(BulletinRow("表扬", unit, unit + why))
+            if pr.status == STATUS_LAG and pr.progress is not None:
+                blame.append(BulletinRow("曝光", unit, f"{unit}牵头的“{pr.name}”完成进度 {format_number(pr.progress, 1)}%，"
+                                         f"低于序时进度 {format_number(pr.expected, 1)}% 达 "
+                                         f"{format_number(pr.expected - pr.progress, 1)} 个百分点（超过 {format_number(threshold)} 个百分点）。"))
+    for s in subs:
+        if s.status == SUBMIT_MISSING:
+            blame.append(BulletinRow("曝光", s.unit, f"{s.unit}截至目前未报送{data.period.label}进度（截止时间 "
+                                     f"{due.month}月{due.day}日）。"))
+        elif s.status == SUBMIT_LATE:
+            got = dt.date.fromisoformat(s.received_at[:10])
+            blame.append(BulletinRow("曝光", s.unit, f"{s.unit}于{got.month}月{got.day}日报送，晚于截止时间"
+                                     f"（{due.month}月{due.day}日）{(got - due).days} 天。"))
+        elif s.status == SUBMIT_BACK:
+            blame.append(BulletinRow("曝光", s.unit, f"{s.unit}报送的填报表有 {s.errors} 处错误，已退回修改。"))
+    return tuple(praise + blame)
+
+
+# ------------------------------------------------------------------ writing
+
+
+def write_ledger(ledger: LedgerData, path: Path, *, a3: bool = False) -> Path:
+    """``台账.xlsx``: 总表, 指标明细, 报送情况, 通报建议, 走势, 校验问题 — every sheet print-ready."""
+    from .xlsxout import atomic_write_bytes
+
+    atomic_write_bytes(path, ledger_bytes(ledger, a3=a3))
+    return path
+
+
+def ledger_bytes(ledger: LedgerData, *, a3: bool = False) -> bytes:
+    from .xlsxout import Formats, new_workbook
+
+    buffer = io.BytesIO()
+    wb = new_workbook(buffer, constant_memory=len(ledger.indicators) > 2000)
+    fmt = Formats(wb)
+    w = _Writer(wb, fmt, ledger, a3)
+    w.summary()
+    w.indicators()
+    w.submissions()
+    w.bulletin()
+    w.trend()
+    w.findings()
+    wb.close()
+    return buffer.getvalue()
+
+
+class _Writer:
+    def __init__(self, wb, fmt, ledger: LedgerData, a3: bool) -> None:
+        self.wb, self.fmt, self.l, self.a3 = wb, fmt, ledger, a3
+
+    def _sheet(self, name: str, title: str, headings: Sequence[str], widths: Sequence[float]):
+        from .xlsxout import print_setup, row_height
+
+        ws = self.wb.add_worksheet(name)
+        n = len(headings)
+        ws.merge_range(0, 0, 0, n - 1, title, self.fmt("title", font_size=18))
+        ws.set_row(0, 36)
+        ws.merge_range(1, 0, 1, n - 1, self.l.subtitle, self.fmt("subtitle", align="right"))
+        ws.set_row(1, 20)
+        for c, (h, wd) in enumerate(zip(headings, widths)):
+            ws.set_column(c, c, wd)
+            ws.write_string(2, c, h, self.fmt("header"))
+        ws.set_row(2, row_height(zip(headings, widths), minimum=30))
+        ws.freeze_panes(3, 0)
+        print_setup(ws, landscape=True, a3=self.a3, repeat=(2, 2))
+        return ws
+
+    def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
+             extra_fmt: dict[int, dict] | None = None) -> None:
+        from .xlsxout import row_height, write_value
+
+        texts = []
+        for c, (v, kind) in enumerate(zip(values, kinds)):
+            overrides = (extra_fmt or {}).get(c, {})
+            if kind == "pct":  # values are 0..100 numbers shown with a % sign
+                f = self.fmt("number", num_format='0.0"%"', **overrides)
+            elif kind == "rate":
+                f = self.fmt("percent", **overrides)
+            elif kind == "num":
+                f = self.fmt("number", **overrides)
+            elif kind == "center":
+                f = self.fmt("center", **overrides)
+            else:
+                f = self.fmt("text", **overrides)
+            write_value(ws, r, c, v, f, f)
+            texts.append((_text(v) if not isinstance(v, str) else v, widths[c]))
+        ws.set_row(r, row_height(texts, minimum=22))
+
+    def summary(self) -> None:
+        l = self.l
+        headings = ["序号", "项目名称", "主要目标", "牵头单位", "协办单位", "本期进展情况", "完成进度（指标）",
+                    "完成进度（填报）", "序时进度", "状态", "存在问题", "下步计划"]
+        widths = [5, 14, 26, 12, 14, 40, 9, 9, 8, 8, 22, 22]
+        extra = [h for h, _ in (l.projects[0].extra if l.projects else ())]
+        headings += extra + (["满意率", "满意度测评"] if any(p.survey for p in l.projects) else []) + ["备注"]
+        widths += [20] * len(extra) + ([9, 14] if any(p.survey for p in l.projects) else []) + [14]
+        ws = self._sheet("总表", l.title, headings, widths)
+        kinds = ["center", "text", "text", "text", "text", "text", "pct", "pct", "pct", "center", "text", "text"]
+        kinds += ["text"] * len(extra) + (["rate", "text"] if any(p.survey for p in l.projects) else []) + ["text"]
+        for r, p in enumerate(l.projects, start=3):
+            values: list[Any] = [p.number, p.name, p.targets, p.leads, p.co_units, p.progress_text, p.completion,
+                                 p.reported, p.expected, p.status, p.problems, p.next_steps]
+            values += [t for _, t in p.extra]
+            if any(x.survey for x in l.projects):
+                s = p.survey or {}
+                values += [s.get("rate"), s.get("text", "")]
+            values.append(p.note)
+            status_col = 9
+            self._row(ws, r, values, widths, kinds, {status_col: {"bg_color": STATUS_COLORS[p.status], "bold": True}})
+        counts = l.status_counts()
+        r = 3 + len(l.projects)
+        line = "　".join(f"{k} {v} 项" for k, v in counts.items() if v) + \
+               f"　　报送率 {l.reporting_rate:.0%}（滞后：完成进度低于序时进度 {format_number(l.lag_threshold)} 个百分点以上）"
+        ws.merge_range(r, 0, r, len(headings) - 1, line, self.fmt("plain", bold=True))
+        ws.set_row(r, 24)
+        ws.print_area(0, 0, r, len(headings) - 1)
+
+    def indicators(self) -> None:
+        l = self.l
+        headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
+                    "完成率", "序时进度", "差距（百分点）"]
+        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10]
+        ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
+        kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num"]
+        for r, i in enumerate(l.indicators, start=3):
+            name = f"{i.name}（{i.unit_name}分解数）" if i.is_share else i.name
+            extra = {2: {"italic": True}} if i.is_share else None
+            self._row(ws, r, [i.project, name, i.unit_name, None if i.is_share else i.target, i.measure, i.comparator,
+                              i.last, i.current, i.cumulative, i.rate, None if i.is_share else i.expected, i.gap],
+                      widths, kinds, extra)
+        ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)
+
+    def submissions(self) -> None:
+        l = self.l
+        headings = ["序号", "单位", "角色", "报送情况", "收到时间", "文件", "错误", "警告", "联系人", "联系电话"]
+        widths = [5, 22, 6, 10, 17, 44, 6, 6, 10, 15]
+        ws = self._sheet("报送情况", f"{l.title}——报送情况（催报名单）", headings, widths)
+        colors = {SUBMIT_ON_TIME: "#C6EFCE", SUBMIT_LATE: "#FFEB9C", SUBMIT_MISSING: "#FFC7CE", SUBMIT_BACK: "#FFC7CE"}
+        kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center"]
+        for r, s in enumerate(l.submissions, start=3):
+            self._row(ws, r, [r - 2, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact,
+                              s.phone], widths, kinds, {3: {"bg_color": colors[s.status]}})
+        r = 3 + len(l.submissions)
+        ws.merge_range(r, 0, r, len(headings) - 1, f"应报 {len(l.submissions)} 个单位，报送率 {l.reporting_rate:.0%}。",
+                       self.fmt("plain", bold=True))
+        ws.autofilter(2, 0, max(3, 2 + len(l.submissions)), len(headings) - 1)
+
+    def bulletin(self) -> None:
+        l = self.l
+        headings = ["类别", "序号", "单位", "事由"]
+        widths = [12, 6, 22, 100]
+        ws = self._sheet("通报建议", f"{l.title}——通报建议", headings, widths)
+        r = 3
+        for kind, label in (("表扬", "拟通报表扬"), ("曝光", "拟通报曝光")):
+            rows = [b for b in l.bulletin if b.kind == kind]
+            for k, b in enumerate(rows, start=1):
+                self._row(ws, r, [label, k, b.unit, b.reason], widths, ["center", "center", "text", "text"],
+                          {0: {"bg_color": "#C6EFCE" if kind == "表扬" else "#FFC7CE"}})
+                r += 1
+            if not rows:
+                self._row(ws, r, [label, "", "", "本期无。"], widths, ["center", "center", "text", "text"])
+                r += 1
+
+    def trend(self) -> None:
+        l = self.l
+        labels = [Period.parse(s).label.replace(f"{l.period.year}年", "") for s in l.trend_periods]
+        headings = ["序号", "项目名称"] + labels + ["序时进度"]
+        widths = [5, 24] + [9] * len(labels) + [9]
+        ws = self._sheet("走势", f"{l.title}——进度走势（%）", headings, widths)
+        kinds = ["center", "text"] + ["pct"] * (len(labels) + 1)
+        for r, (number, name, values, expected) in enumerate(l.trend, start=3):
+            self._row(ws, r, [number, name, *values, expected], widths, kinds)
+        n = len(l.trend)
+        if not n:
+            return
+        last_col = 1 + len(labels)
+        chart = self.wb.add_chart({"type": "column"})
+        chart.add_series({"name": "完成进度", "categories": ["走势", 3, 1, 2 + n, 1],
+                          "values": ["走势", 3, last_col, 2 + n, last_col], "fill": {"color": "#4472C4"}})
+        chart.add_series({"name": "序时进度", "categories": ["走势", 3, 1, 2 + n, 1],
+                          "values": ["走势", 3, last_col + 1, 2 + n, last_col + 1], "fill": {"color": "#ED7D31"}})
+        chart.set_title({"name": f"{l.period.label}各项目完成进度与序时进度"})
+        chart.set_y_axis({"min": 0, "max": 100, "name": "%"})
+        chart.set_size({"width": 900, "height": 360})
+        ws.insert_chart(4 + n, 1, chart)
+        line = self.wb.add_chart({"type": "line"})
+        for k in range(n):
+            line.add_series({"name": ["走势", 3 + k, 1], "categories": ["走势", 2, 2, 2, last_col],
+                             "values": ["走势", 3 + k, 2, 3 + k, last_col], "marker": {"type": "circle"}})
+        line.set_title({"name": "各项目完成进度走势"})
+        line.set_y_axis({"min": 0, "max": 100, "name": "%"})
+        line.set_size({"width": 900, "height": 360})
+        ws.insert_chart(24 + n, 1, line)
+
+    def findings(self) -> None:
+        l = self.l
+        headings = ["序号", "级别", "单位", "文件", "工作表", "单元格", "问题", "代码"]
+        widths = [5, 6, 18, 32, 10, 7, 60, 20]
+        ws = self._sheet("校验问题", f"{l.title}——校验问题", headings, widths)
+        for r, f in enumerate(l.findings, start=3):
+            self._row(ws, r, [r - 2, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message, f.code], widths,
+                      ["center", "center", "text", "text", "center", "center", "text", "text"])
+        ws.autofilter(2, 0, max(3, 2 + len(l.findings)), len(headings) - 1)

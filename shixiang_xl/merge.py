@@ -1,0 +1,196 @@
+"""``shixiang merge``: the period's accepted returns into the store, and the office's 台账 out of it.
+
+Idempotent: the same inputs give the same store rows and the same ledger. A corrected resubmission replaces the
+unit's values for the period; a return with errors is not merged (the unit shows as 退回修改, with its last accepted
+figures marked as such).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
+from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, ledger_bytes
+from .period import Period
+from .store import Store, open_store
+from .workspace import Context
+from .xlsxout import atomic_write_bytes
+
+PROGRESS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS progress (
+    period      TEXT NOT NULL,
+    project     INTEGER NOT NULL,
+    completion  REAL,
+    expected    REAL NOT NULL,
+    status      TEXT NOT NULL,
+    PRIMARY KEY (period, project)
+);
+"""
+
+
+@dataclass
+class MergeResult:
+    batch: BatchResult
+    ledger: LedgerData
+    ledger_path: Path
+    pdf_path: Path | None
+    report_path: Path
+    feedback: dict[str, Path]
+    changed: bool
+
+
+def store_values(store: Store, batch: BatchResult) -> None:
+    """Replace each accepted unit's values for the period with its counted return's values."""
+    period = batch.period.slug
+    with store.transaction() as conn:
+        for unit, r in sorted(batch.accepted.items()):
+            conn.execute("DELETE FROM entries WHERE period = ? AND unit = ?", (period, unit))
+            rows = []
+            for (kind, row_key), cols in r.values.items():
+                for col, value in cols.items():
+                    rows.append(_entry(period, unit, kind, row_key, col, value, r.sha256))
+            for col, value in r.fields.items():
+                rows.append(_entry(period, unit, "info", "info", col, value, r.sha256))
+            conn.executemany("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, "
+                             "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _entry(period: str, unit: str, kind: str, row_key: str, col: str, value: Any, sha: str) -> tuple:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (period, unit, kind, row_key, col, float(value), None, sha)
+    return (period, unit, kind, row_key, col, None, None if value is None else str(value), sha)
+
+
+def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
+    for r in store.conn.execute("SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
+                                "WHERE period = ? ORDER BY unit, sheet, row_key, column_key", (period,)):
+        value = r["value_num"] if r["value_num"] is not None else r["value_text"]
+        out[r["unit"]].setdefault((r["sheet"], r["row_key"]), {})[r["column_key"]] = value
+    return dict(out)
+
+
+def _latest_earlier(store: Store, unit: str, period: Period) -> str | None:
+    row = store.conn.execute("SELECT MAX(period) FROM entries WHERE unit = ? AND period < ? AND period LIKE ?",
+                             (unit, period.slug, f"{period.year}-%")).fetchone()
+    return row[0]
+
+
+def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
+    """Everything the ledger needs, read from the store and the batch."""
+    period = batch.period
+    values = load_values(store, period.slug)
+    stale: dict[str, str] = {}
+    submissions: dict[str, UnitSubmission] = {}
+    for unit in ctx.projects.units:
+        status = batch.unit_status(unit)
+        r = batch.chosen.get(unit)
+        received = ""
+        if r is not None:
+            row = store.conn.execute("SELECT MIN(received_at) FROM receipts WHERE sha256 = ?", (r.sha256,)).fetchone()
+            received = row[0] or r.source.received_at
+        submissions[unit] = UnitSubmission(unit, "missing" if status == "missing" else
+                                           ("rejected" if status == "rejected" else "accepted"),
+                                           received, r.source.name if r else "", r.errors if r else 0,
+                                           r.warnings if r else 0)
+        if status == "rejected":
+            if unit in values:
+                stale[unit] = "本期报送被退回修改，显示本期此前通过的数据"
+            else:
+                earlier = _latest_earlier(store, unit, period)
+                if earlier:
+                    values[unit] = load_values(store, earlier).get(unit, {})
+                    stale[unit] = f"本期报送被退回修改，显示{Period.parse(earlier).label}的数据"
+                else:
+                    stale[unit] = "本期报送被退回修改，尚无通过审核的数据"
+    history: dict[str, dict[int, float]] = defaultdict(dict)
+    for r in store.conn.execute("SELECT period, project, completion FROM progress WHERE period < ? AND period LIKE ?",
+                                (period.slug, f"{period.year}-%")):
+        history[r["period"]][r["project"]] = r["completion"]
+    contacts = {u.name: (u.contact, u.phone) for u in ctx.directory.units}
+    survey: dict[int, dict[str, Any]] = {}
+    if period.end_month == 12:
+        survey = _survey_results(ctx, store)
+    last = {u: dict(h.cumulative) for u, h in load_history(store, period).items()}
+    return LedgerInput(ctx.config, ctx.spec, ctx.projects, period, values, stale, last, submissions, contacts,
+                       dict(history), tuple(batch.findings), survey)
+
+
+def _survey_results(ctx: Context, store: Store) -> dict[int, dict[str, Any]]:
+    try:
+        from .survey import load_tally
+    except ImportError:  # the survey module is optional for the ledger
+        return {}
+    try:
+        tally = load_tally(ctx.workspace, ctx.config.year)
+    except Exception:  # no tally yet: the ledger simply has no survey column
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    for number, figures in (tally or {}).items():
+        rate = figures.get("satisfaction_rate")
+        out[int(number)] = {"rate": rate if rate is None or rate <= 1 else rate / 100,
+                            "text": figures.get("text", "")}
+    return out
+
+
+def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = None, *, strict: bool = False,
+                  pdf: bool = False, a3: bool = False, feedback: bool = True, workers: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> MergeResult:
+    """Check and merge the period's returns; write 校验报告, feedback copies, 台账.xlsx (and 台账.pdf)."""
+    ws = ctx.workspace
+    paths = list(paths) if paths else [ws.folder("inbox", period.slug)]
+    for p in paths:
+        p.mkdir(parents=True, exist_ok=True) if p == ws.folder("inbox", period.slug) else None
+    with open_store(ws.db_path) as store:
+        store.ensure(PROGRESS_SCHEMA)
+        batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress)
+        store_values(store, batch)
+        data = build_ledger(ledger_input(ctx, store, batch))
+        content = ledger_bytes(data, a3=a3)
+        digest = hashlib.sha256(repr(data).encode("utf-8")).hexdigest()
+        with store.transaction() as conn:
+            old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
+            changed = old is None or old[0] != digest
+            if changed:
+                conn.execute("INSERT INTO merges (period, merged_at, content_hash) VALUES (?, ?, ?) "
+                             "ON CONFLICT (period) DO UPDATE SET merged_at = excluded.merged_at, "
+                             "content_hash = excluded.content_hash",
+                             (period.slug, dt.datetime.now().astimezone().isoformat(timespec="seconds"), digest))
+            conn.execute("DELETE FROM progress WHERE period = ?", (period.slug,))
+            conn.executemany("INSERT INTO progress (period, project, completion, expected, status) VALUES (?, ?, ?, ?, ?)",
+                             [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
+    outdir = ws.folder("reports", period.slug)
+    ledger_path = outdir / "台账.xlsx"
+    atomic_write_bytes(ledger_path, content)
+    report = write_check_report(ctx, batch, outdir / "校验报告.xlsx")
+    copies = write_feedback_copies(ctx, batch) if feedback else {}
+    pdf_path = ledger_pdf(ledger_path, a3=a3) if pdf else None
+    return MergeResult(batch, data, ledger_path, pdf_path, report, copies, changed)
+
+
+def ledger_pdf(xlsx: Path, *, a3: bool = False) -> Path:
+    """台账.pdf through LibreOffice headless, checked after conversion (soffice exits 0 even when it fails)."""
+    import shutil
+    import tempfile
+
+    from .config import ShixiangError
+    from .office import convert, pdf_info
+
+    tmp = Path(tempfile.mkdtemp(prefix="shixiang-pdf-"))
+    try:
+        out = convert([xlsx], "pdf", tmp).get(xlsx)
+        if out is None:
+            raise ShixiangError(f"LibreOffice 未能把 {xlsx.name} 转换为 PDF。请用 Excel/WPS 打开台账后另存为 PDF。")
+        info = pdf_info(out)
+        if info.pages <= 0 or not all(info.landscape):
+            raise ShixiangError(f"转换出的 PDF 不正常（{info.pages} 页），请用 Excel/WPS 打开台账后另存为 PDF。")
+        dest = xlsx.with_suffix(".pdf")
+        atomic_write_bytes(dest, out.read_bytes())
+        return dest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
