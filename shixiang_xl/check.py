@@ -299,8 +299,9 @@ def check_batch(returns: Iterable[UnitReturn], plist: ProjectList) -> list[Findi
             if lead_cum is None or not shares:
                 continue
             total = sum(shares)
-            if len(shares) == len(project.co_units) and abs(total - lead_cum) > SHARE_TOLERANCE * max(1.0, lead_cum) \
-                    or total > lead_cum * (1 + SHARE_TOLERANCE) + 1e-9:
+            # Each share is typically rounded to 0.01, so allow that much per share besides the relative tolerance.
+            slack = max(SHARE_TOLERANCE * lead_cum, 0.01 * len(shares)) + 1e-9
+            if len(shares) == len(project.co_units) and abs(total - lead_cum) > slack or total > lead_cum + slack:
                 cv = lead.cells.get(("lead", ind.key), {}).get("cumulative")
                 findings.append(finding(
                     "co-share-mismatch",

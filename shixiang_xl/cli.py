@@ -97,6 +97,41 @@ def _projects_json(plist) -> dict:
                                          for i in p.indicators]} for p in plist.projects]}
 
 
+# ------------------------------------------------------------------ import
+
+
+@main.command(name="import")
+@click.argument("notice", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="把识别出的项目清单写入此文件（如 项目清单.xlsx）；不加则只显示识别结果。")
+@click.option("--units", "units_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="用来解析单位名称的单位名录（默认：工作区中的 单位名录.xlsx）。")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--force", is_flag=True, help="-o 指定的文件已存在时覆盖它。")
+@click.pass_context
+def import_(ctx: click.Context, notice: Path, output: Path | None, units_path: Path | None, fmt: str,
+            force: bool) -> None:
+    """从发布的通知（.docx/.md/.txt/.xlsx/.csv）识别项目、单位和量化指标，生成项目清单。"""
+    from .findings import has_errors
+    from .notice import import_json, import_notice, render_import, units_for_import
+    from .projects import write_project_list
+
+    directory, unit_findings = units_for_import(units_path, ctx.obj["workspace"])
+    result = import_notice(notice, directory)
+    if output is not None and output.exists() and not force:
+        raise ShixiangError(f"{output} 已存在。如要覆盖，请加 --force；或换一个文件名。")
+    if fmt == "json":
+        click.echo(json.dumps(import_json(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_import(result))
+    if output is not None and result.projects.projects:
+        write_project_list(output, result.projects)
+        click.echo(f"\n已写入项目清单：{output}（标“待核对”的指标请对照通知逐条核对）", err=fmt == "json")
+    _echo_findings(unit_findings + result.findings)
+    if has_errors(unit_findings + result.findings):
+        sys.exit(1)
+
+
 # ------------------------------------------------------------------ generate
 
 
@@ -215,6 +250,57 @@ def status(ctx: click.Context, period_text: str, xlsx: bool) -> None:
     if report.xlsx:
         click.echo(f"催报名单：{report.xlsx}")
     sys.exit(0 if report.complete else 1)
+
+
+# ------------------------------------------------------------------ survey
+
+
+@main.group()
+def survey() -> None:
+    """满意度测评：打印测评票、生成录入表、比对两人录入并计票。"""
+
+
+@survey.command("ballots")
+@click.option("--count", type=click.IntRange(1, 5000), default=100, show_default=True,
+              help="测评票张数（按参加测评的人大代表人数，可略多印几张）。")
+@click.option("--outdir", type=click.Path(file_okay=False, path_type=Path),
+              help="输出文件夹（默认 outbox/<年度>年满意度测评/）。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成可直接打印的 PDF（每张票一页）。")
+@click.pass_context
+def survey_ballots(ctx: click.Context, count: int, outdir: Path | None, pdf: bool) -> None:
+    """生成编号的测评票（每张一页 A4）和录入员用的录入表。"""
+    from .survey import make_ballots
+
+    made = make_ballots(_context(ctx), count, outdir, pdf=pdf)
+    click.echo(f"测评票 {made.count} 张（编号 {made.first}–{made.last}）：{made.ballots}")
+    if made.pdf:
+        click.echo(f"测评票 PDF：{made.pdf}")
+    click.echo(f"录入表：{made.entry}")
+    click.echo("  把录入表复制给两名录入员分别录入同一批收回的票，再运行：shixiang survey tally 录入表1.xlsx 录入表2.xlsx")
+
+
+@survey.command("tally")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--prefer", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="两份录入不一致时以这份录入表为准（须是 FILES 之一）。")
+@click.pass_context
+def survey_tally(ctx: click.Context, files: tuple[Path, ...], prefer: Path | None) -> None:
+    """读取录入表 FILES，比对两人录入，计算各项目满意度，生成测评结果；录入不一致时不出结果并以 1 退出。"""
+    from .findings import Severity
+    from .survey import survey_title, tally_survey
+
+    c = _context(ctx)
+    result = tally_survey(c, list(files), prefer)
+    shown = [f for f in result.findings if f.severity is not Severity.INFO]
+    _echo_findings(shown)
+    hidden = len(result.findings) - len(shown)
+    if hidden:
+        click.echo(f"另有 {hidden} 条提示（如按弃权计的空项），详见结果工作簿的“问题清单”。", err=True)
+    if shown or hidden:
+        click.echo("", err=True)
+    click.echo(result.summary(survey_title(c)))
+    if not result.complete:
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------ demo

@@ -1,31 +1,169 @@
-"""``shixiang demo``: the whole cycle on the built-in example, in a new folder, saying where everything is."""
+"""``shixiang demo``: the whole cycle on the built-in example, in a new folder, saying where everything is.
+
+generate → simulated returns (plausible values, a few faulty ones, one missing unit) → check → merge over two
+periods → ledger (+PDF when LibreOffice is present) → status → survey.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Callable
 
 from .findings import has_errors
-from .render import render_projects
-from .workspace import init_workspace, load_context
+from .period import Period
+from .render import render_batch, render_ledger, render_projects, render_table
+from .workspace import Context, init_workspace, load_context
+
+Echo = Callable[[str], None]
+DEMO_SEED = 2026
 
 
-def run_demo(directory: Path | None, echo: Callable[[str], None]) -> Path:
+def _stamp(path: Path, when: dt.datetime) -> None:
+    ts = when.timestamp()
+    os.utime(path, (ts, ts))
+
+
+def simulate_period(ctx: Context, period: Period, *, missing: str = "", broken: str = "", sloppy: str = "",
+                    late: str = "") -> list[Path]:
+    """Write plausible filled returns into ``inbox/<period>/``; plant the named faults."""
+    from .generate import file_name
+    from .history import previous_cumulatives
+    from .simulate import write_simulated_return
+
+    inbox = ctx.workspace.folder("inbox", period.slug)
+    inbox.mkdir(parents=True, exist_ok=True)
+    previous = previous_cumulatives(ctx.workspace, period, ctx.projects.units)
+    due = dt.datetime.combine(period.due(ctx.config.due_day), dt.time(17, 0))
+    written = []
+    for k, unit in enumerate(ctx.projects.units):
+        if unit == missing:
+            continue
+
+        def tweak(values: dict, fields: dict, unit: str = unit) -> None:
+            rows = [key for key in values if "-" in key[1] and key[0] == "lead"]
+            if unit == broken and rows:
+                values[rows[0]]["cumulative"] = None  # a required number left empty: an error
+                fields["phone"] = "12345"
+            if unit == sloppy and rows:
+                values[rows[-1]]["cumulative"] = f"约{values[rows[-1]]['cumulative']:g}"  # text in a number cell
+                project = next(key for key in values if "-" not in key[1] and key[0] == "lead")
+                values[project]["progress_text"] = "按计划推进。"
+
+        name = file_name(period, unit)
+        if unit == sloppy:
+            name = name.replace(".xlsx", "（最终版）.xlsx")  # units rename files; any name works
+        path = write_simulated_return(ctx, unit, period, inbox / name, seed=DEMO_SEED,
+                                      previous=previous.get(unit), tweak=tweak)
+        _stamp(path, due + dt.timedelta(days=3) if unit == late else due - dt.timedelta(days=3, hours=k))
+        written.append(path)
+    return written
+
+
+def run_demo(directory: Path | None, echo: Echo) -> Path:
     """Run every stage on the built-in 2026 example in ``directory`` (default: a new ``demo-<time>`` folder)."""
+    from .check import check_returns
+    from .generate import generate_workbooks
+    from .merge import merge_returns
+    from .status import report_status
+
     root = directory or Path.cwd() / f"demo-{dt.datetime.now():%Y%m%d-%H%M%S}"
     echo(f"== 1. 创建工作区：{root}")
     init_workspace(root, "yanzhou-2026")
     ctx = load_context(root)
-    echo(f"   配置 shixiang.toml、项目清单.xlsx、单位名录.xlsx 和 outbox/ inbox/ archive/ feedback/ reports/ 已就绪。")
+    echo("   shixiang.toml、项目清单.xlsx、单位名录.xlsx 和 outbox/ inbox/ archive/ feedback/ reports/ 已就绪。")
     echo("")
-    echo("== 2. 项目清单（已校验，单位已按名录解析）")
+    echo("== 2. 项目清单（已校验，单位已按名录解析，各镇街已展开）")
     echo(render_projects(ctx.projects, ctx.directory))
     for f in ctx.findings:
         echo("   " + f.line())
     if has_errors(ctx.findings):
         echo("   项目清单有错误，演示到此为止。")
         return root
+
+    feb, mar = Period.parse(f"{ctx.config.year}-02"), Period.parse(f"{ctx.config.year}-03")
+    echo("")
+    echo(f"== 3. 生成 {feb.label} 填报表，模拟各单位按时报回，汇总")
+    result = generate_workbooks(ctx, feb)
+    echo(f"   已生成 {len(result.files)} 份填报表：{result.outdir}")
+    simulate_period(ctx, feb)
+    merged = merge_returns(ctx, feb)
+    echo(f"   {feb.label}台账：{merged.ledger_path}")
+
+    echo("")
+    echo(f"== 4. 生成 {mar.label} 填报表（“上期累计”已预填 {feb.label} 数据）")
+    result = generate_workbooks(ctx, mar)
+    rows = [[i, f.unit, f.lead_projects, f.co_projects, f.path.name] for i, f in enumerate(result.files, start=1)]
+    echo(render_table(["序号", "单位", "牵头项目", "协办项目", "文件"], rows, max_width=80))
+    echo(f"   输出文件夹：{result.outdir}")
+    _send_dry_run(ctx, mar, echo)
+
+    units = ctx.projects.units
+    lead_units = [u for u in units if ctx.projects.led_by(u)]
+    missing, broken, sloppy, late = lead_units[4], lead_units[7], lead_units[1], lead_units[8]
+    echo("")
+    echo(f"== 5. 模拟 {mar.label} 报回：{missing} 未报送，{broken} 漏填必填项，{sloppy} 在数字格里写了文字、"
+         f"进展写得过简，{late} 逾期报送")
+    simulate_period(ctx, mar, missing=missing, broken=broken, sloppy=sloppy, late=late)
+    run = check_returns(ctx, None, mar)
+    echo("")
+    echo(f"== 6. 校验（shixiang check --period {mar.slug}）")
+    echo(render_batch(run.batch))
+    echo(f"   校验报告：{run.report}")
+    for unit, path in run.feedback.items():
+        echo(f"   退回修改标注件（{unit}）：{path}")
+
+    echo("")
+    echo(f"== 7. 汇总生成台账（shixiang merge --period {mar.slug} --pdf）")
+    from .office import soffice_path
+
+    pdf = soffice_path() is not None
+    merged = merge_returns(ctx, mar, pdf=pdf)
+    echo(render_ledger(merged.ledger))
+    echo(f"   台账：{merged.ledger_path}")
+    echo(f"   台账 PDF：{merged.pdf_path}" if merged.pdf_path else "   （本机未安装 LibreOffice，跳过 PDF。）")
+
+    echo("")
+    echo(f"== 8. 报送情况（shixiang status --period {mar.slug} --xlsx）")
+    report = report_status(ctx, mar, xlsx=True)
+    echo(f"   报送率 {report.reporting_rate:.0%}；需催报：" + "、".join(f"{u.unit}（{u.state}）" for u in report.chase))
+    echo(f"   催报名单：{report.xlsx}")
+    _survey(ctx, echo)
+    _reports(ctx, mar, echo)
     echo("")
     echo(f"演示完成。工作区：{root}")
     return root
+
+
+def _send_dry_run(ctx: Context, period: Period, echo: Echo) -> None:
+    try:
+        from .send import send_workbooks
+    except ImportError:
+        return
+    echo("")
+    echo(f"== 4b. 邮件下发预览（shixiang send --period {period.slug}，不加 --yes 时只预览）")
+    result = send_workbooks(ctx, period)
+    for line in result.preview_lines()[:8]:
+        echo("   " + line)
+
+
+def _survey(ctx: Context, echo: Echo) -> None:
+    try:
+        from .survey import demo_survey
+    except ImportError:
+        return
+    echo("")
+    echo("== 9. 年终满意度测评（shixiang survey ballots / tally）")
+    demo_survey(ctx, echo)
+
+
+def _reports(ctx: Context, period: Period, echo: Echo) -> None:
+    try:
+        from .report import write_reports
+    except ImportError:
+        return
+    echo("")
+    echo(f"== 10. 公文草稿（shixiang report --period {period.slug}）")
+    for path in write_reports(ctx, period).paths:
+        echo(f"   {path}")

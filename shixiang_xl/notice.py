@@ -415,7 +415,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
             review = True
         if len(name) > 30:
             review = True
-        span_start = seg if seg >= prev_end else prev_end
+        span_start = max(clause, prev_end)
         span = text[span_start:max(stop, obj_end)].strip("、，,和及与")
         verb = _leading_verb(prefix) or (prev[1] if same_list and prev else "")
         prev = (clause, verb)
@@ -528,13 +528,13 @@ def _cell_number(text: str) -> int | None:
     return None
 
 
-def _records_from_tables(tables: list[tuple[list[list[str]], str]]) -> list[RawProject]:
+def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> list[RawProject]:
     """Raw projects from headed tables. A table without a heading row continues the previous table's columns
     (a table broken by a page); rows without a 序号 continue the previous project."""
     records: list[RawProject] = []
     cols: dict[str, int] = {}
     width = 0
-    for rows, where in tables:
+    for rows, places in tables:
         for r, row in enumerate(rows):
             cells = [normalize_text(c if isinstance(c, str) else ("" if c is None else str(c))) for c in row]
             found = _header_columns(cells)
@@ -552,7 +552,7 @@ def _records_from_tables(tables: list[tuple[list[list[str]], str]]) -> list[RawP
             number = _cell_number(number_text) if "number" in cols else None
             name = compact(_join_lines(get("name").split("\n")))
             content = _join_lines(get("content").split("\n"))
-            place = f"{where}第 {r + 1} 行" if where else f"第 {r + 1} 行"
+            place = places[r] if r < len(places) else ""
             distinct = {compact(c) for c in cells if compact(c)}
             if len(distinct) == 1 and len(cells) > 2 and number is None:
                 continue  # a heading row merged across the table: 一、教育类
@@ -580,19 +580,21 @@ def _records_from_tables(tables: list[tuple[list[list[str]], str]]) -> list[RawP
     return records
 
 
-def _markdown_tables(text: str) -> list[list[list[str]]]:
-    tables: list[list[list[str]]] = []
-    current: list[list[str]] | None = None
-    for line in text.split("\n"):
+def _markdown_tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
+    """Markdown tables: (rows of cells, the place of each row as 第 n 行 of the file)."""
+    tables: list[tuple[list[list[str]], list[str]]] = []
+    current: tuple[list[list[str]], list[str]] | None = None
+    for n, line in enumerate(text.split("\n"), start=1):
         s = line.strip()
         if s.startswith("|") or (s.count("|") >= 3 and current is not None):
             cells = [c.strip() for c in s.strip("|").split("|")]
             if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
                 continue  # the |---|---| rule under the heading
             if current is None:
-                current = []
+                current = ([], [])
                 tables.append(current)
-            current.append([c.replace("<br>", "\n").replace("<br/>", "\n") for c in cells])
+            current[0].append([c.replace("<br>", "\n").replace("<br/>", "\n") for c in cells])
+            current[1].append(f"第 {n} 行")
         else:
             current = None
     return tables
@@ -608,12 +610,12 @@ def _read_text_file(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _read_docx(path: Path) -> tuple[str, list[tuple[list[list[str]], str]]]:
+def _read_docx(path: Path) -> tuple[str, list[tuple[list[list[str]], list[str]]]]:
     import docx  # heavy: only when a .docx is imported
 
     document = docx.Document(str(path))
     paragraphs = [p.text for p in document.paragraphs]
-    tables: list[tuple[list[list[str]], str]] = []
+    tables: list[tuple[list[list[str]], list[str]]] = []
     for t, table in enumerate(document.tables, start=1):
         rows: list[list[str]] = []
         for row in table.rows:
@@ -626,18 +628,20 @@ def _read_docx(path: Path) -> tuple[str, list[tuple[list[list[str]], str]]]:
                 seen.append(cell._tc)
                 cells.append("\n".join(p.text for p in cell.paragraphs))
             rows.append(cells)
-        tables.append((rows, f"表{t} " if len(document.tables) > 1 else ""))
+        label = f"表 {t} " if len(document.tables) > 1 else "表格"
+        tables.append((rows, [f"{label}第 {r} 行" for r in range(1, len(rows) + 1)]))
     return "\n".join(paragraphs), tables
 
 
-def _read_sheets(path: Path) -> list[tuple[list[list[str]], str]]:
+def _read_sheets(path: Path) -> list[tuple[list[list[str]], list[str]]]:
     import python_calamine  # heavy: only when a workbook is imported
 
     wb = python_calamine.CalamineWorkbook.from_path(str(path))
     out = []
     for name in wb.sheet_names:
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        out.append(([[_sheet_cell(v) for v in row] for row in rows], f"工作表「{name}」"))
+        # The place is the row's first cell (A5), as a clerk finds it in Excel.
+        out.append(([[_sheet_cell(v) for v in row] for row in rows], [f"{name}!A{r}" for r in range(1, len(rows) + 1)]))
     return out
 
 
@@ -649,14 +653,15 @@ def _sheet_cell(value: object) -> str:
     return str(value)
 
 
-def _read_csv(path: Path) -> list[tuple[list[list[str]], str]]:
+def _read_csv(path: Path) -> list[tuple[list[list[str]], list[str]]]:
     text = _read_text_file(path)
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，|")
     except csv.Error:
         dialect = csv.excel
-    return [(list(csv.reader(io.StringIO(text), dialect)), "")]
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    return [(rows, [f"第 {r} 行" for r in range(1, len(rows) + 1)])]
 
 
 def read_notice(path: Path) -> NoticeSource:
@@ -701,7 +706,7 @@ def read_notice(path: Path) -> NoticeSource:
                                  "或另存为 .docx / .txt 后再导入。", file=fname)])
 
 
-def _from_tables_or_text(body: str, tables: list[tuple[list[list[str]], str]]) -> NoticeSource:
+def _from_tables_or_text(body: str, tables: list[tuple[list[list[str]], list[str]]]) -> NoticeSource:
     records = _records_from_tables(tables)
     text = normalize_text(body + "\n" + "\n".join("\n".join("\t".join(r) for r in rows) for rows, _ in tables))
     if records:
@@ -715,7 +720,8 @@ def _from_text(raw: str) -> NoticeSource:
     html = _HtmlTables()
     if "<table" in raw.lower():
         html.feed(raw)
-    tables = [(t, "") for t in _markdown_tables(raw)] + [(t, "") for t in html.tables]
+    tables = _markdown_tables(raw) + [(t, [f"HTML 表格第 {r} 行" for r in range(1, len(t) + 1)])
+                                      for t in html.tables]
     text = normalize_text(re.sub(r"<[^>]+>", "\n", raw) if html.tables else raw)
     if tables:
         records = _records_from_tables(tables)
@@ -1199,3 +1205,57 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
                                     "漏识别或被拆开。", file=fname))
     return ImportResult(ProjectList(tuple(projects), source=fname), findings, district, year, title, unresolved,
                         source.layout)
+
+
+# ================================================================== for the command line
+
+
+def units_for_import(units_path: Path | None, workspace: Path) -> tuple[Directory, list[Finding]]:
+    """The unit directory names are resolved against: ``units_path``, else the workspace's 单位名录.xlsx, else none
+    (every unit is then reported as unresolved, which is still a useful list to start the directory from)."""
+    from .units import load_directory
+
+    path = units_path or workspace / "单位名录.xlsx"
+    if path.exists():
+        return load_directory(path)
+    return Directory(), []
+
+
+def import_json(result: ImportResult) -> dict:
+    """The import as plain data: {"projects": [{number, name, content, lead, co_units, indicators: […]}], …}.
+
+    ``lead`` is the lead unit(s) as one string (several joined by 、), ``co_units`` the co-units as written after
+    resolution (full names; group words such as 各镇街 kept as the group).
+    """
+    def names(text: str) -> list[str]:
+        return [n for n in text.split("、") if n]
+
+    return {
+        "district": result.district, "year": result.year, "title": result.title, "layout": result.layout,
+        "projects": [{
+            "number": p.number, "name": p.name, "content": p.content, "lead": p.lead_text,
+            "leads": names(p.lead_text), "co_units": names(p.co_text), "due_month": p.due_month,
+            "indicators": [{"name": i.name, "value": i.target, "unit": i.unit, "comparator": i.comparator,
+                            "text": i.text, "review": i.review} for i in p.indicators],
+        } for p in result.projects.projects],
+        "unresolved": list(result.unresolved),
+    }
+
+
+def render_import(result: ImportResult) -> str:
+    """The printed summary: projects with their units, the indicators, and the totals."""
+    from .render import render_table
+
+    plist = result.projects
+    head = f"{result.district or '（未识别区县）'} {result.year or ''} {result.title}".strip()
+    rows = [[p.number, p.name, p.lead_text, p.co_text or "—", len(p.indicators),
+             f"{p.due_month}月" if p.due_month else ""] for p in plist.projects]
+    out = [head, "", render_table(["序号", "项目名称", "牵头单位", "协办单位", "指标数", "完成时间"], rows, max_width=40)]
+    rows = [[i.project, i.name, i.target_text, "待核对" if i.review else "", i.text] for i in plist.indicators]
+    if rows:
+        out += ["", render_table(["项目", "指标名称", "目标值", "核对", "原文"], rows, max_width=44)]
+    n_review = sum(1 for i in plist.indicators if i.review)
+    out += ["", f"共识别 {len(plist.projects)} 个项目、{len(plist.indicators)} 个量化指标（其中 {n_review} 个待核对）；"
+                f"未解析的单位 {len(result.unresolved)} 个" + (f"：{'、'.join(result.unresolved)}" if result.unresolved
+                                                        else "。")]
+    return "\n".join(out)

@@ -49,13 +49,14 @@ def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.
                 share = 1.0 if sheet.kind == "lead" else 1 / max(1, len(block.project.co_units))
                 target = ind.target * share
                 last = previous.get((sheet.kind, ind.key), 0.0)
-                cum = max(last, round(target * pace, 4))
+                cum = max(last, round(target * pace, 2))
                 out[(sheet.kind, ind.key)] = {"current": round(cum - last, 2), "cumulative": cum}
                 done_parts.append(f"{ind.name}{cum:g}{ind.unit}")
             progress = round(pace * 100)
             status = "已完成" if progress >= 100 else ("未启动" if progress == 0 else "推进中")
             done = "、".join(done_parts[:3]) or "阶段性任务"
-            row = {"progress_text": rng.choice(PROGRESS_TEXTS).format(done=done), "problems": rng.choice(PROBLEMS)}
+            text = f"{period.label}：" + rng.choice(PROGRESS_TEXTS).format(done=done)
+            row = {"progress_text": text, "problems": rng.choice(PROBLEMS)}
             if sheet.kind == "lead":
                 row.update(progress=progress, status=status, next_steps=rng.choice(NEXT_STEPS))
             out[(sheet.kind, block.project.key)] = row

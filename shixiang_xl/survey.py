@@ -595,6 +595,9 @@ def _build_ballots(wb, fmt: Formats, ctx: "Context", first: int, last: int) -> N
     usable_w, usable_h = _A4_PORTRAIT_PT
     width_pt = sum(_column_points(w) for w in widths)
     scale = int(min(100.0, 94 * usable_h / sum(block), 94 * usable_w / width_pt))
+    # Whatever height is left on the page goes to the suggestion box (a row holds at most 409 pt).
+    room = 0.92 * usable_h * 100 / scale - (sum(block) - _SUGGESTION_HEIGHT)
+    suggestion_h = float(min(409, max(_SUGGESTION_HEIGHT, int(room))))
     width = _label_width(last)
     f_title = fmt("title", font_size=17, text_wrap=True)
     f_number = fmt("plain", align="right", font_name=FONT_HEAD, font_size=12)
@@ -638,7 +641,7 @@ def _build_ballots(wb, fmt: Formats, ctx: "Context", first: int, last: int) -> N
                 for c in (3, 4, 5):
                     ws.write_blank(r, c, None, f_tick)
                 r += 1
-            ws.set_row(r, _SUGGESTION_HEIGHT)
+            ws.set_row(r, suggestion_h)
             ws.merge_range(r, 0, r, 5, "意见建议：", f_suggest)
             r += 1
         ws.set_h_pagebreaks(breaks)
@@ -977,8 +980,9 @@ class TallyResult:
                          + (f"；另有编号不在发放范围内或无法识别的票 {t.outside} 张，未计入" if t.outside else "")
                          + f"。达标线 {format_number(t.threshold)}%。")
             rows = [_summary_row(p) for p in (*t.projects, t.overall)]
-            lines.append(render_table(["序号", "项目名称", "满意", "基本满意", "不满意", "弃权", "无效", "有效票",
-                                       "满意率", "满意度", "排名", "达标"], rows, max_width=30))
+            if t.counted:
+                lines.append(render_table(["序号", "项目名称", "满意", "基本满意", "不满意", "弃权", "无效", "有效票",
+                                           "满意率", "满意度", "排名", "达标"], rows, max_width=30))
             if t.below:
                 lines.append("低于达标线的项目：" + "、".join(f"{p.number}. {p.name}（{_pct(p.satisfaction_rate)}）"
                                                       for p in t.below))
@@ -1093,7 +1097,7 @@ def tally_survey(ctx: "Context", files: Sequence[Path], prefer: Path | None = No
 # ------------------------------------------------------------------ result workbooks
 
 _RESULT_HEADINGS = (("序号", 6), ("项目名称", 30), ("牵头单位", 18), ("满意", 8), ("基本满意", 8), ("不满意", 8),
-                    ("弃权", 7), ("无效", 7), ("有效票数", 9), ("满意率", 9), ("满意度\n（满意+基本满意）", 13),
+                    ("弃权", 7), ("无效", 7), ("有效票数", 9), ("满意率", 9), ("满意度\n（满意+基本满意）", 14),
                     ("排名", 6), ("是否达标", 9))
 
 
@@ -1114,7 +1118,7 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     for c, (h, w) in enumerate(_RESULT_HEADINGS):
         ws.set_column(c, c, w)
         ws.write_string(header, c, h, fmt("header"))
-    ws.set_row(header, 36)
+    ws.set_row(header, row_height(((h, w) for h, w in _RESULT_HEADINGS), minimum=30))
     f_num, f_pct, f_text, f_center = fmt("number"), fmt("percent"), fmt("text"), fmt("center")
     f_flag = fmt("center", font_color="#C00000", bold=True)
     r = header + 1
@@ -1142,7 +1146,11 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     ws.merge_range(note_row, 0, note_row, last_col,
                    "说明：弃权指测评票上该项目未勾选；无效指该项目勾选了多个选项或无法识别。排名按满意度，满意度相同的按满意率。",
                    fmt("plain", font_size=10))
-    chart_row = note_row + 2
+    print_setup(ws, landscape=True, repeat=(header, header))
+    ws.freeze_panes(header + 1, 2)
+
+    # The chart gets its own sheet so that its printed page does not repeat the table's heading row.
+    cs = wb.add_worksheet("测评图表")
     chart = wb.add_chart({"type": "bar"})
     for col, name, color in ((10, "满意度（满意+基本满意）", "#4472C4"), (9, "满意率", "#A9D18E")):
         chart.add_series({"name": name, "categories": ["测评结果", first_data, 1, last_data, 1],
@@ -1154,11 +1162,10 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
                       "num_font": {"name": FONT_HEAD}})
     chart.set_y_axis({"reverse": True, "num_font": {"name": FONT_HEAD, "size": 9}})
     chart.set_legend({"position": "bottom", "font": {"name": FONT_HEAD}})
-    chart.set_size({"width": 980, "height": 80 + 46 * max(1, len(tally.projects))})
-    ws.insert_chart(chart_row, 0, chart, {"object_position": 3})
-    ws.set_h_pagebreaks([chart_row])
-    print_setup(ws, landscape=True, repeat=(header, header))
-    ws.freeze_panes(header + 1, 2)
+    chart.set_size({"width": 1000, "height": max(420, 80 + 46 * len(tally.projects))})
+    cs.insert_chart(1, 1, chart)
+    print_setup(cs, landscape=True, footer=False)
+    cs.fit_to_pages(1, 1)
 
     if tally.discrepancies:
         _discrepancy_sheet(wb, fmt, tally, "录入核对")
