@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test bench examples clean
+.PHONY: demo test bench examples docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ bench: $(STAMP)
 
 examples: $(STAMP)
 	$(BIN)/python -c "from pathlib import Path; from shixiang_xl.workspace import write_example_workbooks as w; print(*w(Path('examples')), sep='\\n')"
+
+docs: $(STAMP)
+	$(BIN)/python -m shixiang_xl.findings --update README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

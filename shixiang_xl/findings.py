@@ -218,5 +218,25 @@ def docs_table() -> str:
     return "\n".join(lines)
 
 
+def update_readme(path: str) -> bool:
+    """Rewrite the table between the README's findings markers; True when the file changed."""
+    from pathlib import Path
+
+    start, end = "<!-- findings:start -->", "<!-- findings:end -->"
+    readme = Path(path)
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{docs_table()}\n{end}{tail}"
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
 if __name__ == "__main__":
-    print(docs_table())
+    import sys
+
+    if sys.argv[1:2] == ["--update"]:
+        update_readme(sys.argv[2])
+    else:
+        print(docs_table())

@@ -60,7 +60,7 @@ _BASE_UNITS = (
     "人", "名", "户", "家", "个", "处", "张", "套", "台", "辆", "座", "所", "条", "件", "场", "次", "项", "批",
     "轮", "类", "只", "头", "株", "棵", "宗", "份", "本", "册", "间", "栋", "幢", "支", "队", "组", "对", "例",
     "盏", "根", "块", "口", "眼", "部", "架", "片", "门", "班", "床", "节", "堂", "篇", "种", "村", "期", "单",
-    "元", "%", "‰",
+    "元", "%", "‰", "微克/立方米", "毫克/立方米", "毫克/升",
 )
 _MULTIPLIERS = ("万亿", "亿", "万", "千", "百")
 _MONEY_UNITS = ("元",)
@@ -87,20 +87,26 @@ _NAME_FILLERS = re.compile(
     r"^(?:[①-⑳]|[（(]\d{1,2}[)）]|\d{1,2}[.、]|[一二三四五六七八九十]是|"
     r"(?:到|至|截至|截止)?\d{4}年(?:年底|年末|底|末)?前?|(?:到|至)?(?:年底|年末)前?|全年|年内|当年|今年|本年度?|年度内?|"
     r"全区|全县|全市|全镇|全旗|预计|计划|拟|力争|累计|共计|合计|总计|共|进一步|持续|继续|争取|确保|同时|其中|"
-    r"另外|另|并且|并|且|以及|和|及|与|或|对|为|向|给|在)")
-_NAME_TAIL = re.compile(r"(?:不少于|不低于|不小于|大于等于|小于等于|至少|不超过|不高于|控制在|达到|提高到|提高至|"
-                        r"提升到|提升至|增至|降至|降低到|超过|达|为|约|近|共|计|总计|累计|合计|逾|超|以上|以内|"
-                        r"左右|等|和|及|与|以及|并|≥|≤|>|<|=|:|：)+$")
+    r"另外|另|并且|并|且|以及|和|及|与|或|对|为|向|给|在|实现)")
 
 _GE_BEFORE = ("不少于", "不低于", "不小于", "大于等于", "至少", "超过", "高于", "多于", "≥", ">")
-_LE_BEFORE = ("不超过", "不高于", "小于等于", "不大于", "控制在", "低于", "少于", "≤", "<")
+_LE_BEFORE = ("不超过", "不高于", "小于等于", "不大于", "控制在", "低于", "少于", "压缩至", "压缩到", "缩短至", "缩短到",
+              "压减至", "压减到", "≤", "<")
+# Durations (12分钟, 3个工作日) are usually standards (15分钟生活圈, 24小时); one is a target only when capped
+# (控制在12分钟以内, 压缩至3个工作日).
+_DURATION_UNITS = ("个工作日", "工作日", "个小时", "个月", "分钟", "小时", "天")
+# Words between a target's name and its number, which are not part of the name.
+_NAME_TAIL = re.compile("(?:" + "|".join(map(re.escape, sorted(
+    _GE_BEFORE + _LE_BEFORE + ("大于等于", "稳定在", "保持在", "达到", "提高到", "提高至", "提升到", "提升至", "增至", "降至",
+                               "降低到", "达", "为", "约", "近", "共", "计", "总计", "累计", "合计", "逾", "超", "以上",
+                               "以内", "左右", "等", "各", "和", "及", "与", "以及", "并", "=", ":", "："),
+    key=len, reverse=True))) + ")+$")
 _GE_AFTER = ("及以上", "以上")
 _LE_AFTER = ("及以下", "以下", "以内", "之内")
 
 _CLAUSE_BOUNDARY = "，。；;！？!?：:\n①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # Policy standards and rates that are not targets (每人每年 2 元, 最高补助 3 万元, 20%一次性给予 …).
-_STANDARD_BEFORE = re.compile(r"每|标准(?!化)|最高|最低|上限|下限|人均|户均|一次性|年满|不满|视[^，。；]{0,8}$|"
-                              r"按照?$|按照?[^，。；]{0,6}的?$(?<=比例)|给予$")
+_STANDARD_BEFORE = re.compile(r"每|标准(?!化)|最高|最低|上限|下限|人均|户均|一次性|年满|不满|按照?$|给予$")
 _STANDARD_AFTER = re.compile(r"^(?:/|每|的标准|标准|一次性|的比例|比例|的补助|的补贴|给予|予以)")
 _REVIEW_BEFORE = re.compile(r"比例|补助|补贴|奖补|奖励|资助|增长|下降|减少|降低")
 _CONDITION_BEFORE = re.compile(r"(?:超过|低于|高于|不足|满)[^，。；]{0,3}$")
@@ -233,16 +239,14 @@ class _Candidate:
     unit: str
     chinese: bool = False
     range_high: float | None = None
+    approx: str = ""  # 余/多 as written (10万余人次), which reads as "more than"
+    duration: bool = False
 
 
 def _find_unit(text: str, pos: int) -> str:
+    """The measure unit written at ``pos`` (万亩, 人次, %), or ""; 万/亿 stay part of it as written."""
     m = _UNIT_RE.match(text, pos)
-    if not m:
-        return ""
-    unit = m.group()
-    # "3千米" is a base unit, but "3千人" keeps 千 as a multiplier — both stay as written; only a bare multiplier
-    # without a base unit is not a unit.
-    return unit
+    return m.group() if m else ""
 
 
 def _candidates(text: str) -> list[_Candidate]:
@@ -260,6 +264,17 @@ def _candidates(text: str) -> list[_Candidate]:
             high = float(r.group(1))
             pos += r.end()
         unit = _find_unit(text, pos)
+        duration = next((d for d in _DURATION_UNITS if text.startswith(d, pos)), "")
+        if duration:
+            out.append(_Candidate(start, end, pos + len(duration), value, duration, range_high=high, duration=True))
+            continue
+        more = re.match(r"(万|亿)?(余|多)", text[pos:])
+        if not unit and more and _find_unit(text, pos + more.end()):
+            # 10万余人次, 1000余人: the unit is 万人次 / 人; 余 reads as "more than"
+            base = _find_unit(text, pos + more.end())
+            out.append(_Candidate(start, end, pos + more.end() + len(base), value, (more.group(1) or "") + base,
+                                  range_high=high, approx=more.group(0) + base))
+            continue
         if not unit:
             continue
         out.append(_Candidate(start, end, pos + len(unit), value, unit, range_high=high))
@@ -281,7 +296,11 @@ def _candidates(text: str) -> list[_Candidate]:
         except (ValueError, KeyError, IndexError):
             continue
         out.append(_Candidate(m.start(), m.end(), m.end() + len(unit), value, unit, chinese=True))
-    return sorted(out, key=lambda c: c.start)
+    kept: list[_Candidate] = []
+    for c in sorted(out, key=lambda c: c.start):
+        if not kept or c.start >= kept[-1].end:  # the second number of a range (3—5个) is not another target
+            kept.append(c)
+    return kept
 
 
 def _clause_start(text: str, pos: int) -> int:
@@ -335,6 +354,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
     out: list[Indicator] = []
     prev_end = 0  # end of the previous candidate's object: a name never reaches back past it
     prev: tuple[int, str] | None = None  # (clause start, verb) of the last kept target, for "、" lists
+    standard_end = -1  # end of the last policy standard: a "、" list continuing it is standards too
     for k, c in enumerate(cands):
         nxt = cands[k + 1].start if k + 1 < len(cands) else len(text)
         clause = _clause_start(text, c.start)
@@ -345,16 +365,17 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         after_clause = after[:next((i for i, ch in enumerate(after) if ch in _CLAUSE_BOUNDARY), len(after))]
 
         # --- not targets at all
-        if _TIME_AFTER.match(after) and c.unit.endswith(("个", "年", "期")) or c.unit in ("期",) and \
-                not re.match(r"[\u4e00-\u9fff]", after[:1] or "。"):
+        if c.unit.endswith("个") and _TIME_AFTER.match(after):
             prev_end = max(prev_end, c.end)
-            continue  # 6个月, 3个工作日, 一个保障期
+            continue  # 一个保障期
         if re.match(r"(?:周)?岁", after) or re.match(r"(?:周)?岁", text[c.num_end:]):
             continue
+        follows_standard = standard_end >= 0 and not re.sub(r"[、和及与]|以及", "", text[standard_end:c.start])
         if _STANDARD_BEFORE.search(before_seg) or _STANDARD_AFTER.match(after) or re.search(
-                r"一次性", after_clause[:6]):
+                r"一次性", after_clause[:6]) or follows_standard:
             prev_end = max(prev_end, c.end)
-            continue
+            standard_end = c.end
+            continue  # 每人每年 2 元、每户每年 2 元; 最高补助 3 万元; 20%一次性给予
         if after.startswith("的") and _CONDITION_BEFORE.search(before_seg):
             prev_end = max(prev_end, c.end)
             continue  # 自费额累计超过 0.8万元的
@@ -384,12 +405,19 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
                 comparator = "≤"
             else:
                 note = f"原文为“{word}”"
+        if c.duration:
+            if comparator != "≤":
+                prev_end = max(prev_end, c.end)
+                continue
+            review = True
+        if c.approx:
+            comparator = "≥"
+            note = f"原文为“{format_number(c.value)}{c.approx}”"
         if c.range_high is not None:
             comparator = "≥"
             note = f"原文为区间 {format_number(c.value)}–{format_number(c.range_high)}{c.unit}，取下限"
-        if re.search(r"(?:^|[^大])约$|近$|预计", before_clause[-3:] + ("预计" if "预计" in before_clause else "")):
-            if re.search(r"约$|近$", before_clause):
-                note = note or f"原文为“{before_clause[-1]}{format_number(c.value)}{c.unit}”"
+        if re.search(r"[约近]$", before_clause):  # 约 8718平方米: kept as = with the wording noted
+            note = note or f"原文为“{before_clause[-1]}{format_number(c.value)}{c.unit}”"
 
         # --- object after the unit (for targets written number-first: 实施 14个老旧小区改造)
         obj_end = c.end + (m_after.end() if m_after else 0)
@@ -553,11 +581,11 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
             name = compact(_join_lines(get("name").split("\n")))
             content = _join_lines(get("content").split("\n"))
             place = places[r] if r < len(places) else ""
-            distinct = {compact(c) for c in cells if compact(c)}
-            if len(distinct) == 1 and len(cells) > 2 and number is None:
-                continue  # a heading row merged across the table: 一、教育类
             prev = records[-1] if records else None
-            continuation = prev is not None and (
+            # A row without its own 序号 or name continues the project above (a table broken by a page, or a
+            # vertically merged 序号 cell); a row whose only text is in the first cell is a heading (一、教育类).
+            heading = not name and (not content or compact(content) == compact(cells[0]))
+            continuation = prev is not None and not heading and (
                 ("number" in cols and number is None and not name)
                 or ("number" in cols and number is not None and number == prev.number)
                 or ("number" not in cols and not name))
@@ -575,6 +603,8 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
                 continue  # 合计 rows, notes under the table
             if not name and not content:
                 continue
+            if "number" not in cols:
+                number = len(records) + 1  # no 序号 column: the order of the rows is the numbering
             records.append(RawProject(number=number, name=name, content=content, lead=get("lead"), co=get("co"),
                                       due=get("due"), place=place, co_labelled="co" in cols))
     return records
@@ -1013,7 +1043,10 @@ def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
     spans: list[tuple[int, int]] = []
     for m in _LABEL.finditer(text):
         label = m.group(1)
-        opened = m.group(0).lstrip().startswith(("（", "("))
+        # Inside brackets (…牵头单位：A；配合单位：B）the value ends at the closing bracket.
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        before = text[line_start:m.end()]
+        opened = max(before.rfind("（"), before.rfind("(")) > max(before.rfind("）"), before.rfind(")"))
         stop = len(text)
         nxt = _LABEL.search(text, m.end())
         if nxt:
@@ -1083,8 +1116,8 @@ def notice_particulars(text: str) -> tuple[str, int | None, str]:
             title = t
             break
     if not title:
-        m = re.search(r"关于(?:印发)?(?:(?:19|20)\d{2}年)?(.{2,30}?)的通知", "".join(lines[:40]))
-        title = m.group(1) if m else ""
+        m = re.search(r"关于(?:印发|办好)?(?:(?:19|20)\d{2}年)?(.{2,30}?)的通知", "".join(lines[:40]))
+        title = re.sub(r"(?:项目清单|项目|清单)$", "", m.group(1)) if m else ""
     return district, year, title
 
 

@@ -234,7 +234,7 @@ def convert(files: list[Path], fmt: str, outdir: Path, *, timeout: float = 180,
     """Convert ``files`` to ``fmt`` ("pdf", "xlsx", "ods", "xlsx:Calc MS Excel 2007 XML", …) into ``outdir``.
 
     Returns each input mapped to its output (``outdir/<stem>.<ext>``; ``<stem>(2).<ext>`` when two inputs share a
-    stem) or to None when that file could not be converted (missing, broken, encrypted, timed out). Inputs are
+    stem) or to None when that file could not be converted (missing, empty, broken, encrypted, timed out). Inputs are
     never modified, even when ``outdir`` is their own folder. With ``recalc`` every formula is recalculated on
     load. ``timeout`` is per soffice call; on timeout the files are retried one by one.
     Raises :class:`ShixiangError` when LibreOffice is not installed.
@@ -249,7 +249,8 @@ def convert(files: list[Path], fmt: str, outdir: Path, *, timeout: float = 180,
     outdir = Path(outdir).absolute()  # soffice runs in its own temporary folder: relative paths would break
     outdir.mkdir(parents=True, exist_ok=True)
     result: dict[Path, Path | None] = {f: None for f in files}
-    readable = [f for f in dict.fromkeys(files) if f.is_file()]
+    # soffice opens a 0-byte file as a new blank document and "converts" it: there is nothing to convert.
+    readable = [f for f in dict.fromkeys(files) if f.is_file() and f.stat().st_size > 0]
     if not readable:
         return result
     # Stage copies inside outdir: same filesystem, so finished outputs move into place with an atomic rename,
@@ -267,7 +268,7 @@ def convert(files: list[Path], fmt: str, outdir: Path, *, timeout: float = 180,
                 continue
             staged[path] = src / name
         produced = _convert_staged(soffice, staged, fmt, ext, dst, timeout, recalc)
-        taken: set[Path] = set()
+        taken: set[Path] = {p.absolute() for p in files}  # an output never replaces an input
         for path in readable:
             out = produced.get(path)
             if out is None:

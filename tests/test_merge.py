@@ -1,0 +1,284 @@
+"""merge and the 台账: values read back with an independent reader (openpyxl), idempotency, resubmissions,
+returns with errors, text that looks like a formula, the PDF, and a run killed mid-write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from shixiang_xl.cli import main
+from shixiang_xl.demo import simulate_period
+from shixiang_xl.generate import file_name
+from shixiang_xl.ledger import STATUS_LAG, SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME
+from shixiang_xl.merge import merge_returns
+from shixiang_xl.office import pdf_info
+from shixiang_xl.period import Period
+from shixiang_xl.simulate import write_simulated_return
+from shixiang_xl.workspace import init_workspace, load_context
+
+FEB, MAR = Period.parse("2026-02"), Period.parse("2026-03")
+
+
+def sheet_rows(path: Path, sheet: str) -> list[list[object]]:
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def all_sheets(path: Path) -> dict[str, list[list[object]]]:
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def store_dump(db: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(db)
+    try:
+        out = {}
+        for table in ("files", "returns", "entries", "findings", "progress"):
+            out[table] = sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        out["merges"] = sorted(conn.execute("SELECT period, content_hash FROM merges").fetchall())
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.fixture()
+def two_periods(tmp_path):
+    """A workspace with February merged (all on time) and March's returns in the inbox with planted faults."""
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    ctx = load_context(ws.root)
+    simulate_period(ctx, FEB)
+    merge_returns(ctx, FEB)
+    leads = [u for u in ctx.projects.units if ctx.projects.led_by(u)]
+    faults = {"missing": leads[4], "broken": leads[7], "sloppy": leads[1], "late": leads[8]}
+    simulate_period(ctx, MAR, **faults)
+    return ctx, faults
+
+
+def test_ledger_sheets_hold_what_the_returns_held(two_periods):
+    ctx, faults = two_periods
+    result = merge_returns(ctx, MAR)
+    path = result.ledger_path
+    sheets = all_sheets(path)
+    assert list(sheets) == ["总表", "指标明细", "报送情况", "通报建议", "走势", "校验问题"]
+    assert sheets["总表"][0][0] == "2026年区政府十件民生实事推进情况台账（截至2026年3月底）"
+
+    # 指标明细: every lead indicator's cumulative equals what the unit's return file holds (read with openpyxl).
+    detail = {(r[0], r[1], r[2]): r for r in sheets["指标明细"][3:] if r[0] is not None}
+    checked = 0
+    skip = {faults["missing"], faults["broken"], faults["sloppy"]}
+    for f in sorted(ctx.workspace.folder("inbox", MAR.slug).glob("*.xlsx")):
+        unit = f.name.split("_")[1]
+        if unit in skip or "进度填报" not in all_sheets(f):
+            continue
+        rows = all_sheets(f)["进度填报"]
+        project = None
+        for r in rows[3:]:
+            project = r[0] if r[0] is not None else project
+            if not r[2]:
+                continue
+            row = detail[(project, r[2], unit)]
+            assert row[3] == pytest.approx(r[3])  # target
+            assert row[7] == pytest.approx(r[7])  # this period
+            assert row[8] == pytest.approx(r[8])  # cumulative
+            assert row[9] == pytest.approx(r[8] / r[3])  # completion rate
+            checked += 1
+    assert checked > 15
+
+    # 总表 equals the ledger data (completion, expected, status) for every project.
+    summary = {r[0]: r for r in sheets["总表"][3:3 + len(ctx.projects.projects)]}
+    for p in result.ledger.projects:
+        row = summary[p.number]
+        assert row[1] == p.name
+        assert row[6] == (pytest.approx(p.completion) if p.completion is not None else None)
+        assert row[8] == pytest.approx(p.expected)
+        assert row[9] == p.status
+
+    # 报送情况: the missing unit, the one sent back, the late one, and the others on time.
+    status = {r[1]: r[3] for r in sheets["报送情况"][3:] if r[1]}
+    assert status[faults["missing"]] == SUBMIT_MISSING
+    assert status[faults["broken"]] == SUBMIT_BACK
+    assert status[faults["late"]] == SUBMIT_LATE
+    assert sum(v == SUBMIT_ON_TIME for v in status.values()) == len(ctx.projects.units) - 3
+
+    # 通报建议 names the missing and the returned unit with their reasons.
+    reasons = [r[3] for r in sheets["通报建议"][3:] if r[3]]
+    assert any(faults["missing"] in t and "未报送" in t for t in reasons)
+    assert any(faults["broken"] in t and "退回修改" in t for t in reasons)
+    assert any(faults["late"] in t and "晚于截止时间" in t for t in reasons)
+
+    # 走势: both periods, February's completion as merged then.
+    trend = sheets["走势"]
+    assert trend[2][2:4] == ["2月", "3月"]
+    # 校验问题 lists every finding of the period.
+    assert len([r for r in sheets["校验问题"][3:] if r[1]]) == len(result.batch.findings)
+
+
+def test_returned_unit_is_not_merged_and_shows_its_last_accepted_figures(two_periods):
+    ctx, faults = two_periods
+    result = merge_returns(ctx, MAR)
+    broken = faults["broken"]
+    conn = sqlite3.connect(ctx.workspace.db_path)
+    try:
+        rows = conn.execute("SELECT COUNT(*) FROM entries WHERE period = ? AND unit = ?", (MAR.slug, broken)).fetchone()
+    finally:
+        conn.close()
+    assert rows[0] == 0
+    project = ctx.projects.led_by(broken)[0]
+    row = next(p for p in result.ledger.projects if p.number == project.number)
+    assert "退回修改" in row.note and "2026年2月" in row.note
+    ledger = sheet_rows(result.ledger_path, "总表")
+    note = next(r for r in ledger[3:] if r[0] == project.number)[-1]
+    assert "退回修改" in note
+
+
+def test_merging_twice_changes_nothing(two_periods):
+    ctx, _ = two_periods
+    first = merge_returns(ctx, MAR)
+    content1, store1 = all_sheets(first.ledger_path), store_dump(ctx.workspace.db_path)
+    bytes1 = first.ledger_path.read_bytes()
+    second = merge_returns(ctx, MAR)
+    assert second.changed is False
+    assert all_sheets(second.ledger_path) == content1
+    assert store_dump(ctx.workspace.db_path) == store1
+    assert second.ledger_path.read_bytes() == bytes1
+
+
+def test_corrected_resubmission_supersedes(two_periods):
+    ctx, faults = two_periods
+    merge_returns(ctx, MAR)
+    broken = faults["broken"]
+    inbox = ctx.workspace.folder("inbox", MAR.slug)
+    fixed = inbox / "更正" / file_name(MAR, broken).replace(".xlsx", "(1).xlsx")
+    fixed.parent.mkdir()
+    from shixiang_xl.history import previous_cumulatives
+
+    previous = previous_cumulatives(ctx.workspace, MAR, [broken]).get(broken)
+    write_simulated_return(ctx, broken, MAR, fixed, seed=7, previous=previous)
+    later = (dt.datetime.combine(MAR.due(25), dt.time(9)) + dt.timedelta(days=1)).timestamp()
+    os.utime(fixed, (later, later))
+    result = merge_returns(ctx, MAR)
+    statuses = {r.source.name: r.status for r in result.batch.files if r.unit == broken}
+    assert sorted(statuses.values()) == ["accepted", "superseded"]
+    assert result.batch.chosen[broken].source.path == str(fixed)
+    superseded = next(r for r in result.batch.files if r.unit == broken and r.status == "superseded")
+    assert any(f.code == "superseded" for f in superseded.findings)
+    assert Path(superseded.archive_path).exists()  # the earlier one stays archived
+    conn = sqlite3.connect(ctx.workspace.db_path)
+    try:
+        n = conn.execute("SELECT COUNT(*) FROM entries WHERE period = ? AND unit = ?", (MAR.slug, broken)).fetchone()[0]
+    finally:
+        conn.close()
+    assert n > 0
+    project = ctx.projects.led_by(broken)[0]
+    row = next(p for p in result.ledger.projects if p.number == project.number)
+    assert row.note == ""
+
+
+def test_unit_text_starting_with_equals_stays_text(tmp_path):
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    ctx = load_context(ws.root)
+    unit = ctx.projects.projects[0].leads[0]
+    evil = '=HYPERLINK("http://example.com","点我")本期完成新建卫生室两家，改造提升十家。'
+
+    def tweak(values, fields):
+        values[("lead", ctx.projects.projects[0].key)]["progress_text"] = evil
+        values[("lead", ctx.projects.projects[0].key)]["problems"] = "=1+1"
+
+    inbox = ws.folder("inbox", MAR.slug)
+    write_simulated_return(ctx, unit, MAR, inbox / "a.xlsx", tweak=tweak)
+    result = merge_returns(ctx, MAR)
+    wb = openpyxl.load_workbook(result.ledger_path)
+    try:
+        sheet = wb["总表"]
+        row = next(r for r in sheet.iter_rows(min_row=4) if r[0].value == 1)
+        assert row[5].value == evil and row[5].data_type == "s"
+        assert row[10].value == "=1+1" and row[10].data_type == "s"
+    finally:
+        wb.close()
+
+
+def test_pdf_is_a4_landscape_with_the_title(two_periods):
+    ctx, _ = two_periods
+    result = merge_returns(ctx, MAR, pdf=True)
+    assert result.pdf_path is not None and result.pdf_path.exists()
+    info = pdf_info(result.pdf_path)
+    assert info.pages >= 3
+    assert all(info.landscape)
+    w, h = info.sizes_mm[0]
+    assert abs(w - 297) < 2 and abs(h - 210) < 2
+    text = "".join(info.text).replace(" ", "").replace("\n", "")
+    assert "推进情况台账" in text and "截至2026年3月底" in text
+
+
+def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
+    ctx, _ = two_periods
+    first = merge_returns(ctx, MAR)
+    before = all_sheets(first.ledger_path)
+    # A new return changes the ledger; the process is killed while the new ledger is being written.
+    inbox = ctx.workspace.folder("inbox", MAR.slug)
+    extra = inbox / "补报" / "late.xlsx"
+    extra.parent.mkdir()
+    leads = [u for u in ctx.projects.units if ctx.projects.led_by(u)]
+    write_simulated_return(ctx, leads[4], MAR, extra, seed=3)
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        import shixiang_xl.merge as m
+        from shixiang_xl.period import Period
+        from shixiang_xl.workspace import load_context
+
+        def dying_write(path, data, mode=0o644):
+            tmp = Path(path).with_name(".~partial.tmp")
+            tmp.write_bytes(data[: len(data) // 2])
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        m.atomic_write_bytes = dying_write
+        m.merge_returns(load_context(Path({str(ctx.workspace.root)!r})), Period.parse("2026-03"))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    assert all_sheets(first.ledger_path) == before
+
+
+def test_merge_and_status_cli(two_periods):
+    ctx, faults = two_periods
+    runner = CliRunner()
+    res = runner.invoke(main, ["-w", str(ctx.workspace.root), "merge", "--period", "2026-03"])
+    assert res.exit_code == 0, res.output
+    assert "台账" in res.output and faults["missing"] in res.output
+    res = runner.invoke(main, ["-w", str(ctx.workspace.root), "status", "--period", "2026-03", "--xlsx"])
+    assert res.exit_code == 1
+    assert "催报名单" in res.output
+    chase = sheet_rows(ctx.workspace.folder("reports", "2026-03") / "催报名单.xlsx", "催报名单")
+    names = {r[1] for r in chase[3:] if r[1]}
+    assert {faults["missing"], faults["broken"]} <= names
+    res = runner.invoke(main, ["-w", str(ctx.workspace.root), "merge", "--period", "2026-03", "--strict",
+                               "--accept-warnings"])
+    assert res.exit_code == 2
+
+
+def test_lagging_project_is_criticised(tmp_path):
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    ctx = load_context(ws.root)
+    unit = ctx.projects.projects[4].leads[0]  # 高质量就业促进行动: three indicators
+    write_simulated_return(ctx, unit, Period.parse("2026-06"), ws.folder("inbox", "2026-06") / "r.xlsx",
+                           factor=0.2)
+    result = merge_returns(ctx, Period.parse("2026-06"))
+    row = next(p for p in result.ledger.projects if p.number == 5)
+    assert row.status == STATUS_LAG
+    assert any(b.kind == "曝光" and unit in b.reason and "低于序时进度" in b.reason for b in result.ledger.bulletin)
