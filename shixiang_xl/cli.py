@@ -285,7 +285,7 @@ def survey_ballots(ctx: click.Context, count: int, outdir: Path | None, pdf: boo
               help="两份录入不一致时以这份录入表为准（须是 FILES 之一）。")
 @click.pass_context
 def survey_tally(ctx: click.Context, files: tuple[Path, ...], prefer: Path | None) -> None:
-    """读取录入表 FILES，比对两人录入，计算各项目满意度，生成测评结果；录入不一致时不出结果并以 1 退出。"""
+    """读取录入表 FILES，比对两人录入，计算各项目满意率，生成测评结果；录入不一致时不出结果并以 1 退出。"""
     from .findings import Severity
     from .survey import survey_title, tally_survey
 
@@ -301,6 +301,72 @@ def survey_tally(ctx: click.Context, files: tuple[Path, ...], prefer: Path | Non
     click.echo(result.summary(survey_title(c)))
     if not result.complete:
         sys.exit(1)
+
+
+# ------------------------------------------------------------------ send / collect (e-mail)
+
+
+@main.command()
+@click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
+@click.option("--yes", is_flag=True, help="真正发送（不加时只预览，不发任何邮件）。")
+@click.option("--eml", "eml_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="不发送，把每封邮件写成 .eml 草稿放到此文件夹（可用 Outlook、Foxmail 等打开后发送）。")
+@click.option("--remind", is_flag=True, help="只给催报名单上的单位（未报送、退回修改）发催报邮件。")
+@click.option("--retry-failed", is_flag=True, help="只补发上次失败的（无邮箱、被拒收、连接中断）。")
+@click.option("--resend", is_flag=True, help="已发送过的也再发一次。")
+@click.option("--unit", "units", multiple=True, help="只发给这些单位（全称或简称，可重复）。")
+@click.pass_context
+def send(ctx: click.Context, period_text: str, yes: bool, eml_dir: Path | None, remind: bool, retry_failed: bool,
+         resend: bool, units: tuple[str, ...]) -> None:
+    """把本期填报表用邮件发给各单位（默认只预览；加 --yes 发送）。有发送失败时以 1 退出。"""
+    import os
+
+    from .send import send_workbooks
+
+    if yes and eml_dir is not None:
+        raise click.UsageError("--yes 与 --eml 不能同时使用。")
+    c = _context(ctx)
+    period = _period(period_text)
+    password = None
+    smtp = c.config.smtp
+    if yes and smtp.configured and smtp.user:
+        password = os.environ.get(smtp.password_env) or click.prompt(
+            f"请输入邮箱 {smtp.user} 的密码（或授权码；也可预先设置环境变量 {smtp.password_env}）",
+            hide_input=True, err=True)
+    result = send_workbooks(c, period, yes=yes, eml_dir=eml_dir, remind=remind, retry_failed=retry_failed,
+                            resend=resend, password=password, units=units or None)
+    rows = [[i, o.unit, "；".join(o.addresses) or "（无）", o.file.name if o.file else "", o.result_cn, o.detail]
+            for i, o in enumerate(result.outcomes, start=1)]
+    click.echo(render_table(["序号", "单位", "收件人", "附件", "结果", "说明"], rows, max_width=60))
+    click.echo("")
+    click.echo("\n".join(result.heading_lines() + result.closing_lines()))
+    if result.findings:
+        click.echo("", err=True)
+        _echo_findings(result.findings)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
+@click.pass_context
+def collect(ctx: click.Context, paths: tuple[Path, ...], period_text: str) -> None:
+    """从保存的邮件（.eml 文件、mbox 文件或 Maildir 文件夹）中取出报回的表格，放入 inbox/<报送期>/。"""
+    from .collect import collect_returns
+
+    c = _context(ctx)
+    period = _period(period_text)
+    result = collect_returns(c, list(paths), period)
+    rows = [[i, it.sender or "（无）", it.unit or "（未知）", it.date[:16].replace("T", " "), it.original_name,
+             it.result_cn, it.saved_path.name if it.saved_path else ""] for i, it in enumerate(result.items, start=1)]
+    click.echo(render_table(["序号", "发件人", "单位", "邮件日期", "附件", "结果", "保存为"], rows, max_width=50))
+    if result.findings:
+        click.echo("", err=True)
+        _echo_findings(result.findings)
+    click.echo("")
+    click.echo(result.summary())
+    if result.count("saved"):
+        click.echo(f"下一步：shixiang check --period {period.slug}")
 
 
 # ------------------------------------------------------------------ demo

@@ -147,6 +147,18 @@ _CODES: tuple[Code, ...] = (
     Code("notice-project-no-lead", W, "import", "项目未识别出牵头单位"),
     Code("notice-no-indicators", I, "import", "项目未识别出量化指标"),
     Code("notice-project-count", W, "import", "识别出的项目数与通知所说的件数不符"),
+    # --- mail: sending workbooks out (send) and taking returns in (collect)
+    Code("mail-no-address", E, "mail", "单位名录中没有该单位的电子邮箱，未发送"),
+    Code("mail-refused", E, "mail", "收件人被邮件服务器拒收"),
+    Code("mail-failed", E, "mail", "邮件发送失败（连接中断或服务器出错）"),
+    Code("mail-unreadable", E, "mail", "邮件文件无法读取"),
+    Code("mail-too-large", E, "mail", "邮件过大，未处理"),
+    Code("mail-too-many", W, "mail", "邮件或附件数量超过上限，其余未处理"),
+    Code("sender-unknown", W, "mail", "发件人不在单位名录中"),
+    Code("attachment-unsafe-name", W, "mail", "附件名不安全，已改名保存"),
+    Code("attachment-renamed", I, "mail", "已有同名但内容不同的文件，附件已加序号另存"),
+    Code("attachment-too-large", E, "mail", "附件过大，未保存"),
+    Code("attachment-not-spreadsheet", W, "mail", "附件不是电子表格，未保存"),
 )
 
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}

@@ -110,7 +110,9 @@ class _Builder:
     def __init__(self, job: WorkbookJob) -> None:
         self.job = job
         self.buffer = io.BytesIO()
-        issued = dt.datetime.fromisoformat(job.issued_at).replace(tzinfo=None)
+        issued = dt.datetime.fromisoformat(job.issued_at)
+        if issued.tzinfo is not None:  # xlsxwriter writes the time as UTC ("…Z"): convert, don't just drop the zone
+            issued = issued.astimezone(dt.timezone.utc).replace(tzinfo=None)
         self.wb = new_workbook(self.buffer, lock_structure=True, created=issued)
         self.fmt = Formats(self.wb)
         self.locked: list[list] = []  # (sheet, cell, value) of every locked content cell, for the digest
@@ -171,9 +173,16 @@ class _Builder:
         ws.set_row(HEADER_ROW, row_height(((c.heading, c.width) for c in spec.columns), minimum=30))
 
         slots = iter(layout.rows)
+        self.validations: dict[int, list[tuple[int, int]]] = {}
         for block in blocks:
             block_slots = [next(slots) for _ in block.indicators]
             self.write_block(ws, spec, block, block_slots)
+        # One validation per column (over all its input ranges) keeps the sheet XML small and writing fast.
+        for c, ranges in self.validations.items():
+            options = _validation(spec.columns[c], job.period)
+            runs = _runs(sorted({r for a, b in ranges for r in range(a, b + 1)}))
+            options["multi_range"] = " ".join(f"{a1(a, c)}:{a1(b, c)}" if a != b else a1(a, c) for a, b in runs)
+            ws.data_validation(runs[0][0], c, runs[0][1], c, options)
         self.add_checks(spec, layout)
 
         last = layout.last_row
@@ -206,7 +215,7 @@ class _Builder:
                         fmt = self.locked_fmt(col.type)  # no indicator on this row: nothing to fill in
                     else:
                         fmt = self.input_fmt(col.type)
-                        ws.data_validation(ref_rows[0], c, ref_rows[1], c, _validation(col, job.period))
+                        self.validations.setdefault(c, []).append(ref_rows)
                         if job.filled:
                             key = slot.key if col.scope == "indicator" else block.project.key
                             value = job.filled.get((spec.kind, key), {}).get(col.key)
@@ -394,11 +403,24 @@ def build_workbook(job: WorkbookJob) -> bytes:
     return _Builder(job).build()
 
 
-def _build_and_save(args: tuple[WorkbookJob, str]) -> tuple[str, str]:
-    job, path = args
+_SHARED: dict[str, object] = {}
+
+
+def _init_worker(shared: dict[str, object]) -> None:
+    # The project list, spec and secret reach each worker once, not with every task.
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
+def _build_and_save(task: tuple[str, dict, str]) -> tuple[str, str]:
+    unit, previous, path = task
+    sh = _SHARED
+    job = WorkbookJob(unit, sh["period"], sh["config"], sh["projects"], sh["spec"], sh["secret"],  # type: ignore[arg-type]
+                      sh["workspace_id"], sh["issued_at"], previous)  # type: ignore[arg-type]
     data = build_workbook(job)
-    atomic_write_bytes(Path(path), data)
-    return job.unit, hashlib.sha256(data).hexdigest()
+    # Not fsync'ed: an outbox workbook can always be generated again; the rename still makes it all-or-nothing.
+    atomic_write_bytes(Path(path), data, durable=False)
+    return unit, hashlib.sha256(data).hexdigest()
 
 
 def generate_workbooks(ctx: Context, period: Period, units: Sequence[str] | None = None, out: Path | None = None,
@@ -420,35 +442,33 @@ def generate_workbooks(ctx: Context, period: Period, units: Sequence[str] | None
         from .history import previous_cumulatives
 
         previous = previous_cumulatives(ctx.workspace, period, wanted)
-    secret, wid = ctx.workspace.secret(), ctx.workspace.workspace_id
-    jobs = [(WorkbookJob(u, period, ctx.config, plist, ctx.spec, secret, wid, issued, dict(previous.get(u, {}))),
-             str(outdir / file_name(period, u))) for u in wanted]
+    shared = {"period": period, "config": ctx.config, "projects": plist, "spec": ctx.spec,
+              "secret": ctx.workspace.secret(), "workspace_id": ctx.workspace.workspace_id, "issued_at": issued}
+    paths = {u: outdir / file_name(period, u) for u in wanted}
+    tasks = [(u, dict(previous.get(u, {})), str(paths[u])) for u in wanted]
     outdir.mkdir(parents=True, exist_ok=True)
     digests: dict[str, str] = {}
-    for unit, sha in _run(jobs, processes):
+    for unit, sha in _run(tasks, shared, processes):
         digests[unit] = sha
         if progress:
             progress(1)
-    files = tuple(GeneratedFile(u, Path(p), digests[u], len(plist.led_by(u)), len(plist.co_led_by(u)))
-                  for (job, p), u in zip(jobs, wanted))
+    files = tuple(GeneratedFile(u, paths[u], digests[u], len(plist.led_by(u)), len(plist.co_led_by(u)))
+                  for u in wanted)
     return GenerateResult(period, outdir, files)
 
 
-def _run(jobs: list, processes: int | None) -> Iterable[tuple[str, str]]:
-    n = processes if processes is not None else (2 if len(jobs) >= 40 else 1)
+def _run(tasks: list, shared: dict[str, object], processes: int | None) -> Iterable[tuple[str, str]]:
+    n = processes if processes is not None else (2 if len(tasks) >= 40 else 1)
     if n <= 1:
-        yield from map(_build_and_save, jobs)
+        _init_worker(shared)
+        yield from map(_build_and_save, tasks)
         return
     import multiprocessing
-
-    with multiprocessing.get_context("spawn" if _is_windows() else "fork").Pool(n) as pool:
-        yield from pool.imap(_build_and_save, jobs, chunksize=8)
-
-
-def _is_windows() -> bool:
     import os
 
-    return os.name == "nt"
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name != "nt" else "spawn"
+    with multiprocessing.get_context(method).Pool(n, initializer=_init_worker, initargs=(shared,)) as pool:
+        yield from pool.imap_unordered(_build_and_save, tasks, chunksize=16)
 
 
 def _resolve_units(ctx: Context, names: Sequence[str]) -> list[str]:

@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -295,20 +296,42 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str) -> tuple[str, str] | None:
         lower = info.filename.lower()
         if not (lower.endswith(".xml") or lower.endswith(".rels")):
             continue
+        sheet = kind in ("xlsx", "xlsm") and lower.startswith("xl/worksheets/") and lower.endswith(".xml")
         try:
             with zf.open(info) as fh:
-                xml = fh.read(MAX_UNCOMPRESSED + 1)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+                # A DTD can only stand in the prolog, before the root element: other parts need only their head.
+                xml = fh.read(MAX_UNCOMPRESSED + 1 if sheet else _PROLOG_BYTES)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
             return "file-corrupt", "文件内部部件已损坏（可能传输中断）。请重新保存后再发送。"
         if len(xml) > MAX_UNCOMPRESSED:
             return "zip-bomb", "文件解压后的内容异常巨大（疑似压缩炸弹），已拒绝读取。"
-        if _ENTITY.search(xml[:4096]) or (b"<!ENTITY" in xml):
+        if _has_dtd(xml):
             return "xml-entity", "文件内部含有 XML 实体声明（可被用来攻击读取程序），已拒绝读取。请用下发的填报表重新填写。"
-        if kind in ("xlsx", "xlsm") and lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+        if sheet:
             far = _far_cell(xml)
             if far:
                 return "cell-out-of-range", far
     return None
+
+
+_PROLOG_BYTES = 64 * 1024
+_PROLOG_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
+
+
+def _has_dtd(xml: bytes) -> bool:
+    """True when the XML's prolog declares a DOCTYPE (the only place entities can be declared)."""
+    pos = 3 if xml.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        m = _PROLOG_SKIP.match(xml, pos)
+        if not m:
+            break
+        pos = m.end()
+    head = xml[pos:pos + 16].lstrip()
+    if head[:9].upper() == b"<!DOCTYPE" or head[:8].upper() == b"<!ENTITY":
+        return True
+    if not head.startswith(b"<") and len(xml) >= _PROLOG_BYTES:
+        return True  # a prolog longer than we read is itself suspicious
+    return bool(_ENTITY.search(xml[:pos + 16])) if pos >= _PROLOG_BYTES - 16 else False
 
 
 def _col_number(letters: bytes) -> int:
@@ -446,6 +469,7 @@ def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[lis
                 sheet=META_SHEET)
     else:
         trusted = True
+        res.meta_valid = True
         res.unit = str(meta.get("unit", ""))
         res.issued_at = str(meta.get("issued_at", ""))
     res.period = str(meta.get("period", "")) if trusted and meta else _period_slug(guessed_period)

@@ -348,6 +348,7 @@ def ledger_bytes(ledger: LedgerData, *, a3: bool = False) -> bytes:
 class _Writer:
     def __init__(self, wb, fmt, ledger: LedgerData, a3: bool) -> None:
         self.wb, self.fmt, self.l, self.a3 = wb, fmt, ledger, a3
+        self._formats: dict[tuple, Any] = {}
 
     def _sheet(self, name: str, title: str, headings: Sequence[str], widths: Sequence[float]):
         from .xlsxout import print_setup, row_height
@@ -366,25 +367,34 @@ class _Writer:
         print_setup(ws, landscape=True, a3=self.a3, repeat=(2, 2))
         return ws
 
+    def _format(self, kind: str, overrides: dict | None = None):
+        key = (kind, tuple(sorted((overrides or {}).items())))
+        f = self._formats.get(key)
+        if f is None:
+            extra = dict(overrides or {})
+            if kind == "pct":  # values are 0..100 numbers shown with a % sign
+                f = self.fmt("number", num_format='0.0"%"', **extra)
+            elif kind == "rate":
+                f = self.fmt("percent", **extra)
+            elif kind == "num":
+                f = self.fmt("number", **extra)
+            elif kind == "center":
+                f = self.fmt("center", **extra)
+            else:
+                f = self.fmt("text", **extra)
+            self._formats[key] = f
+        return f
+
     def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
              extra_fmt: dict[int, dict] | None = None) -> None:
         from .xlsxout import row_height, write_value
 
         texts = []
         for c, (v, kind) in enumerate(zip(values, kinds)):
-            overrides = (extra_fmt or {}).get(c, {})
-            if kind == "pct":  # values are 0..100 numbers shown with a % sign
-                f = self.fmt("number", num_format='0.0"%"', **overrides)
-            elif kind == "rate":
-                f = self.fmt("percent", **overrides)
-            elif kind == "num":
-                f = self.fmt("number", **overrides)
-            elif kind == "center":
-                f = self.fmt("center", **overrides)
-            else:
-                f = self.fmt("text", **overrides)
+            f = self._format(kind, extra_fmt.get(c) if extra_fmt else None)
             write_value(ws, r, c, v, f, f)
-            texts.append((_text(v) if not isinstance(v, str) else v, widths[c]))
+            if isinstance(v, str) and v:  # numbers never wrap; only text decides the height
+                texts.append((v, widths[c]))
         ws.set_row(r, row_height(texts, minimum=22))
 
     def summary(self) -> None:
@@ -485,7 +495,7 @@ class _Writer:
         chart.set_size({"width": 900, "height": 360})
         ws.insert_chart(4 + n, 1, chart)
         line = self.wb.add_chart({"type": "line"})
-        for k in range(n):
+        for k in range(min(n, 255)):  # Excel charts hold at most 255 series
             line.add_series({"name": ["走势", 3 + k, 1], "categories": ["走势", 2, 2, 2, last_col],
                              "values": ["走势", 3 + k, 2, 3 + k, last_col], "marker": {"type": "circle"}})
         line.set_title({"name": "各项目完成进度走势"})

@@ -12,9 +12,10 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
+from .findings import Finding
 from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, ledger_bytes
 from .period import Period
 from .store import Store, open_store
@@ -83,9 +84,6 @@ def _latest_earlier(store: Store, unit: str, period: Period) -> str | None:
 
 def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
     """Everything the ledger needs, read from the store and the batch."""
-    period = batch.period
-    values = load_values(store, period.slug)
-    stale: dict[str, str] = {}
     submissions: dict[str, UnitSubmission] = {}
     for unit in ctx.projects.units:
         status = batch.unit_status(unit)
@@ -98,7 +96,18 @@ def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
                                            ("rejected" if status == "rejected" else "accepted"),
                                            received, r.source.name if r else "", r.errors if r else 0,
                                            r.warnings if r else 0)
-        if status == "rejected":
+    return ledger_input_from(ctx, store, batch.period, submissions, batch.findings)
+
+
+def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: Mapping[str, UnitSubmission],
+                      findings: Sequence[Finding]) -> LedgerInput:
+    """Everything the ledger needs, from the store plus each unit's submission this period (from a batch, or
+    rebuilt from the store's ``returns`` by :func:`shixiang_xl.report.ledger_for`)."""
+    values = load_values(store, period.slug)
+    stale: dict[str, str] = {}
+    for unit in ctx.projects.units:
+        s = submissions.get(unit)
+        if s is not None and s.status == "rejected":
             if unit in values:
                 stale[unit] = "本期报送被退回修改，显示本期此前通过的数据"
             else:
@@ -117,8 +126,8 @@ def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
     if period.end_month == 12:
         survey = _survey_results(ctx, store)
     last = {u: dict(h.cumulative) for u, h in load_history(store, period).items()}
-    return LedgerInput(ctx.config, ctx.spec, ctx.projects, period, values, stale, last, submissions, contacts,
-                       dict(history), tuple(batch.findings), survey)
+    return LedgerInput(ctx.config, ctx.spec, ctx.projects, period, values, stale, last, dict(submissions), contacts,
+                       dict(history), tuple(findings), survey)
 
 
 def _survey_results(ctx: Context, store: Store) -> dict[int, dict[str, Any]]:
@@ -138,6 +147,11 @@ def _survey_results(ctx: Context, store: Store) -> dict[int, dict[str, Any]]:
     return out
 
 
+def ledger_digest(data: LedgerData) -> str:
+    """The fingerprint of a ledger's content, kept in ``merges.content_hash`` (same content, same digest)."""
+    return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()
+
+
 def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = None, *, strict: bool = False,
                   pdf: bool = False, a3: bool = False, feedback: bool = True, workers: int | None = None,
                   progress: Callable[[int], None] | None = None) -> MergeResult:
@@ -152,7 +166,7 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         store_values(store, batch)
         data = build_ledger(ledger_input(ctx, store, batch))
         content = ledger_bytes(data, a3=a3)
-        digest = hashlib.sha256(repr(data).encode("utf-8")).hexdigest()
+        digest = ledger_digest(data)
         with store.transaction() as conn:
             old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
             changed = old is None or old[0] != digest

@@ -17,10 +17,9 @@ findings, never exceptions.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -54,8 +53,8 @@ _DUE_LABELS = ("计划完成时间", "完成时限", "完成时间", "完成期�
 
 # Measure units a target can be counted in; longest first when matching (人次 before 人, 平方米 before 米).
 _BASE_UNITS = (
-    "个百分点", "百分点", "平方公里", "平方千米", "平方米", "立方米", "万千瓦时", "千瓦时", "千瓦", "兆瓦", "千伏",
-    "公里", "千米", "延米", "米", "公顷", "亩", "平米", "㎡", "吨", "千克", "公斤",
+    "个百分点", "百分点", "平方公里", "平方千米", "平方米", "立方米", "万千瓦时", "千瓦时", "千瓦", "兆瓦",
+    "公里", "千米", "延米", "米", "公顷", "亩", "平米", "㎡", "吨", "千克", "公斤",  # no 千伏: a voltage is a spec
     "人次", "户次", "家次", "车次", "架次", "场次", "批次", "轮次", "课时", "学时", "册次",
     "人", "名", "户", "家", "个", "处", "张", "套", "台", "辆", "座", "所", "条", "件", "场", "次", "项", "批",
     "轮", "类", "只", "头", "株", "棵", "宗", "份", "本", "册", "间", "栋", "幢", "支", "队", "组", "对", "例",
@@ -98,15 +97,15 @@ _DURATION_UNITS = ("个工作日", "工作日", "个小时", "个月", "分钟",
 # Words between a target's name and its number, which are not part of the name.
 _NAME_TAIL = re.compile("(?:" + "|".join(map(re.escape, sorted(
     _GE_BEFORE + _LE_BEFORE + ("大于等于", "稳定在", "保持在", "达到", "提高到", "提高至", "提升到", "提升至", "增至", "降至",
-                               "降低到", "达", "为", "约", "近", "共", "计", "总计", "累计", "合计", "逾", "超", "以上",
-                               "以内", "左右", "等", "各", "和", "及", "与", "以及", "并", "=", ":", "："),
+                               "降低到", "保持", "达", "为", "约", "近", "共", "计", "总计", "累计", "合计", "逾", "超", "以上",
+                               "以内", "左右", "等", "各", "=", ":", "："),
     key=len, reverse=True))) + ")+$")
 _GE_AFTER = ("及以上", "以上")
 _LE_AFTER = ("及以下", "以下", "以内", "之内")
 
 _CLAUSE_BOUNDARY = "，。；;！？!?：:\n①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # Policy standards and rates that are not targets (每人每年 2 元, 最高补助 3 万元, 20%一次性给予 …).
-_STANDARD_BEFORE = re.compile(r"每|标准(?!化)|最高|最低|上限|下限|人均|户均|一次性|年满|不满|按照?$|给予$")
+_STANDARD_BEFORE = re.compile(r"每|标准(?!化)|最高|最低|最多|最长|上限|下限|人均|户均|一次性|年满|不满|按照?$|给予$")
 _STANDARD_AFTER = re.compile(r"^(?:/|每|的标准|标准|一次性|的比例|比例|的补助|的补贴|给予|予以)")
 _REVIEW_BEFORE = re.compile(r"比例|补助|补贴|奖补|奖励|资助|增长|下降|减少|降低")
 _CONDITION_BEFORE = re.compile(r"(?:超过|低于|高于|不足|满)[^，。；]{0,3}$")
@@ -304,17 +303,44 @@ def _candidates(text: str) -> list[_Candidate]:
 
 
 def _clause_start(text: str, pos: int) -> int:
-    i = pos
-    while i > 0 and text[i - 1] not in _CLAUSE_BOUNDARY:
+    """Start of the clause holding ``pos``: after the last ，。；… or after an opening bracket still open at
+    ``pos`` (新增学位4000个（其中公办学位3000个）); a closed bracket (卫生院（社区卫生服务中心）) is skipped."""
+    i, depth = pos, 0
+    while i > 0:
+        ch = text[i - 1]
+        if ch in _CLAUSE_BOUNDARY:
+            break
+        if ch in "）)":
+            depth += 1
+        elif ch in "（(":
+            if depth == 0:
+                break
+            depth -= 1
         i -= 1
     return i
 
 
 def _segment_start(text: str, pos: int) -> int:
     """Start of the list item ending at ``pos`` (a clause, or a part of it after 、)."""
-    i = pos
-    while i > 0 and text[i - 1] not in _CLAUSE_BOUNDARY + "、":
-        i -= 1
+    clause = _clause_start(text, pos)
+    cut = text.rfind("、", clause, pos)
+    return cut + 1 if cut >= 0 else clause
+
+
+def _object_end(text: str, start: int, limit: int) -> int:
+    """End of the object written after a unit: the clause boundary, 、, or the next number. A bracket holding a
+    number is a clause of its own (（其中公办学位3000个）) and ends the object; one without is stepped over."""
+    i = start
+    while i < limit and text[i] not in _CLAUSE_BOUNDARY + "、":
+        if text[i] in "（(":
+            close = re.search(r"[)）]", text[i:limit])
+            if not close or re.search(r"\d", text[i:i + close.end()]):
+                break
+            i += close.end()
+            continue
+        if text[i] in "）)":
+            break
+        i += 1
     return i
 
 
@@ -340,116 +366,104 @@ def _leading_verb(name: str) -> str:
         rest = rest[len(found):]
 
 
+def _comparator(before_clause: str, after: str) -> tuple[str, str, int]:
+    """(comparator, note, length of the comparator word after the unit) from the words around a number."""
+    comparator, note = "=", ""
+    tail = before_clause[-6:].rstrip("约近")
+    # The longest word wins: 不超过 is ≤ although it ends with 超过 (≥).
+    word = max((w for w in _GE_BEFORE + _LE_BEFORE if tail.endswith(w)), key=len, default="")
+    if word:
+        comparator = "≥" if word in _GE_BEFORE else "≤"
+    m = re.match(r"及以上|以上|及以下|以下|以内|之内|左右", after)
+    word = m.group() if m else ""
+    if word in _GE_AFTER:
+        comparator = "≥"
+    elif word in _LE_AFTER:
+        comparator = "≤"
+    elif word:
+        note = f"原文为“{word}”"
+    return comparator, note, len(word)
+
+
+def _is_standard(before_seg: str, after: str, follows_standard: bool) -> bool:
+    """A policy standard or rate rather than a target: 每人每年 2 元, 最高补助 3 万元, 20%一次性给予,
+    报销后自费额超过 0.8万元的, and the rest of a "、" list that started as one."""
+    clause_after = re.split(f"[{_CLAUSE_BOUNDARY}]", after, maxsplit=1)[0]
+    return bool(follows_standard or _STANDARD_BEFORE.search(before_seg) or _STANDARD_AFTER.match(after)
+                or "一次性" in clause_after[:6]
+                or (after.startswith("的") and _CONDITION_BEFORE.search(before_seg)))
+
+
 def extract_indicators(content: str, project_number: int) -> list[Indicator]:
     """The measurable targets in a project's ``content`` (新建中心村卫生室 10 家, 不低于 95%, 39万亩小麦 …).
 
     A target is a number followed by a measure unit. 万/亿 stay part of the unit as written (21.38 万平方米 →
     21.38 with unit 万平方米). Comparators come from the words around the number (以上/不少于/至少/不低于/≥ → ≥;
-    以内/不超过/控制在/≤ → ≤; otherwise =). Years, dates, item numbers, ages, durations and policy standards
-    (每人每年 2 元, 最高补助 3 万元, 20%一次性给予) are not targets. Anything uncertain is kept with
+    以内/不超过/控制在/≤ → ≤; otherwise =). The name is the action and its object (新增护理型床位). Years, dates,
+    item numbers, ages, durations and policy standards (每人每年 2 元, 最高补助 3 万元, 20%一次性给予) are not
+    targets. Anything uncertain — Chinese numerals, money, ranges, rates next to 比例/补贴 — is kept with
     ``review=True`` (待核对) rather than dropped.
     """
     text = _tight(normalize_line(content))
     cands = _candidates(text)
     out: list[Indicator] = []
-    prev_end = 0  # end of the previous candidate's object: a name never reaches back past it
-    prev: tuple[int, str] | None = None  # (clause start, verb) of the last kept target, for "、" lists
-    standard_end = -1  # end of the last policy standard: a "、" list continuing it is standards too
+    prev_end = 0  # where the previous number's object ended: a name never reaches back past it
+    prev: tuple[int, str] | None = None  # (clause start, action) of the last target, for "、" lists sharing one
+    standard_end = -1  # end of the last policy standard
     for k, c in enumerate(cands):
         nxt = cands[k + 1].start if k + 1 < len(cands) else len(text)
         clause = _clause_start(text, c.start)
-        seg = _segment_start(text, c.start)
         before_clause = text[clause:c.start]
-        before_seg = text[max(seg, prev_end):c.start]
+        before_seg = text[max(_segment_start(text, c.start), prev_end):c.start]
         after = text[c.end:]
-        after_clause = after[:next((i for i, ch in enumerate(after) if ch in _CLAUSE_BOUNDARY), len(after))]
 
-        # --- not targets at all
-        if c.unit.endswith("个") and _TIME_AFTER.match(after):
-            prev_end = max(prev_end, c.end)
-            continue  # 一个保障期
-        if re.match(r"(?:周)?岁", after) or re.match(r"(?:周)?岁", text[c.num_end:]):
-            continue
         follows_standard = standard_end >= 0 and not re.sub(r"[、和及与]|以及", "", text[standard_end:c.start])
-        if _STANDARD_BEFORE.search(before_seg) or _STANDARD_AFTER.match(after) or re.search(
-                r"一次性", after_clause[:6]) or follows_standard:
+        if _is_standard(before_seg, after, follows_standard):
+            prev_end = standard_end = c.end
+            continue
+        if re.match(r"(?:宽|长|高|深|厚|口径|直径|跨径)", after):
+            continue  # 4.5米宽道路 3 条: a specification of the next target's object
+        if (c.unit.endswith("个") and _TIME_AFTER.match(after)) or (
+                re.match(r"(?:以上|以下|以内)的", after)
+                and any(_clause_start(text, d.start) == clause for d in cands[k + 1:])):
             prev_end = max(prev_end, c.end)
-            standard_end = c.end
-            continue  # 每人每年 2 元、每户每年 2 元; 最高补助 3 万元; 20%一次性给予
-        if after.startswith("的") and _CONDITION_BEFORE.search(before_seg):
-            prev_end = max(prev_end, c.end)
-            continue  # 自费额累计超过 0.8万元的
-        if re.match(r"(?:以上|以下|以内)的", after) and any(d.start < len(text) and
-                                                          _clause_start(text, d.start) == clause
-                                                          for d in cands[k + 1:]):
-            prev_end = max(prev_end, c.end)
-            continue  # 100平方米以上的活动室 10 处: a qualifier of the next target
+            continue  # 一个保障期; 100平方米以上的活动室 10 处 (a qualifier of the next target)
 
-        review = c.chinese or c.range_high is not None or c.unit.endswith(_MONEY_UNITS) \
-            or bool(_REVIEW_BEFORE.search(before_seg))
-        note = ""
-
-        # --- comparator
-        comparator = "="
-        tail = before_clause[-6:]
-        if any(tail.endswith(w) or tail.rstrip("约近").endswith(w) for w in _GE_BEFORE):
-            comparator = "≥"
-        elif any(tail.endswith(w) for w in _LE_BEFORE):
-            comparator = "≤"
-        m_after = re.match(r"(及以上|以上|及以下|以下|以内|之内|左右)", after)
-        if m_after:
-            word = m_after.group(1)
-            if word in _GE_AFTER:
-                comparator = "≥"
-            elif word in _LE_AFTER:
-                comparator = "≤"
-            else:
-                note = f"原文为“{word}”"
-        if c.duration:
-            if comparator != "≤":
-                prev_end = max(prev_end, c.end)
-                continue
-            review = True
+        comparator, note, after_len = _comparator(before_clause, after)
+        if c.duration and comparator != "≤":
+            prev_end = max(prev_end, c.end)
+            continue  # 15分钟生活圈, 24小时: a duration is a target only when capped
+        review = c.chinese or c.duration or c.range_high is not None or c.unit.endswith(_MONEY_UNITS) \
+            or (c.unit in ("%", "‰", "个百分点", "百分点") and bool(_REVIEW_BEFORE.search(before_seg)))
         if c.approx:
-            comparator = "≥"
-            note = f"原文为“{format_number(c.value)}{c.approx}”"
+            comparator, note = "≥", f"原文为“{format_number(c.value)}{c.approx}”"
         if c.range_high is not None:
             comparator = "≥"
             note = f"原文为区间 {format_number(c.value)}–{format_number(c.range_high)}{c.unit}，取下限"
         if re.search(r"[约近]$", before_clause):  # 约 8718平方米: kept as = with the wording noted
             note = note or f"原文为“{before_clause[-1]}{format_number(c.value)}{c.unit}”"
 
-        # --- object after the unit (for targets written number-first: 实施 14个老旧小区改造)
-        obj_end = c.end + (m_after.end() if m_after else 0)
-        stop = obj_end
-        while stop < nxt and text[stop] not in _CLAUSE_BOUNDARY + "、":
-            stop += 1
-        obj = _strip_name(re.sub(r"^(?:以上|以下|以内|左右)", "", text[obj_end:stop]))
-        obj = obj[:24]
+        # The object written after the unit, for targets written number-first (实施 14个老旧小区改造); a
+        # conjunction before the next number belongs to the next target (37万亩玉米和3万亩大豆).
+        obj_start = c.end + after_len
+        stop = _object_end(text, obj_start, nxt)
+        obj = re.sub(r"(?:和|及|与|以及|并|或)$", "", _strip_name(text[obj_start:stop]))[:24]
 
-        # --- name: the action and its object
         prefix_raw = text[max(clause, prev_end):c.start]
         prefix = _strip_name(prefix_raw)
         if obj and re.search(r"等[约近共计]*$", prefix_raw):
             prefix = _leading_verb(prefix) or prefix.split("等")[0]  # 改造铁路六区、市政宿舍等 13 个老旧小区
         same_list = prev is not None and prev[0] == clause and not re.search(r"[，。；]", text[prev_end:c.start])
         if prev is not None and same_list and not _leading_verb(prefix):
-            prefix = prev[1] + prefix
-        name = (prefix + obj) if obj else prefix
-        if c.unit in ("%", "‰") and obj and prefix:
-            name = prefix + obj
-        if not name:
-            name = obj or before_clause[-12:] or f"指标{len(out) + 1}"
+            prefix = prev[1] + prefix  # 新增护理型床位100张、认知障碍照护床位30张 → 新增认知障碍照护床位
+        name = prefix + obj
+        if len(name) <= 2 or len(name) > 30:
             review = True
-        if len(name) > 30:
-            review = True
-        span_start = max(clause, prev_end)
-        span = text[span_start:max(stop, obj_end)].strip("、，,和及与")
-        verb = _leading_verb(prefix) or (prev[1] if same_list and prev else "")
-        prev = (clause, verb)
+        name = name or f"指标{len(out) + 1}"
+        prev = (clause, _leading_verb(prefix) or (prev[1] if same_list and prev else ""))
+        span = text[max(clause, prev_end):stop].strip("、，,和及与")
         prev_end = stop
-        value = c.value
-        out.append(Indicator(project=project_number, number=len(out) + 1, name=name, target=value, unit=c.unit,
+        out.append(Indicator(project=project_number, number=len(out) + 1, name=name, target=c.value, unit=c.unit,
                              comparator=comparator, text=span, note=note, review=review))
     return out
 
@@ -539,6 +553,15 @@ def _header_columns(row: list[str]) -> dict[str, int]:
     return {}
 
 
+def _subheading_columns(row: list[str]) -> dict[str, int]:
+    """Column keys of a row made only of exact headings (牵头单位 | 配合单位 under a merged 责任单位)."""
+    filled = [(c, cell) for c, cell in enumerate(row) if compact(cell)]
+    keys = [(c, _header_key(cell)) for c, cell in filled]
+    if not keys or any(k is None or k[1] < 100 for _, k in keys):
+        return {}
+    return {k[0]: c for c, k in keys if k is not None}
+
+
 def _cell_number(text: str) -> int | None:
     """序号 of a row: 1, "1.", "（一）", "一" → int; None for headings or blanks."""
     s = compact(text).strip(".、．)）(（")
@@ -561,13 +584,17 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
     (a table broken by a page); rows without a 序号 continue the previous project."""
     records: list[RawProject] = []
     cols: dict[str, int] = {}
-    width = 0
+    lead_heading = ""
     for rows, places in tables:
         for r, row in enumerate(rows):
             cells = [normalize_text(c if isinstance(c, str) else ("" if c is None else str(c))) for c in row]
             found = _header_columns(cells)
-            if found:
-                cols, width = found, len(cells)
+            sub = {} if found or not cols else _subheading_columns(cells)
+            if found or sub:
+                # A second heading row (责任单位 over 牵头单位 | 配合单位) adds to the first.
+                cols = found or {**{k: c for k, c in cols.items() if c not in sub.values()}, **sub}
+                lead_heading = compact(cells[cols["lead"]]) if "lead" in cols and "lead" in (found or sub) \
+                    else lead_heading
                 continue
             if not cols or not any(c.strip() for c in cells):
                 continue
@@ -576,10 +603,13 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
                 c = cols.get(key)
                 return cells[c] if c is not None and c < len(cells) else ""
 
-            number_text = get("number")
-            number = _cell_number(number_text) if "number" in cols else None
+            number = _cell_number(get("number")) if "number" in cols else None
             name = compact(_join_lines(get("name").split("\n")))
             content = _join_lines(get("content").split("\n"))
+            if "content" not in cols or "name" not in cols:
+                # One column holds both (项目名称及主要内容): split it as prose is split.
+                name, content = _split_name_content([l.strip() for l in (get("name") or get("content")).split("\n")
+                                                     if l.strip()])
             place = places[r] if r < len(places) else ""
             prev = records[-1] if records else None
             # A row without its own 序号 or name continues the project above (a table broken by a page, or a
@@ -592,21 +622,28 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
             if continuation and prev is not None:
                 if content and content not in prev.content:
                     prev.content = _join_lines([prev.content, content])
-                for key, attr in (("lead", "lead"), ("co", "co"), ("due", "due")):
+                for key in ("lead", "co", "due"):
                     value = get(key).strip()
-                    if value and value not in getattr(prev, attr):
-                        setattr(prev, attr, (getattr(prev, attr) + "\n" + value).strip())
+                    if value and value not in getattr(prev, key):
+                        setattr(prev, key, (getattr(prev, key) + "\n" + value).strip())
                 if name and name not in prev.name:
                     prev.name += name
                 continue
-            if "number" in cols and number is None:
+            if ("number" in cols and number is None) or (not name and not content):
                 continue  # 合计 rows, notes under the table
-            if not name and not content:
-                continue
+            if not content and not get("lead").strip():
+                continue  # a numbered category row: 一 | 教育类
             if "number" not in cols:
                 number = len(records) + 1  # no 序号 column: the order of the rows is the numbering
-            records.append(RawProject(number=number, name=name, content=content, lead=get("lead"), co=get("co"),
-                                      due=get("due"), place=place, co_labelled="co" in cols))
+            lead, co, due = get("lead"), get("co"), get("due")
+            # Only a generic 责任单位 column (no co column): by the usual convention its first unit leads.
+            co_labelled = "co" in cols or not lead_heading.startswith(("责任", "承办"))
+            if re.search(r"(?:牵头|配合|协办|主办)", lead) and _LABEL.search(lead) or _ROLE.search(lead):
+                labels = _parse_labels(lead)  # 牵头单位：区教体局；配合单位：区财政局 in one cell
+                lead, co = "、".join(labels.lead), "、".join(labels.co + ([co] if co else []))
+                co_labelled = labels.co_labelled
+            records.append(RawProject(number=number, name=name, content=content, lead=lead, co=co, due=due,
+                                      place=place, co_labelled=co_labelled))
     return records
 
 
@@ -716,9 +753,11 @@ def read_notice(path: Path) -> NoticeSource:
                 body = "\n".join("\n".join(" ".join(r) for r in rows) for rows, _ in tables)
             return _from_tables_or_text(body, tables)
         if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and suffix in (".xlsx", ".xlsm", ".xls", ".csv"):
-            tables = _read_sheets(path)
-            return _from_tables_or_text("\n".join("\n".join(" ".join(r) for r in rows) for rows, _ in tables),
-                                        tables)
+            # Each sheet on its own, and the one with the most projects is the list: a second sheet with other
+            # headings (指标, 说明) must not add projects.
+            sheets = _read_sheets(path)
+            best = max(sheets, key=lambda t: len(_records_from_tables([t])), default=([], []))
+            return _from_tables_or_text("\n".join(" ".join(r) for r in best[0]), [best])
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             return NoticeSource("", [], "", [finding(
                 "notice-unreadable", "这是旧版 Word 文档（.doc），无法直接读取。请用 WPS 或 Word 另存为 .docx 后再导入。",
@@ -859,7 +898,7 @@ def _split_lead_co(text: str) -> tuple[str, str]:
 
 
 def _is_title_line(line: str) -> bool:
-    s = compact(line)
+    s = compact(line).lstrip("#*")
     return bool(re.search(r"(?:实事|民生项目|实事项目|项目清单|项目表|清单|一览表|安排)$", s)) and 4 <= len(s) <= 40 \
         and ("实事" in s or "民生" in s) and not s.startswith(("关于", "附件")) and not re.search(r"[，。；：:]", s)
 
@@ -932,16 +971,34 @@ def _records_from_text_table(lines: list[str]) -> list[RawProject]:
             continue  # "13 个小区…": a number inside the content
         prev = next((body[j] for j in range(i - 1, -1, -1) if body[j]), "")
         nxt = next((body[j] for j in range(i + 1, len(body)) if body[j]), "")
-        if not rest and (_find_unit(nxt, 0) or (prev and is_long(prev) and not re.search(r"[。；;！]$", prev))):
-            continue  # a page number, or a number the PDF broke off its unit
+        if not rest and (_find_unit(nxt, 0) or (prev and is_long(prev) and not re.search(r"[。；;！]$", prev))
+                         or re.match(rf"{expected}\s*[\u4e00-\u9fff“]", nxt)):
+            continue  # a page number (also one just before "5 城市供水…"), or a number broken off its unit
         starts.append((i, expected, rest))
         expected += 1
     if len(starts) < 2:
         return []
+    # A bare number that starts no project is a page number, unless the PDF broke it off its unit (330 / 个).
+    begins = {i for i, _, _ in starts}
+    for i, line in enumerate(body):
+        if i not in begins and re.fullmatch(r"\d{1,3}", line):
+            nxt = next((body[j] for j in range(i + 1, len(body)) if body[j]), "")
+            if not _find_unit(nxt, 0):
+                body[i] = ""
     records: list[RawProject] = []
     for k, (i, number, rest) in enumerate(starts):
         stop = starts[k + 1][0] if k + 1 < len(starts) else len(body)
         seg = [rest] + body[i + 1:stop]
+        # Cells that share a line are separated by spaces: "1 学校扩容 新建小学2所，……" / "……需要。 区教育局".
+        parts = rest.split(maxsplit=1)
+        if len(parts) == 2 and not re.search(r"[，。；;,:：]", parts[0]) and not _has_target(parts[0]) \
+                and (re.search(r"[，。；;,:：]", parts[1]) or is_long(parts[1]) or _has_target(parts[1])):
+            seg[:1] = [parts[0], parts[1]]
+        for t in range(len(seg) - 1, 0, -1):
+            m_tail = re.match(r"^(.*[。；;])\s+(\S.*)$", seg[t])
+            if m_tail and not re.search(r"[，。；;,:：]", m_tail.group(2)) and not _has_target(m_tail.group(2)):
+                seg[t:t + 1] = [m_tail.group(1), m_tail.group(2)]
+                break
         # Name: the short lines without sentence punctuation before the content starts (blank lines allowed).
         j = 0
         name_lines: list[str] = []
@@ -1032,14 +1089,24 @@ def _records_from_prose(lines: list[str]) -> list[RawProject]:
     return best
 
 
-def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
-    lines = [l for l in item_lines if l != "\u0000"]
-    text = "\n".join(lines)
+@dataclass
+class _Labelled:
+    """Unit and time labels found in a piece of text, and the text without them."""
+
+    lead: list[str]
+    co: list[str]
+    due: str
+    rest: str
+    co_labelled: bool  # a lead-specific label (牵头单位) or a co label was used, not just 责任单位
+
+
+def _parse_labels(text: str) -> _Labelled:
+    """牵头单位：…；配合单位：…；完成时限：… (in brackets, on lines of their own, or inline), and
+    （区教体局牵头，区财政局配合）."""
     lead: list[str] = []
     co: list[str] = []
     due = ""
     co_labelled = False
-    # 牵头单位：…；配合单位：… (in brackets, on lines of their own, or inline)
     spans: list[tuple[int, int]] = []
     for m in _LABEL.finditer(text):
         label = m.group(1)
@@ -1047,10 +1114,8 @@ def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[line_start:m.end()]
         opened = max(before.rfind("（"), before.rfind("(")) > max(before.rfind("）"), before.rfind(")"))
-        stop = len(text)
         nxt = _LABEL.search(text, m.end())
-        if nxt:
-            stop = nxt.start()
+        stop = nxt.start() if nxt else len(text)
         enders = "\n。）)" if opened else "\n。"
         cut = next((i for i in range(m.end(), stop) if text[i] in enders), stop)
         value = text[m.end():cut].strip(" ；;，,")
@@ -1058,7 +1123,7 @@ def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
         spans.append((m.start(), close))
         if label in _LEAD_LABELS:
             lead.append(value)
-            co_labelled = co_labelled or label != "责任单位"
+            co_labelled = co_labelled or not label.startswith(("责任", "承办"))
         elif label in _CO_LABELS:
             co.append(value)
             co_labelled = True
@@ -1073,24 +1138,43 @@ def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
     rest = text
     for a, b in sorted(spans, reverse=True):
         rest = rest[:a] + "\n" + rest[b:]
-    rest_lines = [l.strip(" ；;") for l in rest.split("\n") if l.strip(" ；;")]
-    head = rest_lines[0] if rest_lines else ""
-    name, content = "", ""
+    return _Labelled(lead, co, due, rest, co_labelled)
+
+
+_NAME_FIELD = re.compile(r"^(?:项目名称|实事名称|项目|名称)\s*[:：]\s*")
+_CONTENT_FIELD = re.compile(r"^(?:主要内容|建设内容|目标任务|工作内容|项目内容|实施内容|具体内容|工作举措|主要目标)\s*[:：]\s*")
+
+
+def _split_name_content(lines: list[str]) -> tuple[str, str]:
+    """A project's name and content from text that holds both: 一、名称。内容… / 名称 on its own line /
+    项目名称：…  主要内容：… / no name at all (then the first clause stands for it)."""
+    named = [l for l in lines if _NAME_FIELD.match(l)]
+    if named:
+        name = _NAME_FIELD.sub("", named[0])
+        rest = [_CONTENT_FIELD.sub("", l) for l in lines if l is not named[0]]
+        return compact(name), _join_lines(rest)
+    head = lines[0] if lines else ""
     m = re.match(r"^([^。：:；;，,]{2,32}?)[。：:]\s*(.*)$", head)
     if m and not _has_target(m.group(1)):
-        name, content = m.group(1), _join_lines([m.group(2)] + rest_lines[1:])
-    elif head and len(_tight(head)) <= 32 and not re.search(r"[，。；]", head) and not _has_target(head):
-        name, content = head, _join_lines(rest_lines[1:])
-    else:
-        content = _join_lines(rest_lines)
-        name = re.split(r"[，。；,;]", _tight(content))[0][:20]
-    return RawProject(number=None, name=compact(name), content=content.strip(), lead="、".join(lead),
-                      co="、".join(co), due=due, place=f"第 {line_index + 1} 行", co_labelled=co_labelled)
+        return compact(m.group(1)), _join_lines([m.group(2)] + [_CONTENT_FIELD.sub("", l) for l in lines[1:]])
+    if head and len(_tight(head)) <= 32 and not re.search(r"[，。；]", head) and not _has_target(head):
+        return compact(head), _join_lines([_CONTENT_FIELD.sub("", l) for l in lines[1:]])
+    content = _join_lines(lines)
+    return re.split(r"[，。；,;]", _tight(content))[0][:20], content
+
+
+def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
+    labels = _parse_labels("\n".join(l for l in item_lines if l != "\u0000"))
+    rest_lines = [l.strip(" ；;") for l in labels.rest.split("\n") if l.strip(" ；;")]
+    name, content = _split_name_content(rest_lines)
+    return RawProject(number=None, name=name, content=content.strip(), lead="、".join(labels.lead),
+                      co="、".join(labels.co), due=labels.due, place=f"第 {line_index + 1} 行",
+                      co_labelled=labels.co_labelled)
 
 
 def notice_particulars(text: str) -> tuple[str, int | None, str]:
     """(district, year, title) of a notice: 济宁市兖州区 / 2026 / 区政府十件民生实事 ("" or None when absent)."""
-    lines = [compact(l) for l in text.split("\n") if l.strip()]
+    lines = [compact(l).lstrip("#*") for l in text.split("\n") if l.strip()]
     district = ""
     for l in lines[:60]:
         m = re.match(r"^([\u4e00-\u9fff]{2,16}?(?:自治区|自治州|自治县|新区|区|县|市|旗))(?:人民政府|政府)", l)
@@ -1176,6 +1260,12 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
                                 file=fname))
         for k, r in enumerate(source.records, start=1):
             r.number = k
+    elif numbers != list(range(1, len(numbers) + 1)):
+        # A gap usually means a project was not recognised: the numbers are kept so they still match the notice.
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))  # type: ignore[arg-type]
+        findings.append(finding("notice-number-irregular",
+                                f"没有识别出第 {'、'.join(map(str, missing))} 号项目，请对照通知核对，并在项目清单中补上。",
+                                file=fname))
 
     projects: list[Project] = []
     unresolved: list[str] = []

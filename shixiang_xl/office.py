@@ -234,9 +234,9 @@ def convert(files: list[Path], fmt: str, outdir: Path, *, timeout: float = 180,
     """Convert ``files`` to ``fmt`` ("pdf", "xlsx", "ods", "xlsx:Calc MS Excel 2007 XML", …) into ``outdir``.
 
     Returns each input mapped to its output (``outdir/<stem>.<ext>``; ``<stem>(2).<ext>`` when two inputs share a
-    stem) or to None when that file could not be converted (missing, empty, broken, encrypted, timed out). Inputs are
-    never modified, even when ``outdir`` is their own folder. With ``recalc`` every formula is recalculated on
-    load. ``timeout`` is per soffice call; on timeout the files are retried one by one.
+    stem or the name is an input's) or to None when that file could not be converted (missing, empty, broken,
+    encrypted, timed out). Inputs are never modified. With ``recalc`` every formula is recalculated on load.
+    ``timeout`` is per soffice call; on timeout the files are retried one by one.
     Raises :class:`ShixiangError` when LibreOffice is not installed.
     """
     soffice = soffice_path()

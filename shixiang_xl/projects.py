@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -123,16 +124,33 @@ class ProjectList:
     projects: tuple[Project, ...] = ()
     source: str = ""
 
+    # Lookups are indexed once: a city-wide batch asks them for thousands of units.
+    @functools.cached_property
+    def _by_number(self) -> dict[int, Project]:
+        return {p.number: p for p in self.projects}
+
+    @functools.cached_property
+    def _roles(self) -> tuple[dict[str, tuple[Project, ...]], dict[str, tuple[Project, ...]]]:
+        led: dict[str, list[Project]] = {}
+        co: dict[str, list[Project]] = {}
+        for p in self.projects:
+            for u in p.leads:
+                led.setdefault(u, []).append(p)
+            for u in p.co_units:
+                if u not in p.leads:
+                    co.setdefault(u, []).append(p)
+        return ({u: tuple(ps) for u, ps in led.items()}, {u: tuple(ps) for u, ps in co.items()})
+
     def get(self, number: int) -> Project | None:
-        return next((p for p in self.projects if p.number == number), None)
+        return self._by_number.get(number)
 
     def led_by(self, unit: str) -> tuple[Project, ...]:
-        return tuple(p for p in self.projects if unit in p.leads)
+        return self._roles[0].get(unit, ())
 
     def co_led_by(self, unit: str) -> tuple[Project, ...]:
-        return tuple(p for p in self.projects if unit in p.co_units and unit not in p.leads)
+        return self._roles[1].get(unit, ())
 
-    @property
+    @functools.cached_property
     def units(self) -> tuple[str, ...]:
         """Every unit that leads or co-leads a project, leads first, in order of first appearance."""
         seen: dict[str, None] = {}
@@ -144,7 +162,7 @@ class ProjectList:
                 seen.setdefault(u, None)
         return tuple(seen)
 
-    @property
+    @functools.cached_property
     def indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for p in self.projects for i in p.indicators)
 

@@ -77,7 +77,8 @@ def find_header(rows: Rows, spec: SheetSpec, scan: int = 15) -> tuple[int, dict[
     for r in range(min(scan, len(rows))):
         found: dict[str, int] = {}
         for c, v in enumerate(rows[r]):
-            key = wanted.get(fold(v)) if isinstance(v, str) else None
+            # Headings are short: long texts (titles, content) cannot be one.
+            key = wanted.get(fold(v)) if isinstance(v, str) and 0 < len(v) <= 40 else None
             if key and key not in found:
                 found[key] = c
         if len(found) > len(best[1]):
@@ -218,7 +219,7 @@ def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_nam
         hit = None
         for r, row in enumerate(rows[:60]):
             for c, v in enumerate(row[:6]):
-                if isinstance(v, str) and fold(v).startswith(fold(f.heading)):
+                if isinstance(v, str) and 0 < len(v) <= 40 and fold(v).startswith(fold(f.heading)):
                     hit = (r, c + 1)
                     break
             if hit:

@@ -11,9 +11,10 @@ The flow, as the office runs it:
    :func:`load_tally` gives the year-end ledger each project's rates.
 
 Counting rules: per project, 满意 + 基本满意 + 不满意 are the valid votes; an item left blank is an abstention
-(弃权); an item with two choices, or one that cannot be read, is invalid. 满意度 (satisfaction rate) =
-(满意 + 基本满意) / valid votes, reported with the 满意 share. A ballot number entered twice, or outside the issued
-range, voids every ballot with that number: the paper ballots must be checked.
+(弃权); an item with two choices, or one that cannot be read, is invalid. 满意率 (satisfaction rate) =
+(满意 + 基本满意) / valid votes, reported with the 满意 share (满意票占比 = 满意 / valid votes). A ballot number
+entered twice, or outside the issued range, voids every ballot with that number: the paper ballots must be
+checked.
 
 The counting (:func:`parse_choice`, :func:`count_ballots`) works on plain data and does no I/O.
 """
@@ -28,11 +29,11 @@ import json
 import re
 import zipfile
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from .config import ShixiangError
 from .findings import Finding, Severity, finding, has_errors, sort_key
@@ -40,7 +41,7 @@ from .meta import META_SHEET, read_meta, write_meta
 from .store import Store, open_store
 from .textnorm import a1, clean, fold, format_number
 from .workspace import Workspace
-from .xlsxout import (FONT_HEAD, FONT_TITLE, Formats, atomic_write_bytes, new_workbook, print_setup, row_height,
+from .xlsxout import (FONT_HEAD, Formats, atomic_write_bytes, new_workbook, print_setup, row_height,
                       safe_text, save_workbook, write_value)
 
 if TYPE_CHECKING:
@@ -229,13 +230,13 @@ class ProjectRate:
         return self.satisfied + self.basic + self.unsatisfied
 
     @property
-    def satisfied_rate(self) -> float | None:
-        """满意率: 满意 / valid votes (0–1); None without valid votes."""
+    def satisfied_share(self) -> float | None:
+        """满意票占比 (the 满意 share): 满意 / valid votes (0–1); None without valid votes."""
         return self.satisfied / self.valid if self.valid else None
 
     @property
     def satisfaction_rate(self) -> float | None:
-        """满意度: (满意 + 基本满意) / valid votes (0–1); None without valid votes."""
+        """满意率 (satisfaction rate): (满意 + 基本满意) / valid votes (0–1); None without valid votes."""
         return (self.satisfied + self.basic) / self.valid if self.valid else None
 
     @property
@@ -244,6 +245,22 @@ class ProjectRate:
         if not self.valid:
             return None
         return Fraction(self.satisfied + self.basic, self.valid) * 100 < Fraction(str(self.threshold))
+
+    @property
+    def text(self) -> str:
+        """One line for a ledger cell: 第 3 名，满意 20、基本满意 5、不满意 1，满意票占比 76.9%."""
+        if not self.valid:
+            return "无有效票"
+        rank = f"第 {self.rank} 名，" if self.rank else ""
+        below = "，低于达标线" if self.below_threshold else ""
+        return (f"{rank}满意 {self.satisfied}、基本满意 {self.basic}、不满意 {self.unsatisfied}，"
+                f"满意票占比 {_pct(self.satisfied_share)}{below}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Mapping-style access (``rate.get("satisfaction_rate")``, ``rate.get("text")``) for callers that treat a
+        project's survey figures as a dict."""
+        value = getattr(self, key, default) if not key.startswith("_") else default
+        return default if callable(value) else value
 
     def _score(self) -> tuple[Fraction, Fraction]:
         return (Fraction(self.satisfied + self.basic, self.valid), Fraction(self.satisfied, self.valid))
@@ -460,7 +477,7 @@ def count_ballots(sheets: Sequence[EntrySheet], items: Sequence[SurveyItem], *, 
 
 
 def _ranked(rates: list[ProjectRate]) -> list[ProjectRate]:
-    """Rank by satisfaction rate, then 满意 share; equal scores share a rank (1, 2, 2, 4)."""
+    """Rank by 满意率, then 满意票占比; equal scores share a rank (1, 2, 2, 4)."""
     scored = [p for p in rates if p.valid]
     out = []
     for p in rates:
@@ -889,12 +906,13 @@ def read_entry_file(ctx: "Context", path: Path, name: str | None = None) -> tupl
     if meta is None:
         found.append(finding("meta-missing", f"文件中没有测评录入表的身份信息，不是本系统生成的录入表。{again}", file=name))
         return None, found
+    # Another workspace's workbook also fails the signature (other secret): say the more useful thing first.
+    if meta.get("workspace") != ctx.workspace.workspace_id:
+        found.append(finding("meta-other-workspace", f"录入表不是本工作区生成的。{again}", file=name))
+        return None, found
     if not meta.valid:
         found.append(finding("meta-forged", "录入表的身份信息校验失败（可能被改动过），未读取。请重新从督查室领取录入表录入。",
                              file=name))
-        return None, found
-    if meta.get("workspace") != ctx.workspace.workspace_id:
-        found.append(finding("meta-other-workspace", f"录入表不是本工作区生成的。{again}", file=name))
         return None, found
     if meta.get("kind") != KIND_ENTRY:
         found.append(finding("entry-not-survey", f"文件是本系统的其他表格（{meta.get('kind')}），不是测评录入表。{again}",
@@ -982,7 +1000,7 @@ class TallyResult:
             rows = [_summary_row(p) for p in (*t.projects, t.overall)]
             if t.counted:
                 lines.append(render_table(["序号", "项目名称", "满意", "基本满意", "不满意", "弃权", "无效", "有效票",
-                                           "满意率", "满意度", "排名", "达标"], rows, max_width=30))
+                                           "满意票占比", "满意率", "排名", "达标"], rows, max_width=30))
             if t.below:
                 lines.append("低于达标线的项目：" + "、".join(f"{p.number}. {p.name}（{_pct(p.satisfaction_rate)}）"
                                                       for p in t.below))
@@ -1004,7 +1022,7 @@ def _pct(value: float | None) -> str:
 def _summary_row(p: ProjectRate) -> list[object]:
     below = p.below_threshold
     return [p.number or "", p.name, p.satisfied, p.basic, p.unsatisfied, p.abstain, p.invalid, p.valid,
-            _pct(p.satisfied_rate), _pct(p.satisfaction_rate), p.rank or "",
+            _pct(p.satisfied_share), _pct(p.satisfaction_rate), p.rank or "",
             "" if below is None else ("否" if below else "是")]
 
 
@@ -1083,7 +1101,7 @@ def tally_survey(ctx: "Context", files: Sequence[Path], prefer: Path | None = No
     check = None
     if tally is not None and tally.discrepancies:
         check = reports / CHECK_FILE
-        save_workbook(check, lambda wb, fmt: _build_check(wb, fmt, ctx, tally))
+        save_workbook(check, lambda wb, fmt: _discrepancy_sheet(wb, fmt, tally, "录入核对"))
     out = None
     ordered = tuple(sorted(found, key=sort_key))
     if tally is not None and not blockers:
@@ -1097,7 +1115,7 @@ def tally_survey(ctx: "Context", files: Sequence[Path], prefer: Path | None = No
 # ------------------------------------------------------------------ result workbooks
 
 _RESULT_HEADINGS = (("序号", 6), ("项目名称", 30), ("牵头单位", 18), ("满意", 8), ("基本满意", 8), ("不满意", 8),
-                    ("弃权", 7), ("无效", 7), ("有效票数", 9), ("满意率", 9), ("满意度\n（满意+基本满意）", 14),
+                    ("弃权", 7), ("无效", 7), ("有效票数", 9), ("满意票占比\n（满意）", 11), ("满意率\n（满意+基本满意）", 14),
                     ("排名", 6), ("是否达标", 9))
 
 
@@ -1110,7 +1128,7 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     ws.merge_range(0, 0, 0, last_col, title, fmt("title"))
     sub = (f"发出测评票 {tally.issued} 张，已录入 {tally.returned} 张，计入 {tally.counted} 张"
            + (f"，编号不在范围内或无法识别的 {tally.outside} 张未计入" if tally.outside else "")
-           + f"。满意度 =（满意 + 基本满意）÷ 有效票数；满意率 = 满意 ÷ 有效票数；达标线 "
+           + f"。满意率 =（满意 + 基本满意）÷ 有效票数；满意票占比 = 满意 ÷ 有效票数；达标线 "
              f"{format_number(tally.threshold)}%。{ctx.config.office} {dt.date.today():%Y年%m月%d日}")
     ws.set_row(1, row_height([(sub, sum(widths))], minimum=22))
     ws.merge_range(1, 0, 1, last_col, sub, fmt("subtitle", text_wrap=True))
@@ -1133,7 +1151,7 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
             ws.write_string(r, 2, safe_text(p.lead), f_text)
         for c, v in enumerate((p.satisfied, p.basic, p.unsatisfied, p.abstain, p.invalid, p.valid), start=3):
             ws.write_number(r, c, v, fmt("number", **bold) if total else f_num)
-        for c, v in ((9, p.satisfied_rate), (10, p.satisfaction_rate)):
+        for c, v in ((9, p.satisfied_share), (10, p.satisfaction_rate)):
             write_value(ws, r, c, v, fmt("percent", **bold) if total else f_pct)
         write_value(ws, r, 11, p.rank, f_center, f_center)
         below = p.below_threshold
@@ -1144,7 +1162,7 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     first_data, last_data = header + 1, header + len(tally.projects)
     note_row = r + 1
     ws.merge_range(note_row, 0, note_row, last_col,
-                   "说明：弃权指测评票上该项目未勾选；无效指该项目勾选了多个选项或无法识别。排名按满意度，满意度相同的按满意率。",
+                   "说明：弃权指测评票上该项目未勾选；无效指该项目勾选了多个选项或无法识别。排名按满意率，满意率相同的按满意票占比。",
                    fmt("plain", font_size=10))
     print_setup(ws, landscape=True, repeat=(header, header))
     ws.freeze_panes(header + 1, 2)
@@ -1152,11 +1170,11 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     # The chart gets its own sheet so that its printed page does not repeat the table's heading row.
     cs = wb.add_worksheet("测评图表")
     chart = wb.add_chart({"type": "bar"})
-    for col, name, color in ((10, "满意度（满意+基本满意）", "#4472C4"), (9, "满意率", "#A9D18E")):
+    for col, name, color in ((10, "满意率（满意+基本满意）", "#4472C4"), (9, "满意票占比（满意）", "#A9D18E")):
         chart.add_series({"name": name, "categories": ["测评结果", first_data, 1, last_data, 1],
                           "values": ["测评结果", first_data, col, last_data, col], "fill": {"color": color},
                           "data_labels": {"value": True, "num_format": "0.0%"}, "gap": 60})
-    chart.set_title({"name": f"各项目满意度（达标线 {format_number(tally.threshold)}%）",
+    chart.set_title({"name": f"各项目满意率（达标线 {format_number(tally.threshold)}%）",
                      "name_font": {"name": FONT_HEAD, "size": 13}})
     chart.set_x_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True},
                       "num_font": {"name": FONT_HEAD}})
@@ -1203,9 +1221,6 @@ def _discrepancy_sheet(wb, fmt: Formats, tally: Tally, name: str) -> None:
     print_setup(ws, landscape=True, repeat=(0, 0))
     ws.freeze_panes(1, 0)
 
-
-def _build_check(wb, fmt: Formats, ctx: "Context", tally: Tally) -> None:
-    _discrepancy_sheet(wb, fmt, tally, "录入核对")
 
 
 # ------------------------------------------------------------------ store
@@ -1256,8 +1271,9 @@ def save_tally(store: Store, tally: Tally, files: Sequence[str], path: Path) -> 
 def load_tally(store_or_workspace: Store | Workspace | Path, year: int) -> dict[int, ProjectRate]:
     """The saved survey result of ``year``: project number → :class:`ProjectRate`; ``{}`` when never tallied.
 
-    For the year-end ledger: ``rate.satisfaction_rate`` (满意度, 0–1), ``rate.satisfied_rate`` (满意率),
-    ``rate.rank`` and ``rate.below_threshold``. Accepts an open :class:`Store`, a :class:`Workspace` or a
+    For the year-end ledger: ``rate.satisfaction_rate`` (满意率, 0–1), ``rate.satisfied_share`` (满意票占比),
+    ``rate.rank``, ``rate.below_threshold`` and ``rate.text`` (one line for a cell); ``rate.get(name)`` reads the
+    same attributes mapping-style. Accepts an open :class:`Store`, a :class:`Workspace` or a
     workspace folder; a workspace without a database is not given one.
     """
     if isinstance(store_or_workspace, Store):

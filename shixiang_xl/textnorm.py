@@ -31,6 +31,18 @@ def to_simplified(text: str) -> str:
 
 
 def clean(text: object) -> str:
+    """Display form (see :func:`_clean`); strings are cached because returns repeat the same few thousand."""
+    if isinstance(text, str):
+        return _clean_str(text) if len(text) < 256 else _clean(text)
+    return _clean(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_str(text: str) -> str:
+    return _clean(text)
+
+
+def _clean(text: object) -> str:
     """Display form: simplified characters, half-width digits/letters/%/., no control characters, single spaces.
 
     Chinese punctuation (，、：) is kept, because clerks expect it in what they read.
@@ -46,8 +58,22 @@ def clean(text: object) -> str:
 
 def fold(text: object) -> str:
     """Matching form: :func:`clean` plus NFKC, no whitespace, no brackets' width difference."""
+    if isinstance(text, str) and len(text) < 256:
+        return _fold_str(text)
+    return _fold(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_str(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: object) -> str:
     s = unicodedata.normalize("NFKC", clean(text))
-    return re.sub(r"\s+", "", s)
+    return _WS.sub("", s)
+
+
+_WS = re.compile(r"\s+")
 
 
 def compact(text: object) -> str:
@@ -57,7 +83,10 @@ def compact(text: object) -> str:
 
 def display_width(text: str) -> int:
     """Width in Excel column units: CJK and full-width characters count 2, others 1."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    # Fast path: CJK is 3 bytes in UTF-8, Latin-1 supplement etc. 2 — close enough for column widths.
+    return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
 
 
 def split_names(text: object) -> list[str]:

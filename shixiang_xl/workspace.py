@@ -184,6 +184,8 @@ def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice:
 
         config, directory, _ = load_example(DEFAULT_EXAMPLE)
         result = import_notice(notice, directory)
+        if not result.projects.projects:  # nothing to start a workspace from: say why, create nothing
+            raise ShixiangError("；".join(f.message for f in result.findings) or f"未能从 {notice.name} 中识别出项目。")
         plist = result.projects
         config = Config(district=result.district or "某区", year=result.year or config.year,
                         title=result.title or config.title)

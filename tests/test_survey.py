@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from shixiang_xl import office, survey
+from shixiang_xl.config import ShixiangError
 from shixiang_xl.findings import Severity
+from shixiang_xl.meta import read_meta
 from shixiang_xl.survey import EntryRow, EntrySheet, Mark, SurveyItem, count_ballots, parse_choice
 from shixiang_xl.workspace import Context, init_workspace, load_context
 
@@ -101,13 +103,13 @@ def test_rates_for_a_hand_computed_case() -> None:
     }
     tally = count_ballots([_sheet("a.xlsx", rows, last=12)], ITEMS, threshold=90, year=2026)
     a, bb, c = tally.projects
-    # 甲: 满意 6, 基本满意 2, 不满意 1, 弃权 1 → 9 valid; 满意率 6/9, 满意度 8/9 = 88.9% < 90%.
+    # 甲: 满意 6, 基本满意 2, 不满意 1, 弃权 1 → 9 valid; 满意票占比 6/9, 满意率 8/9 = 88.9% < 90%.
     assert (a.satisfied, a.basic, a.unsatisfied, a.abstain, a.invalid, a.valid) == (6, 2, 1, 1, 0, 9)
-    assert a.satisfied_rate == pytest.approx(6 / 9) and a.satisfaction_rate == pytest.approx(8 / 9)
+    assert a.satisfied_share == pytest.approx(6 / 9) and a.satisfaction_rate == pytest.approx(8 / 9)
     assert a.below_threshold is True
-    # 乙: 满意 5, 基本满意 4, 一项多选无效 → 9 valid; 满意度 100%.
+    # 乙: 满意 5, 基本满意 4, 一项多选无效 → 9 valid; 满意率 100%.
     assert (bb.satisfied, bb.basic, bb.unsatisfied, bb.abstain, bb.invalid, bb.valid) == (5, 4, 0, 0, 1, 9)
-    assert bb.satisfaction_rate == 1.0 and bb.satisfied_rate == pytest.approx(5 / 9)
+    assert bb.satisfaction_rate == 1.0 and bb.satisfied_share == pytest.approx(5 / 9)
     # 丙: 9 of 10 satisfied → exactly 90%: on the line is not below it.
     assert (c.satisfied, c.unsatisfied, c.valid) == (9, 1, 10)
     assert c.satisfaction_rate == pytest.approx(0.9) and c.below_threshold is False
@@ -152,7 +154,7 @@ def test_every_invalid_case_is_a_finding_that_names_its_cell() -> None:
     assert multiple.cell == "B7" and "满意/基本满意" in multiple.message and "无效" in multiple.message
     assert by_code["ballot-invalid-choice"].cell == "C8" and "√" in by_code["ballot-invalid-choice"].message
     dup = by_code["ballot-duplicate"]
-    assert dup.severity is Severity.ERROR and "票号 5" in dup.message and "8、25" in dup.message
+    assert dup.severity is Severity.ERROR and "票号 5" in dup.message and "9、26" in dup.message
     assert "99" in by_code["ballot-out-of-range"].message and "1–20" in by_code["ballot-out-of-range"].message
     assert "abc" in by_code["ballot-id-invalid"].message
 
@@ -242,7 +244,7 @@ def test_ballots_and_entry_workbook(ctx: Context) -> None:
 
     sheets = _read(made.entry)
     assert list(sheets)[:2] == ["录入", "_meta"]
-    meta = survey.read_meta(sheets["_meta"], ctx.workspace.secret())
+    meta = read_meta(sheets["_meta"], ctx.workspace.secret())
     assert meta is not None and meta.valid
     assert (meta.get("kind"), meta.get("year"), meta.get("first"), meta.get("last")) == ("survey-entry", 2026, 1, 12)
     assert meta.get("workspace") == ctx.workspace.workspace_id
@@ -257,7 +259,7 @@ def test_ballots_and_entry_workbook(ctx: Context) -> None:
 
 
 def test_make_ballots_refuses_a_bad_count(ctx: Context) -> None:
-    with pytest.raises(survey.ShixiangError):
+    with pytest.raises(ShixiangError):
         survey.make_ballots(ctx, 0)
 
 
@@ -332,6 +334,11 @@ def test_tally_files_refuses_discrepancy_then_prefer_then_corrected(ctx: Context
     assert saved == survey.load_tally(ctx.workspace.root, 2026)
     assert {n: r.rank for n, r in saved.items()} == {p.number: p.rank for p in corrected.tally.projects}
     assert survey.load_tally(ctx.workspace, 2025) == {}
+    # The ledger reads each project's figures mapping-style.
+    first = saved[1]
+    assert first.get("satisfaction_rate") == first.satisfaction_rate and first.get("nonsense", "x") == "x"
+    assert first.get("text") == first.text and f"第 {first.rank} 名" in first.text
+    assert first.get("_score") is None and first.get("get") is None
     with zipfile.ZipFile(corrected.result_path) as zf:
         assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
         assert 'orientation="landscape"' in zf.read("xl/worksheets/sheet1.xml").decode()
@@ -348,9 +355,10 @@ def test_tally_reads_a_workbook_a_clerk_filled_in_another_program(ctx: Context, 
     for k in range(1, 5):  # ballots 1–4 returned; 5 and 6 not
         for c in range(n):
             ws.cell(row=4 + k, column=2 + c, value="满意")
-    ws.cell(row=5, column=2, value="=1+1")  # a person's text that looks like a formula
+    typed = ws.cell(row=5, column=2, value="=1+1")  # a person's text that looks like a formula
+    typed.data_type = "s"
     ws.cell(row=6, column=3, value="满意、不满意")
-    ws.cell(row=7, column=4, value=None)
+    ws.cell(row=8, column=4).value = None  # (value=None in cell() would leave the old value)
     extra_row = 4 + 6 + 2  # label row after the 6 ballots, then the first 补录 row (1-based)
     ws.cell(row=extra_row, column=1, value="003")
     for c in range(n):

@@ -1,0 +1,362 @@
+"""Benchmark: our generate and merge side by side with a floor and a baseline, in one run, as ratios.
+
+    make bench                      # N = 40, 1000, 5000; writes BENCHMARKS.md
+    python bench/bench.py --sizes 40,200 --runs 1 --no-write   # a quick look
+
+For each N a synthetic workspace is made: N units, each leading one project with 12 indicators and long Chinese
+text. N filled returns are made from generated workbooks. Then, each measured in a fresh subprocess (so peak RSS
+is its own), medians of ``--runs`` runs:
+
+- generate: our ``generate_workbooks`` (2 worker processes) vs a plain openpyxl writer of the same workbook;
+- merge: ``merge_returns`` end to end (intake, every check, store, ledger) on the N returns, from an empty store;
+- floor: a bare python-calamine read of the same files plus an xlsxwriter (constant_memory) write of the same
+  ledger rows, no checks;
+- baseline: ``pandas.read_excel`` (openpyxl engine) per file, ``pandas.concat``, ``to_excel``;
+- ``shixiang --help`` start-up time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PERIOD = "2026-03"
+INDICATORS = 12
+CONTENT = ("围绕群众急难愁盼问题，聚焦短板弱项，细化任务分工，明确时间节点，压实工作责任，"
+           "实行挂图作战，确保各项目标任务按期保质完成，让群众切实感受到实实在在的变化。")
+
+
+# ------------------------------------------------------------------ set-up (not timed)
+
+
+def make_workspace(root: Path, n: int) -> None:
+    """A workspace with ``n`` units, each leading one project with 12 indicators."""
+    from shixiang_xl.projects import Indicator, Project, ProjectList, write_project_list
+    from shixiang_xl.units import Directory, Unit, write_directory
+    from shixiang_xl.workspace import init_workspace
+
+    init_workspace(root, "yanzhou-2026")
+    units = tuple(Unit(name=f"第{i:05d}号责任单位", group="部门", contact="张明", phone="0537-3410000",
+                       emails=(f"u{i}@example.com",)) for i in range(1, n + 1))
+    units_list = [u.name for u in units]
+    projects = []
+    for i, unit in enumerate(units_list, start=1):
+        inds = tuple(Indicator(project=i, number=k, name=f"新建改造第{k}类民生设施", target=float(10 * k + i % 7),
+                               unit="处", comparator="≥" if k % 3 == 0 else "=") for k in range(1, INDICATORS + 1))
+        projects.append(Project(number=i, name=f"第{i}项民生实事项目", content=CONTENT * 2, leads=(unit,),
+                                lead_text=unit, indicators=inds))
+    write_directory(root / "单位名录.xlsx", Directory(units))
+    write_project_list(root / "项目清单.xlsx", ProjectList(tuple(projects)))
+
+
+def make_returns(root: Path, inbox: Path) -> None:
+    """N filled returns (long Chinese text) built from generated workbooks, in a pool of processes."""
+    from multiprocessing import Pool
+
+    from shixiang_xl.workspace import load_context
+
+    ctx = load_context(root)
+    inbox.mkdir(parents=True, exist_ok=True)
+    units = list(ctx.projects.units)
+    with Pool(2) as pool:
+        pool.starmap(_make_one, [(str(root), u, str(inbox)) for u in units], chunksize=32)
+
+
+def _make_one(root: str, unit: str, inbox: str) -> None:
+    from shixiang_xl.generate import file_name
+    from shixiang_xl.period import Period
+    from shixiang_xl.simulate import write_simulated_return
+    from shixiang_xl.workspace import load_context
+
+    ctx = _ctx_cache.get(root) or _ctx_cache.setdefault(root, load_context(Path(root)))
+    period = Period.parse(PERIOD)
+
+    def tweak(values, fields):
+        for key, row in values.items():
+            if "progress_text" in row:
+                row["progress_text"] = row["progress_text"] + CONTENT * 3
+
+    write_simulated_return(ctx, unit, period, Path(inbox) / file_name(period, unit), tweak=tweak)
+
+
+_ctx_cache: dict = {}
+
+
+# ------------------------------------------------------------------ measured steps (each in a subprocess)
+
+
+def step_generate_ours(root: Path, out: Path) -> int:
+    from shixiang_xl.generate import generate_workbooks
+    from shixiang_xl.period import Period
+    from shixiang_xl.workspace import load_context
+
+    ctx = load_context(root)
+    return len(generate_workbooks(ctx, Period.parse(PERIOD), out=out, issued_at="2026-03-01T09:00:00+08:00",
+                                  previous={}, processes=2).files)
+
+
+def step_generate_openpyxl(root: Path, out: Path, limit: int) -> int:
+    """The same workbook written cell by cell with openpyxl (values, styles, validation, protection)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from shixiang_xl.period import Period
+    from shixiang_xl.workspace import load_context
+
+    ctx = load_context(root)
+    period = Period.parse(PERIOD)
+    spec = ctx.spec.lead
+    out.mkdir(parents=True, exist_ok=True)
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    font = Font(name="仿宋_GB2312", size=11)
+    input_fill = PatternFill("solid", start_color="FFF2CC")
+    locked_fill = PatternFill("solid", start_color="F2F2F2")
+    n = 0
+    for unit in ctx.projects.units[:limit]:
+        wb = Workbook()
+        info = wb.active
+        info.title = "填报说明"
+        info["A1"] = f"{ctx.config.full_title}进度填报表"
+        info["A2"] = f"填报单位：{unit}"
+        for r, f in enumerate(ctx.spec.fields, start=6):
+            info.cell(r, 1, f.heading)
+            info.cell(r, 2).protection = Protection(locked=False)
+        info.protection.sheet = True
+        ws = wb.create_sheet(spec.sheet)
+        ws["A1"] = spec.title
+        ws["A2"] = f"填报单位：{unit}　报送期：{period.label}"
+        for c, col in enumerate(spec.columns, start=1):
+            cell = ws.cell(3, c, col.heading)
+            cell.font = Font(name="黑体", bold=True)
+            cell.border = border
+        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+        ws.add_data_validation(dv)
+        r = 4
+        for p in ctx.projects.led_by(unit):
+            for ind in p.indicators:
+                values = [p.number, p.name, ind.name, ind.target, ind.unit, ind.comparator, 0, None, None,
+                          f"=IF(I{r}>0,I{r}/D{r},\"\")"]
+                for c, v in enumerate(values, start=1):
+                    cell = ws.cell(r, c, v)
+                    cell.font, cell.border = font, border
+                    cell.alignment = Alignment(wrap_text=True, vertical="center")
+                    cell.fill = locked_fill
+                for c in (8, 9):
+                    ws.cell(r, c).protection = Protection(locked=False)
+                    ws.cell(r, c).fill = input_fill
+                    dv.add(ws.cell(r, c))
+                r += 1
+        ws.protection.sheet = True
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = 9
+        ws.print_title_rows = "3:3"
+        meta = wb.create_sheet("_meta")
+        meta["A1"] = "shixiang-meta/1"
+        meta.sheet_state = "veryHidden"
+        wb.save(out / f"{unit}.xlsx")
+        wb.close()
+        n += 1
+    return n
+
+
+def step_merge_ours(root: Path) -> int:
+    from shixiang_xl.merge import merge_returns
+    from shixiang_xl.period import Period
+    from shixiang_xl.workspace import load_context
+
+    ctx = load_context(root)
+    result = merge_returns(ctx, Period.parse(PERIOD), feedback=False)
+    accepted = len(result.batch.accepted)
+    if accepted != len(ctx.projects.units):
+        raise SystemExit(f"merge accepted {accepted} of {len(ctx.projects.units)}")
+    return accepted
+
+
+def _ledger_rows(rows_by_file):
+    for name, rows in rows_by_file:
+        project = None
+        for r in rows[3:]:
+            project = r[0] if r[0] != "" else project
+            yield [name, project, *r[2:10]]
+
+
+def step_floor(inbox: Path, out: Path) -> int:
+    """A bare calamine read of every file and an xlsxwriter constant_memory write of the same rows."""
+    import python_calamine
+    import xlsxwriter
+
+    files = sorted(inbox.glob("*.xlsx"))
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    ws = wb.add_worksheet("指标明细")
+    r = 0
+    for f in files:
+        book = python_calamine.CalamineWorkbook.from_path(str(f))
+        rows = book.get_sheet_by_name("进度填报").to_python()
+        for row in _ledger_rows([(f.stem, rows)]):
+            for c, v in enumerate(row):
+                if isinstance(v, str):
+                    ws.write_string(r, c, v)
+                elif v is not None:
+                    ws.write(r, c, v)
+            r += 1
+    wb.close()
+    return len(files)
+
+
+def step_pandas(inbox: Path, out: Path) -> int:
+    """What a Python programmer writes first: read_excel (openpyxl) per file, concat, to_excel."""
+    import pandas as pd
+
+    frames = []
+    for f in sorted(inbox.glob("*.xlsx")):
+        df = pd.read_excel(f, sheet_name="进度填报", header=2, engine="openpyxl")
+        df["文件"] = f.stem
+        frames.append(df)
+    pd.concat(frames, ignore_index=True).to_excel(out, index=False)
+    return len(frames)
+
+
+def child(argv: list[str]) -> None:
+    """Run one step and print its time and peak RSS (self and children) as JSON."""
+    step, args = argv[0], argv[1:]
+    start = time.perf_counter()
+    if step == "generate-ours":
+        n = step_generate_ours(Path(args[0]), Path(args[1]))
+    elif step == "generate-openpyxl":
+        n = step_generate_openpyxl(Path(args[0]), Path(args[1]), int(args[2]))
+    elif step == "merge-ours":
+        n = step_merge_ours(Path(args[0]))
+    elif step == "floor":
+        n = step_floor(Path(args[0]), Path(args[1]))
+    elif step == "pandas":
+        n = step_pandas(Path(args[0]), Path(args[1]))
+    else:
+        raise SystemExit(f"unknown step {step}")
+    seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "items": n, "rss_mb": own, "rss_children_mb": kids}))
+
+
+def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:
+    results = []
+    for _ in range(runs):
+        if before:
+            before()
+        proc = subprocess.run([sys.executable, __file__, "--child", step, *map(str, args)], capture_output=True,
+                              text=True, cwd=ROOT, timeout=1800)
+        if proc.returncode != 0:
+            raise SystemExit(f"{step} failed:\n{proc.stdout}\n{proc.stderr}")
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {"seconds": statistics.median(r["seconds"] for r in results), "items": results[0]["items"],
+            "rss_mb": max(r["rss_mb"] for r in results), "rss_children_mb": max(r["rss_children_mb"] for r in results),
+            "runs": runs}
+
+
+def help_time(runs: int = 5) -> float:
+    exe = Path(sys.executable).with_name("shixiang")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([str(exe), "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_size(n: int, runs: int, work: Path, openpyxl_limit: int) -> dict:
+    base = work / f"n{n}"
+    if base.exists():
+        shutil.rmtree(base)
+    template = base / "template"
+    make_workspace(template, n)
+    inbox = base / "returns"
+    make_returns(template, inbox)
+    ws = base / "ws"
+
+    def fresh() -> None:  # an empty store and archive for every merge run
+        if ws.exists():
+            shutil.rmtree(ws)
+        shutil.copytree(template, ws)
+        shutil.copytree(inbox, ws / "inbox" / PERIOD)
+
+    out = {"n": n}
+    out["generate"] = measure("generate-ours", template, base / "gen", runs=runs)
+    limit = min(n, openpyxl_limit)
+    out["generate_openpyxl"] = measure("generate-openpyxl", template, base / "gen-openpyxl", limit, runs=runs)
+    out["merge"] = measure("merge-ours", ws, runs=runs, before=fresh)
+    out["floor"] = measure("floor", inbox, base / "floor.xlsx", runs=runs)
+    out["pandas"] = measure("pandas", inbox, base / "pandas.xlsx", runs=runs if n <= 1000 else 1)
+    shutil.rmtree(base, ignore_errors=True)
+    return out
+
+
+def table(results: list[dict], help_seconds: float) -> str:
+    lines = ["| N | generate (wb/s) | openpyxl generate (wb/s) | merge (s) | floor (s) | pandas (s) | "
+             "merge ÷ floor | pandas ÷ merge | merge peak RSS (MB, main / largest worker) | floor RSS (MB) | "
+             "pandas RSS (MB) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        g, go = r["generate"], r["generate_openpyxl"]
+        m, f, p = r["merge"], r["floor"], r["pandas"]
+        lines.append(
+            f"| {r['n']:,} | {g['items'] / g['seconds']:.0f} | {go['items'] / go['seconds']:.0f} | "
+            f"{m['seconds']:.2f} | {f['seconds']:.2f} | {p['seconds']:.2f} | {m['seconds'] / f['seconds']:.2f}× | "
+            f"{p['seconds'] / m['seconds']:.1f}× | {m['rss_mb']:.0f} / {m['rss_children_mb']:.0f} | "
+            f"{f['rss_mb']:.0f} | {p['rss_mb']:.0f} |")
+    lines.append("")
+    lines.append(f"`shixiang --help`: {help_seconds * 1000:.0f} ms (median of 5).")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="40,1000,5000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--openpyxl-limit", type=int, default=500,
+                    help="openpyxl generate is timed on at most this many workbooks (its rate is what is compared)")
+    ap.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    args = ap.parse_args()
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="shixiang-bench-"))
+    results = []
+    try:
+        for n in (int(x) for x in args.sizes.split(",")):
+            r = bench_size(n, args.runs, work, args.openpyxl_limit)
+            results.append(r)
+            print(f"N={n}: merge {r['merge']['seconds']:.2f}s, floor {r['floor']['seconds']:.2f}s, "
+                  f"pandas {r['pandas']['seconds']:.2f}s", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = table(results, help_time())
+    machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+               f"total run {time.perf_counter() - started:.0f} s")
+    print()
+    print(text)
+    print(machine)
+    if not args.no_write:
+        doc = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8") if (ROOT / "BENCHMARKS.md").exists() else ""
+        head = doc.split("<!-- bench:start -->")[0] if doc else "# Benchmarks\n\n"
+        tail = doc.split("<!-- bench:end -->")[1] if "<!-- bench:end -->" in doc else "\n"
+        (ROOT / "BENCHMARKS.md").write_text(f"{head}<!-- bench:start -->\n{text}\n\nMachine: {machine}\n"
+                                            f"<!-- bench:end -->{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
