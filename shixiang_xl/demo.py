@@ -149,10 +149,8 @@ def _send_dry_run(ctx: Context, period: Period, echo: Echo) -> None:
 
 
 def _survey(ctx: Context, echo: Echo) -> None:
-    try:
-        from .survey import demo_survey
-    except ImportError:
-        return
+    from .survey import demo_survey
+
     echo("")
     echo("== 9. 年终满意度测评（shixiang survey ballots / tally）")
     demo_survey(ctx, echo)

@@ -131,25 +131,11 @@ def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: M
 
 
 def _survey_results(ctx: Context, store: Store) -> dict[int, dict[str, Any]]:
-    try:
-        from .survey import load_tally
-    except ImportError:  # the survey module is optional for the ledger
-        return {}
-    try:
-        tally = load_tally(ctx.workspace, ctx.config.year)
-    except Exception:  # no tally yet: the ledger simply has no survey column
-        return {}
-    out: dict[int, dict[str, Any]] = {}
-    for number, figures in (tally or {}).items():
-        rate = figures.get("satisfaction_rate")
-        out[int(number)] = {"rate": rate if rate is None or rate <= 1 else rate / 100,
-                            "text": figures.get("text", "")}
-    return out
+    """The year's survey tally beside each project (the year-end ledger), when one exists."""
+    from .survey import load_tally
 
-
-def ledger_digest(data: LedgerData) -> str:
-    """The fingerprint of a ledger's content, kept in ``merges.content_hash`` (same content, same digest)."""
-    return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()
+    return {number: {"rate": rate.satisfaction_rate, "text": rate.text}
+            for number, rate in load_tally(store, ctx.config.year).items()}
 
 
 def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = None, *, strict: bool = False,

@@ -461,7 +461,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
             review = True
         name = name or f"指标{len(out) + 1}"
         prev = (clause, _leading_verb(prefix) or (prev[1] if same_list and prev else ""))
-        span = text[max(clause, prev_end):stop].strip("、，,和及与")
+        span = re.sub(r"[约近]$", "", text[max(clause, prev_end):stop].strip("、，,和及与"))
         prev_end = stop
         out.append(Indicator(project=project_number, number=len(out) + 1, name=name, target=c.value, unit=c.unit,
                              comparator=comparator, text=span, note=note, review=review))
@@ -1285,6 +1285,8 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
         for name in lead_unknown + co_unknown:
             if name not in unresolved:
                 unresolved.append(name)
+                if not directory.units:
+                    continue  # told once below
                 hint = directory.suggest(name)
                 tip = f"您是否指「{'」或「'.join(hint)}」？" if hint else ""
                 findings.append(finding("unit-unresolved",
@@ -1314,6 +1316,11 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
             co_text="、".join(n for n in co_shown if n not in lead_shown), due_month=due,
             indicators=tuple(indicators)))
 
+    if unresolved and not directory.units:
+        findings.append(finding("unit-unresolved",
+                                f"没有单位名录，{len(unresolved)} 个单位均未解析：{'、'.join(unresolved)}。请用 --units 指定"
+                                "单位名录.xlsx，或在工作区中运行，以便把简称解析为全称、把“各镇街”展开为各镇街道。",
+                                file=fname))
     stated = _COUNT_IN_TITLE.search(title) or _COUNT_IN_TITLE.search(source.text[:2000])
     if stated:
         import cn2an

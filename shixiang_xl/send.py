@@ -206,6 +206,7 @@ def body_for(config: Config, spec: TemplateSpec | None, period: Period, unit: st
     lines.append(f"　　{'你单位' + roles + '。' if roles else ''}请打开附件，" + ("；".join(parts) or "填写黄色单元格")
                  + "。")
     lines += [
+        "",
         "二、填报要求",
         "　　1. 只填黄色单元格；灰色单元格为下发内容，已锁定，请勿改动，也不要插入或删除行列、修改工作表名称。",
         "　　2. 数字格只填数字，不带单位；“累计完成值”为年初至本期末的累计数。",

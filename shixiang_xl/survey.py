@@ -256,12 +256,6 @@ class ProjectRate:
         return (f"{rank}满意 {self.satisfied}、基本满意 {self.basic}、不满意 {self.unsatisfied}，"
                 f"满意票占比 {_pct(self.satisfied_share)}{below}")
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """Mapping-style access (``rate.get("satisfaction_rate")``, ``rate.get("text")``) for callers that treat a
-        project's survey figures as a dict."""
-        value = getattr(self, key, default) if not key.startswith("_") else default
-        return default if callable(value) else value
-
     def _score(self) -> tuple[Fraction, Fraction]:
         return (Fraction(self.satisfied + self.basic, self.valid), Fraction(self.satisfied, self.valid))
 
@@ -1272,8 +1266,7 @@ def load_tally(store_or_workspace: Store | Workspace | Path, year: int) -> dict[
     """The saved survey result of ``year``: project number → :class:`ProjectRate`; ``{}`` when never tallied.
 
     For the year-end ledger: ``rate.satisfaction_rate`` (满意率, 0–1), ``rate.satisfied_share`` (满意票占比),
-    ``rate.rank``, ``rate.below_threshold`` and ``rate.text`` (one line for a cell); ``rate.get(name)`` reads the
-    same attributes mapping-style. Accepts an open :class:`Store`, a :class:`Workspace` or a
+    ``rate.rank``, ``rate.below_threshold`` and ``rate.text`` (one line for a cell). Accepts an open :class:`Store`, a :class:`Workspace` or a
     workspace folder; a workspace without a database is not given one.
     """
     if isinstance(store_or_workspace, Store):

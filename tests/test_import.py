@@ -600,3 +600,11 @@ def test_init_from_an_unusable_notice_creates_nothing(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(root), "--from", str(notice)])
     assert result.exit_code == 2 and ".docx" in result.output
     assert not (root / "shixiang.toml").exists()
+
+
+def test_without_a_directory_units_are_listed_once(tmp_path: Path) -> None:
+    r = import_notice(DATA / "yanzhou-2024.txt", Directory())
+    unresolved = [f for f in r.findings if f.code == "unit-unresolved"]
+    assert len(unresolved) == 1 and "--units" in unresolved[0].message
+    assert r.unresolved[:3] == ["区教育和体育局", "区财政局", "区自然资源局"] and len(r.unresolved) == 17
+    assert r.projects.get(6).lead_text == "区水务局" and r.projects.get(6).leads == ()
