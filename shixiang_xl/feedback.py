@@ -89,6 +89,16 @@ def write_feedback(job: FeedbackJob) -> str:
             cell.font = body
             cell.alignment = wrap
         ws.row_dimensions[r].height = max(20, 15 * (len(row[3]) // 45 + 1))
+    ws.merge_cells("A1:E1")
+    ws.row_dimensions[1].height = 30
+    # Print-ready like everything else the office sends: A4 landscape, fit to width, header row repeated.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "4:4"
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     wb.active = 0
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet.title == SHEET

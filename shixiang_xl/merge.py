@@ -138,6 +138,11 @@ def _survey_results(ctx: Context, store: Store) -> dict[int, dict[str, Any]]:
             for number, rate in load_tally(store, ctx.config.year).items()}
 
 
+def ledger_digest(data: LedgerData) -> str:
+    """The fingerprint of a ledger's content, kept in ``merges.content_hash`` (same content, same digest)."""
+    return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()
+
+
 def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = None, *, strict: bool = False,
                   pdf: bool = False, a3: bool = False, feedback: bool = True, workers: int | None = None,
                   progress: Callable[[int], None] | None = None) -> MergeResult:

@@ -109,7 +109,8 @@ _STANDARD_BEFORE = re.compile(r"每|标准(?!化)|最高|最低|最多|最长|�
 _STANDARD_AFTER = re.compile(r"^(?:/|每|的标准|标准|一次性|的比例|比例|的补助|的补贴|给予|予以)")
 _REVIEW_BEFORE = re.compile(r"比例|补助|补贴|奖补|奖励|资助|增长|下降|减少|降低")
 _CONDITION_BEFORE = re.compile(r"(?:超过|低于|高于|不足|满)[^，。；]{0,3}$")
-_TIME_AFTER = re.compile(r"^(?:月|工作日|小时|季度|学期|周|星期|年|保障期|周期|阶段|自然日|日)")
+# After "N个": a span of time, not a count of things (3个保障期, 2个学期); 个月 / 个工作日 are durations.
+_TIME_AFTER = re.compile(r"^(?:季度|学期|星期|保障期|周期|自然日|年度)")
 
 _ARABIC = re.compile(r"(?<![\d.])\d+(?:,\d{3})*(?:\.\d+)?")
 _CHINESE = re.compile(r"[一二两三四五六七八九十百千零〇]+")
@@ -164,7 +165,7 @@ _LATEX = ((r"\geqslant", "≥"), (r"\leqslant", "≤"), (r"\geq", "≥"), (r"\le
           (r"\times", "×"), (r"\sim", "~"), (r"\%", "%"), (r"\cdot", "·"), (r"\,", ""), (r"\;", ""), (r"\ ", ""))
 _PAGE_MARKER = re.compile(r"^\s*(?:[-—–－一]+\s*\d{1,3}\s*[-—–－一]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|"
                           r"\d{1,3}\s*/\s*\d{1,3}|[Pp]age\s*\d+(?:\s*of\s*\d+)?)\s*$")
-_SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "﹪": "%", "％": "%", "～": "~", "﹣": "-", "：": "：", "∶": "：",
+_SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "﹪": "%", "％": "%", "～": "~", "﹣": "-", "∶": "：",
                           "﹐": "，", "﹔": "；", "〜": "~"})
 
 
@@ -232,7 +233,6 @@ def _tight(text: str) -> str:
 @dataclass
 class _Candidate:
     start: int  # where the number starts in the tight text
-    num_end: int
     end: int  # after the unit
     value: float
     unit: str
@@ -252,11 +252,11 @@ def _candidates(text: str) -> list[_Candidate]:
     """Every number followed by a measure unit, in order (Arabic and Chinese numerals)."""
     out: list[_Candidate] = []
     for m in _ARABIC.finditer(text):
-        start, end = m.start(), m.end()
+        start = m.start()
         if start > 0 and re.match(r"[A-Za-z]", text[start - 1]):
             continue  # part of a code such as G104 or 3A
         value = float(m.group().replace(",", ""))
-        pos = end
+        pos = m.end()
         high = None
         r = re.match(r"\s*(?:-|~|—|－|–|至|到)\s*(\d+(?:\.\d+)?)", text[pos:])
         if r and _find_unit(text, pos + r.end()):
@@ -265,18 +265,18 @@ def _candidates(text: str) -> list[_Candidate]:
         unit = _find_unit(text, pos)
         duration = next((d for d in _DURATION_UNITS if text.startswith(d, pos)), "")
         if duration:
-            out.append(_Candidate(start, end, pos + len(duration), value, duration, range_high=high, duration=True))
+            out.append(_Candidate(start, pos + len(duration), value, duration, range_high=high, duration=True))
             continue
         more = re.match(r"(万|亿)?(余|多)", text[pos:])
         if not unit and more and _find_unit(text, pos + more.end()):
             # 10万余人次, 1000余人: the unit is 万人次 / 人; 余 reads as "more than"
             base = _find_unit(text, pos + more.end())
-            out.append(_Candidate(start, end, pos + more.end() + len(base), value, (more.group(1) or "") + base,
+            out.append(_Candidate(start, pos + more.end() + len(base), value, (more.group(1) or "") + base,
                                   range_high=high, approx=more.group(0) + base))
             continue
         if not unit:
             continue
-        out.append(_Candidate(start, end, pos + len(unit), value, unit, range_high=high))
+        out.append(_Candidate(start, pos + len(unit), value, unit, range_high=high))
     for m in _CHINESE.finditer(text):
         s = m.group()
         unit = _find_unit(text, m.end())
@@ -294,7 +294,7 @@ def _candidates(text: str) -> list[_Candidate]:
             value = float(cn2an.cn2an(s, "smart"))
         except (ValueError, KeyError, IndexError):
             continue
-        out.append(_Candidate(m.start(), m.end(), m.end() + len(unit), value, unit, chinese=True))
+        out.append(_Candidate(m.start(), m.end() + len(unit), value, unit, chinese=True))
     kept: list[_Candidate] = []
     for c in sorted(out, key=lambda c: c.start):
         if not kept or c.start >= kept[-1].end:  # the second number of a range (3—5个) is not another target
@@ -345,6 +345,7 @@ def _object_end(text: str, start: int, limit: int) -> int:
 
 
 def _strip_name(s: str) -> str:
+    """A name without brackets, leading fillers (全年, 2026年, 预计, 对, ①) and trailing comparator words."""
     s = re.sub(r"[（(][^（）()]*[)）]", "", s)  # 卫生院（社区卫生服务中心） → 卫生院
     s = s.strip(" 、，,")
     for _ in range(6):
@@ -356,6 +357,7 @@ def _strip_name(s: str) -> str:
 
 
 def _leading_verb(name: str) -> str:
+    """The action a name starts with, chained (改造提升村卫生室 → 改造提升); "" when it starts with a noun."""
     verb = ""
     rest = name
     while True:
@@ -744,7 +746,8 @@ def read_notice(path: Path) -> NoticeSource:
                                                  file=fname)])
     suffix = path.suffix.lower()
     try:
-        if head.startswith(b"PK\x03\x04") and suffix != ".xlsx" and suffix not in (".xlsm", ".xls", ".csv"):
+        workbook = suffix in (".xlsx", ".xlsm", ".xls", ".csv")
+        if head.startswith(b"PK\x03\x04") and not workbook:
             # A zip: a .docx (whatever its extension says), unless it turns out to be a workbook.
             try:
                 body, tables = _read_docx(path)
@@ -752,7 +755,7 @@ def read_notice(path: Path) -> NoticeSource:
                 tables = _read_sheets(path)
                 body = "\n".join("\n".join(" ".join(r) for r in rows) for rows, _ in tables)
             return _from_tables_or_text(body, tables)
-        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and suffix in (".xlsx", ".xlsm", ".xls", ".csv"):
+        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and workbook:
             # Each sheet on its own, and the one with the most projects is the list: a second sheet with other
             # headings (指标, 说明) must not add projects.
             sheets = _read_sheets(path)
@@ -776,6 +779,7 @@ def read_notice(path: Path) -> NoticeSource:
 
 
 def _from_tables_or_text(body: str, tables: list[tuple[list[list[str]], list[str]]]) -> NoticeSource:
+    """Projects from a document's tables, or from its text when no table has project headings."""
     records = _records_from_tables(tables)
     text = normalize_text(body + "\n" + "\n".join("\n".join("\t".join(r) for r in rows) for rows, _ in tables))
     if records:
@@ -786,6 +790,7 @@ def _from_tables_or_text(body: str, tables: list[tuple[list[list[str]], list[str
 
 
 def _from_text(raw: str) -> NoticeSource:
+    """Projects from text: markdown or HTML tables if any, else a PDF table copied as text or numbered prose."""
     html = _HtmlTables()
     if "<table" in raw.lower():
         html.feed(raw)
@@ -800,10 +805,9 @@ def _from_text(raw: str) -> NoticeSource:
     as_table = _records_from_text_table(lines)
     as_prose = _records_from_prose(lines)
 
-    def score(records: list[RawProject]) -> tuple[int, int, int]:
-        with_units = sum(1 for r in records if r.lead)
-        with_targets = sum(1 for r in records if _candidates(_tight(r.content)))
-        return (with_units + with_targets, len(records), 0)
+    def score(records: list[RawProject]) -> tuple[int, int]:
+        # The reading that finds more projects with units and targets is the notice's layout.
+        return sum(bool(r.lead) + _has_target(r.content) for r in records), len(records)
 
     if as_table and score(as_table) >= score(as_prose):
         return NoticeSource(text, as_table, "text-table")

