@@ -56,13 +56,22 @@ def main(ctx: click.Context, workspace: Path) -> None:
               help="内置示例：yanzhou-2026 或 yanzhou-2024。")
 @click.option("--from", "notice", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="从发布的通知（.docx/.md/.txt/.xlsx/.csv）导入项目清单。")
-def init(directory: Path, example: str, notice: Path | None) -> None:
+@click.option("--units", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="与 --from 同用：按这份单位名录.xlsx 解析单位（不给时，单位名录按通知中出现的单位新建）。")
+def init(directory: Path, example: str, notice: Path | None, units: Path | None) -> None:
     """创建工作区 DIRECTORY（配置、项目清单、单位名录和各文件夹）。"""
-    from .workspace import init_workspace
+    from .workspace import init_workspace, load_context
 
-    ws = init_workspace(directory, example=example, notice=notice)
+    if units is not None and notice is None:
+        raise click.UsageError("--units 只能与 --from 一起使用。")
+    ws = init_workspace(directory, example=example, notice=notice, units=units)
     click.echo(f"已创建工作区：{ws.root}")
     click.echo("  请先打开 shixiang.toml 核对区县名称、年度、督查室联系人，再核对 项目清单.xlsx 和 单位名录.xlsx。")
+    if notice is not None:
+        problems = [f for f in load_context(ws.root).findings if f.is_error]
+        if problems:
+            click.echo(f"  从通知导入后还有 {len(problems)} 处需要补充（多为单位名录中尚无的单位或分组成员）：")
+            _echo_findings(problems, err=False)
     click.echo(f"  然后运行：shixiang -w {ws.root} projects")
 
 
@@ -367,6 +376,26 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], period_text: str) -> No
     click.echo(result.summary())
     if result.count("saved"):
         click.echo(f"下一步：shixiang check --period {period.slug}")
+
+
+# ------------------------------------------------------------------ report
+
+
+@main.command()
+@click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1（须已汇总）。")
+@click.option("--kind", type=click.Choice(["通报", "进展报告", "all"]), default="all", show_default=True,
+              help="起草哪一份：督查通报、推进情况报告，或两份都起草。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF。")
+@click.pass_context
+def report(ctx: click.Context, period_text: str, kind: str, pdf: bool) -> None:
+    """按公文格式起草督查通报和推进情况报告（Word），数据与本期台账一致，保存在 reports/<报送期>/。"""
+    from .report import write_reports
+
+    result = write_reports(_context(ctx), _period(period_text), kind, pdf=pdf)
+    for warning in result.warnings:
+        click.echo(warning, err=True)
+    for path in result.paths:
+        click.echo(f"已起草：{path}")
 
 
 # ------------------------------------------------------------------ demo

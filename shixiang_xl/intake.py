@@ -44,6 +44,7 @@ _ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3})?([0-9]{1,7})?(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
+_ODF_DATE = re.compile(rb"<dc:date>([^<]+)</dc:date>")
 _UNIT_IN_TITLE = re.compile(r"填报单位[:：]\s*([^\s　]+)")
 _PERIOD_IN_TITLE = re.compile(r"报送期[:：]\s*(\d{4}年(?:\d{1,2}月|第[一二三四]季度))")
 
@@ -256,7 +257,7 @@ def inspect(data: bytes, name: str) -> tuple[str, list[tuple[str, str]], str]:
                 kind = "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
                 if "xl/workbook.bin" in names:
                     return "", [("file-not-spreadsheet", "这是 Excel 二进制工作簿（.xlsb），暂不支持。请另存为 .xlsx 后重新报送。")], ""
-            elif "mimetype" in names and zf.read("mimetype")[:60].startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            elif "mimetype" in names and _head(zf, "mimetype", 60).startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
                 kind = "ods"
             elif "word/document.xml" in names:
                 return "", [("file-not-spreadsheet", "这是 Word 文档，不是填报表。请报送下发的 Excel 填报表。")], ""
@@ -267,7 +268,10 @@ def inspect(data: bytes, name: str) -> tuple[str, list[tuple[str, str]], str]:
                 return kind, [problem], ""
             saved_at = ""
             if "docProps/core.xml" in names:
-                m = _MODIFIED.search(zf.read("docProps/core.xml")[:20000])
+                m = _MODIFIED.search(_head(zf, "docProps/core.xml", 20000))
+                saved_at = m.group(1).decode("ascii", "replace").strip() if m else ""
+            elif "meta.xml" in names:  # OpenDocument: <dc:date> is the last save
+                m = _ODF_DATE.search(_head(zf, "meta.xml", 20000))
                 saved_at = m.group(1).decode("ascii", "replace").strip() if m else ""
     else:
         text = data[:2000].lstrip().lower()

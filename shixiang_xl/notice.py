@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -650,23 +650,30 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
 
 
 def _markdown_tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
-    """Markdown tables: (rows of cells, the place of each row as 第 n 行 of the file)."""
+    """Tables written in text: markdown (with or without the outer pipes) and a Word or Excel table pasted as
+    text (cells separated by tabs). Returns (rows of cells, the place of each row as 第 n 行 of the file)."""
     tables: list[tuple[list[list[str]], list[str]]] = []
     current: tuple[list[list[str]], list[str]] | None = None
-    for n, line in enumerate(text.split("\n"), start=1):
-        s = line.strip()
-        if s.startswith("|") or (s.count("|") >= 3 and current is not None):
+    kind = ""
+    for n, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        s = line.strip(" \r")
+        row_kind = "pipe" if s.startswith("|") or s.count("|") >= 2 else ("tab" if s.count("\t") >= 2 else "")
+        if not row_kind or (current is not None and row_kind != kind):
+            current = None
+            if not row_kind:
+                continue
+        if row_kind == "pipe":
             cells = [c.strip() for c in s.strip("|").split("|")]
             if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
                 continue  # the |---|---| rule under the heading
-            if current is None:
-                current = ([], [])
-                tables.append(current)
-            current[0].append([c.replace("<br>", "\n").replace("<br/>", "\n") for c in cells])
-            current[1].append(f"第 {n} 行")
         else:
-            current = None
-    return tables
+            cells = [c.strip().strip('"') for c in line.split("\t")]
+        if current is None:
+            current, kind = ([], []), row_kind
+            tables.append(current)
+        current[0].append([re.sub(r"<br\s*/?>", "\n", c) for c in cells])
+        current[1].append(f"第 {n} 行")
+    return [t for t in tables if len(t[0]) >= 2]
 
 
 def _read_text_file(path: Path) -> str:
@@ -1235,6 +1242,27 @@ def _resolve(pieces: list[_Piece], directory: Directory) -> tuple[list[str], lis
     return list(dict.fromkeys(shown)), members, unknown
 
 
+def _assign_leads(indicators: list[Indicator], content: str, leads: list[str], lead_pieces: list[_Piece],
+                  directory: Directory) -> list[Indicator]:
+    """With N lead units and content in exactly N parts (①…②…), the targets of part k go to lead k: notices list
+    the leads in the order of the parts they answer for. Otherwise every target stays with the first lead."""
+    named = [directory.resolve(p.text.replace("(牵头)", "")) for p in lead_pieces]
+    if len(leads) < 2 or any(res.kind not in ("unit", "alias") for res in named):
+        return indicators
+    text = _tight(normalize_line(content))
+    parts = [m.start() for m in re.finditer(r"[①-⑳]", text)]
+    if len(parts) != len(leads):
+        return indicators
+    out: list[Indicator] = []
+    pos = 0
+    for i in indicators:
+        at = text.find(i.text, pos)
+        pos = at if at >= 0 else pos
+        k = max((n for n, start in enumerate(parts) if start <= pos), default=0)
+        out.append(replace(i, lead=leads[k], note=(i.note + "；" if i.note else "") + "责任单位按①②顺序对应牵头单位，请核对"))
+    return out
+
+
 _COUNT_IN_TITLE = re.compile(r"([一二三四五六七八九十]{1,3}|\d{1,2})(?:件|项|大)(?:民生)?实事")
 
 
@@ -1300,7 +1328,7 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
             findings.append(finding("notice-project-no-lead",
                                     f"第 {number} 号项目「{r.name}」没有识别出牵头单位，请在项目清单中补填。",
                                     file=fname, cell=r.place))
-        indicators = extract_indicators(r.content, number)
+        indicators = _assign_leads(extract_indicators(r.content, number), r.content, leads, lead_pieces, directory)
         for i in indicators:
             if i.review:
                 findings.append(finding("indicator-needs-review",

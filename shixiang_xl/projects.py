@@ -208,7 +208,12 @@ def _resolve_units(text: str, directory: Directory, row: Row, key: str, fname: s
     out: list[str] = []
     for name in unit_names(text, directory):
         res = directory.resolve(name)
-        if res.kind == "unknown":
+        if res.kind == "unknown" and name.startswith("各"):
+            findings.append(finding("unit-unknown",
+                                    f"「{name}」是单位分组，但单位名录中没有这个分组的成员。请在单位名录中逐个列出成员单位，"
+                                    f"并在“分组”列填写「{name.removeprefix('各')}」。",
+                                    file=fname, sheet=sheet, cell=row.cell(key)))
+        elif res.kind == "unknown":
             hint = f"您是否要填「{'」或「'.join(res.suggestions)}」？" if res.suggestions else ""
             findings.append(finding("unit-unknown",
                                     f"单位「{name}」不在单位名录中。{hint}请改为名录中的全称或简称，或先把它加入单位名录。",

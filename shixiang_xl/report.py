@@ -363,8 +363,11 @@ def project_paragraph(ledger: LedgerData, p: ProjectRow) -> str:
         sentences.append("".join(t if not u else f"{u}：{t}" for u, t in progress))
     if co:
         done, total = int(co.group(1)), int(co.group(2))
-        sentences.append(f"{total}个协办单位均已报送配合工作进展。" if done == total else
-                         f"{total}个协办单位中有{done}个报送了配合工作进展。")
+        if total == 1:
+            sentences.append("协办单位已报送配合工作进展。" if done else "")
+        else:
+            sentences.append(f"{total}个协办单位均已报送配合工作进展。" if done == total else
+                             f"{total}个协办单位中有{done}个报送了配合工作进展。")
     sentences.append(indicator_sentence(ledger, p))
     problems = _texts(p, p.problems)
     if problems:
@@ -448,10 +451,10 @@ def summary_table(ledger: LedgerData) -> Table:
         if p.progress is None:
             progress = ""
         else:
-            progress = f"{pct(p.progress)}%" + ("" if p.completion is not None else "（填报）")
+            progress = f"{pct(p.progress)}%" + ("" if p.completion is not None else "\n填报")
         rows.append((str(p.number), p.name, p.targets, p.leads, progress, f"{pct(p.expected)}%", p.status))
     return Table(("序号", "项目名称", "主要目标", "牵头单位", "完成进度", "序时进度", "状态"), tuple(rows),
-                 (10, 30, 52, 24, 14, 14, 12), (True, False, False, False, True, True, True))
+                 (11, 30, 46, 24, 18, 14, 13), (True, False, False, False, True, True, True))
 
 
 def summary_line(ledger: LedgerData) -> str:
@@ -460,8 +463,11 @@ def summary_line(ledger: LedgerData) -> str:
     parts = [f"{k}{v}项" for k, v in counts.items() if v]
     if not parts:
         return ""
-    return ("合计：" + "，".join(parts) + f"；报送率{ledger.reporting_rate:.0%}。"
+    note = ("合计：" + "，".join(parts) + f"；报送率{ledger.reporting_rate:.0%}。"
             f"滞后指完成进度低于序时进度{format_number(ledger.lag_threshold)}个百分点以上。")
+    if any(p.completion is None and p.reported is not None for p in ledger.projects):
+        note += "完成进度按量化指标的完成率计算；标“填报”的，为没有量化指标的项目由牵头单位填报的进度。"
+    return note
 
 
 # ------------------------------------------------------------------ 督查通报
@@ -474,14 +480,15 @@ def bulletin_report(ledger: LedgerData, config: Config, *, on: dt.date | None = 
     title = f"关于{config.full_title}推进情况的通报"
     blocks: list[Block] = [Para(TITLE, _title_text(title, config)), Para(BLANK, ""), Para(ADDRESS, "各有关单位："),
                            Para(BODY, f"根据各单位报送的{period.label}进度材料，现将{config.full_title}推进情况通报如下：")]
-    praise = [b.reason for b in ledger.bulletin if b.kind == "表扬"]
+    praise = [b for b in ledger.bulletin if b.kind == "表扬"]
     praise_blocks: list[Block] = []
     if praise:
-        praise_blocks = [Para(BODY, f"以下{len(praise)}个单位牵头的项目进度快、报送及时规范，予以通报表扬：")] + _items(praise)
+        units = len({b.unit for b in praise})
+        praise_blocks = [Para(BODY, f"对以下{units}个单位予以通报表扬：")] + _items([tidy(b.reason) for b in praise])
     lag, timely, sloppy = criticism_groups(ledger)
-    criticism = _subsections([("项目进度滞后", _items([b.reason for b in lag])),
-                              ("未按时报送进度", _items([b.reason for b in timely])),
-                              ("填报不规范、被退回修改", _items([b.reason for b in sloppy]))])
+    criticism = _subsections([("项目进度滞后", _items([tidy(b.reason) for b in lag])),
+                              ("未按时报送进度", _items([tidy(b.reason) for b in timely])),
+                              ("填报不规范、被退回修改", _items([tidy(b.reason) for b in sloppy]))])
     blocks += _numbered([("基本情况", overview(ledger, config)),
                          ("通报表扬", praise_blocks),
                          ("通报曝光", criticism),
@@ -661,8 +668,22 @@ def _first_line_chars(style_or_par, chars: int) -> None:
     ind.set(qn("w:firstLineChars"), str(chars * 100))
 
 
+def _ppr_flag(ppr, tag: str, on: bool) -> None:
+    """A boolean paragraph property (w:snapToGrid, w:autoSpaceDE …) set explicitly, in schema order."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for old in ppr.findall(qn(tag)):
+        ppr.remove(old)
+    el = OxmlElement(tag)
+    el.set(qn("w:val"), "1" if on else "0")
+    order = ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+             "w:numPr", "w:suppressLineNumbers", "w:pBdr") + _PPR_AFTER_BDR
+    ppr.insert_element_before(el, *order[order.index(tag) + 1:])
+
+
 def _style(doc, name: str, font: str, size: float, *, base: str = "Normal", align=None, indent_chars: int = 0,
-           line: float | None = LINE_PITCH, spacing: int | None = None, bold: bool = False):
+           line: float | None = LINE_PITCH, spacing: int | None = None, bold: bool = False, grid: bool = True):
     from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.text import WD_LINE_SPACING
     from docx.shared import Pt
@@ -688,6 +709,8 @@ def _style(doc, name: str, font: str, size: float, *, base: str = "Normal", alig
         _first_line_chars(style, indent_chars)
     else:
         pf.first_line_indent = Pt(0)
+    if not grid:  # lines of another height than the grid's must not snap to it (they would take two)
+        _ppr_flag(style.element.get_or_add_pPr(), "w:snapToGrid", False)
     return style
 
 
@@ -732,7 +755,7 @@ def _setup(doc) -> None:
     npf.widow_control = False  # a fixed grid of 22 lines: no lines pushed to the next page
 
     center, justify, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY, WD_ALIGN_PARAGRAPH.LEFT
-    _style(doc, "公文标题", FONT_TITLE, SIZE_TITLE, align=center, line=35.0)
+    _style(doc, "公文标题", FONT_TITLE, SIZE_TITLE, align=center, line=35.0, grid=False)
     _style(doc, "公文主送", FONT_BODY, SIZE_BODY, align=justify, spacing=CHAR_SPACING_TWIPS)
     body = _style(doc, "公文正文", FONT_BODY, SIZE_BODY, align=justify, indent_chars=2, spacing=CHAR_SPACING_TWIPS)
     h1 = _style(doc, "公文一级标题", FONT_H1, SIZE_BODY, base="公文正文", align=justify, indent_chars=2,
@@ -742,15 +765,17 @@ def _setup(doc) -> None:
     h1.paragraph_format.keep_with_next = True
     h2.paragraph_format.keep_with_next = True
     body.paragraph_format.widow_control = False
-    _style(doc, "公文落款", FONT_BODY, SIZE_BODY, align=WD_ALIGN_PARAGRAPH.RIGHT, spacing=CHAR_SPACING_TWIPS)
+    sign = _style(doc, "公文落款", FONT_BODY, SIZE_BODY, align=WD_ALIGN_PARAGRAPH.RIGHT, spacing=CHAR_SPACING_TWIPS)
+    for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):  # no extra space around the date's digits: widths as computed
+        _ppr_flag(sign.element.get_or_add_pPr(), tag, False)
     label = _style(doc, "公文附件标识", FONT_H1, SIZE_BODY, align=left, spacing=CHAR_SPACING_TWIPS)
     label.paragraph_format.page_break_before = True
-    _style(doc, "公文表注", FONT_BODY, SIZE_TABLE, align=justify, line=20.0)
+    _style(doc, "公文表注", FONT_BODY, SIZE_TABLE, align=justify, line=20.0, grid=False)
     cc = _style(doc, "公文版记", FONT_BODY, SIZE_PAGE, align=justify, line=LINE_PITCH)
     cc.paragraph_format.left_indent = Pt(SIZE_PAGE)
     cc.paragraph_format.right_indent = Pt(SIZE_PAGE)
-    _style(doc, TABLE_STYLE, FONT_BODY, SIZE_TABLE, align=center, line=20.0)
-    _style(doc, PAGE_STYLE, FONT_PAGE, SIZE_PAGE, align=WD_ALIGN_PARAGRAPH.RIGHT, line=None)
+    _style(doc, TABLE_STYLE, FONT_BODY, SIZE_TABLE, align=center, line=20.0, grid=False)
+    _style(doc, PAGE_STYLE, FONT_PAGE, SIZE_PAGE, align=WD_ALIGN_PARAGRAPH.RIGHT, line=None, grid=False)
 
 
 def _border(par, sides: dict[str, int]) -> None:
@@ -814,6 +839,9 @@ def _write_para(doc, block: Para) -> None:
     par = doc.add_paragraph(style=STYLE_NAMES[block.style])
     if block.style == CC:
         _border(par, {"top": 8, "bottom": 4})
+        head = block.text.partition("：")[0] + "："  # continuation lines start under the first unit (抄送：)
+        par.paragraph_format.left_indent = Pt(SIZE_PAGE * (1 + len(head)))
+        par.paragraph_format.first_line_indent = Pt(-SIZE_PAGE * len(head))
     elif block.style == PRINTED:
         _border(par, {"bottom": 8})
         stop = Mm(TEXT_WIDTH_MM) - Pt(2 * SIZE_PAGE)

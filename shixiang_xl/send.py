@@ -355,6 +355,9 @@ class _Mailer:
         except smtplib.SMTPAuthenticationError:
             conn.close()
             raise _Dead(f"登录邮件服务器失败：用户名 {s.user} 或密码不对（有的邮箱要用“授权码”代替密码）")
+        except UnicodeError:  # smtplib sends AUTH credentials as ASCII only
+            conn.close()
+            raise _Dead("登录邮件服务器失败：用户名或密码中有中文等非英文字符，无法登录。请改用邮箱的“授权码”")
         except (OSError, smtplib.SMTPException) as exc:
             conn.close()
             raise _Dead(f"与邮件服务器 {s.host}:{s.port} 建立会话失败（{_why(exc)}）")
@@ -465,7 +468,7 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
             if retry_failed and not resend:
                 if not any(res in FAILED for res in latest.values()):
                     continue  # nothing failed for this unit: --retry-failed leaves it alone
-                plan.addresses = tuple(a for a in addresses if a not in delivered)
+                plan.addresses = addresses
                 if addresses and not plan.addresses:
                     continue  # every current address has it; the failure was for an address since removed
             elif delivered and not resend and not retry_failed:
@@ -535,7 +538,7 @@ def _deliver(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, se
     if dead:
         for a in plan.addresses:
             record(a, "failed", message_id, dead)
-        return SendOutcome(**base, result="failed", detail=dead, subject=subject), [
+        return SendOutcome(**base, result="failed", detail=dead), [
             finding("mail-failed", f"未能发送给「{plan.unit}」：{dead}。处理后加 --retry-failed 补发。",
                     unit=plan.unit)], dead
     try:
@@ -546,14 +549,14 @@ def _deliver(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, se
         reason = str(exc)
         for a in plan.addresses:
             record(a, "failed", message_id, reason)
-        return SendOutcome(**base, result="failed", detail=reason, subject=subject), [
+        return SendOutcome(**base, result="failed", detail=reason), [
             finding("mail-failed", f"发送给「{plan.unit}」时{reason}，未发出。加 --retry-failed 补发。",
                     unit=plan.unit)], dead
     except smtplib.SMTPResponseException as exc:
         reason = f"服务器拒绝了这封邮件（{_why(exc)}）"
         for a in plan.addresses:
             record(a, "failed", message_id, reason)
-        return SendOutcome(**base, result="failed", detail=reason, subject=subject), [
+        return SendOutcome(**base, result="failed", detail=reason), [
             finding("mail-failed", f"发送给「{plan.unit}」失败：{reason}。", unit=plan.unit)], dead
     delivered = tuple(a for a in plan.addresses if a not in refused)
     for a in plan.addresses:
@@ -565,8 +568,8 @@ def _deliver(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, se
                     f"改正后加 --retry-failed 补发。", unit=plan.unit) for a, why in refused.items()]
     result = "sent" if not refused else ("partial" if delivered else "refused")
     detail = "；".join(f"{a} 被拒收" for a in refused)
-    return SendOutcome(**base, result=result, detail=detail, delivered=delivered, refused=tuple(refused),
-                       subject=subject), more, dead
+    return SendOutcome(**base, result=result, detail=detail, delivered=delivered, refused=tuple(refused)), \
+        more, dead
 
 
 def sent_records(ctx: Context, period: Period) -> list[dict]:

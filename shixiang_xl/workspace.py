@@ -168,9 +168,11 @@ def load_example(name: str) -> tuple[Config, Directory, ProjectList]:
 
 
 def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice: Path | None = None,
-                   force: bool = False) -> Workspace:
+                   units: Path | None = None, force: bool = False) -> Workspace:
     """Create a workspace at ``root`` from a built-in example or from a published notice.
 
+    From a notice, units are resolved against ``units`` (a 单位名录.xlsx) when given; otherwise the new directory
+    lists every unit the notice names, for the clerk to complete (full names, contacts, group members).
     Existing files are never overwritten unless ``force``; the secret is never replaced.
     """
     ws = Workspace(root)
@@ -182,13 +184,20 @@ def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice:
     if notice is not None:
         from .notice import import_notice
 
-        config, directory, _ = load_example(DEFAULT_EXAMPLE)
+        if units is not None:
+            directory, problems = load_directory(units)
+            if any(f.is_error for f in problems):
+                raise ShixiangError("单位名录有误：" + "；".join(f.line() for f in problems if f.is_error))
+        else:
+            directory = Directory()
         result = import_notice(notice, directory)
         if not result.projects.projects:  # nothing to start a workspace from: say why, create nothing
             raise ShixiangError("；".join(f.message for f in result.findings) or f"未能从 {notice.name} 中识别出项目。")
         plist = result.projects
-        config = Config(district=result.district or "某区", year=result.year or config.year,
-                        title=result.title or config.title)
+        if units is None:
+            directory = directory_from_names(result.unresolved)
+        config = Config(district=result.district or "某区", year=result.year or Config.year,
+                        title=result.title or Config.title)
     else:
         config, directory, plist = load_example(example or DEFAULT_EXAMPLE)
     root.mkdir(parents=True, exist_ok=True)
@@ -216,3 +225,13 @@ def write_example_workbooks(folder: Path) -> list[str]:
         lines.append(f"{name}: {len(plist.projects)} projects, {len(plist.indicators)} indicators, "
                      f"{len(directory.units)} units")
     return lines
+
+
+def directory_from_names(names: list[str]) -> Directory:
+    """A starting directory: every unit a notice names (group words such as 各镇街 left for the clerk to fill in)."""
+    units = []
+    for name in names:
+        if name.startswith("各"):
+            continue  # a group: its members are not in the notice
+        units.append(Unit(name=name))  # groups are not guessed: a wrong 镇街 list would mislead every report
+    return Directory(tuple(units))

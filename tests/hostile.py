@@ -157,74 +157,85 @@ def with_macros(src: Path, dst: Path) -> Path:
                        add={"xl/vbaProject.bin": vba})
 
 
-def _deflate_run(out, total: int, byte: bytes = b" ", chunk: int = 1 << 20) -> int:
-    """Write ``total`` copies of ``byte`` into the writable ``out``; returns the CRC-32."""
-    block = byte * chunk
-    crc = 0
-    left = total
-    while left > 0:
-        piece = block if left >= chunk else byte * left
-        out.write(piece)
-        crc = zlib.crc32(piece, crc)
-        left -= len(piece)
-    return crc
+_MB = 1 << 20
 
 
-def zip_bomb_xlsx(src: Path, dst: Path, sheet: str, size: int = 1 << 30) -> Path:
-    """A return whose sheet XML expands to ``size`` bytes: a huge run of spaces inside the XML (~1000:1).
+def _bomb_stream(head: bytes, fill: bytes, megabytes: int, tail: bytes) -> tuple[bytes, int, int]:
+    """A raw deflate stream of ``head`` + ``megabytes`` MiB of ``fill`` + ``tail``: (stream, crc32, size).
 
-    The zip's headers tell the truth (uncompressed size and all); only the ratio and the size give it away.
+    Each MiB is compressed independently (full flush), so its ~1 KB of output is simply repeated: a 1 GiB member
+    costs a second to make, not a minute.
     """
-    member = sheet_member(src, sheet)
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename != member:
-                zout.writestr(info, data, compress_type=info.compress_type)
-                continue
-            head, tail = data.split(b"<sheetData>", 1)
-            target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            target.compress_type = zipfile.ZIP_DEFLATED
-            with zout.open(target, "w") as fh:  # < 4 GiB: plain 32-bit sizes in both headers
-                fh.write(head + b"<sheetData>")
-                _deflate_run(fh, size - len(data))
-                fh.write(tail)
-    return dst
+    block = fill * _MB
+
+    def segment(data: bytes, mode: int) -> bytes:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return c.compress(data) + c.flush(mode)
+
+    piece = segment(block, zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(head)
+    for _ in range(megabytes):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    stream = segment(head, zlib.Z_FULL_FLUSH) + piece * megabytes + segment(tail, zlib.Z_FINISH)
+    return stream, crc, len(head) + megabytes * _MB + len(tail)
 
 
-def lying_zip_bomb_xlsx(src: Path, dst: Path, sheet: str, size: int = 1 << 30) -> Path:
-    """Like :func:`zip_bomb_xlsx`, but both zip headers claim the member is as small as the original sheet."""
-    honest = dst.with_name(dst.stem + ".honest.xlsx")
-    zip_bomb_xlsx(src, honest, sheet, size)
-    member = sheet_member(src, sheet).encode()
-    with zipfile.ZipFile(src) as zf:
-        claimed = zf.getinfo(member.decode()).file_size
-    data = bytearray(honest.read_bytes())
-    honest.unlink()
+def _patch_member(data: bytearray, member: str, **fields: int) -> None:
+    """Set ``method``, ``crc`` and/or ``size`` (uncompressed) of ``member`` in its local and central headers."""
+    name = member.encode("utf-8")
+    offsets = {b"PK\x03\x04": {"method": 8, "crc": 14, "size": 22, "name_len": 26, "fixed": 30},
+               b"PK\x01\x02": {"method": 10, "crc": 16, "size": 24, "name_len": 28, "fixed": 46}}
     patched = 0
-    # (signature, offset of the uncompressed size, offset of the name length, size of the fixed part)
-    for sig, size_at, name_len_at, fixed in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
+    for sig, at in offsets.items():
         pos = 0
         while (pos := data.find(sig, pos)) >= 0:
-            (n_len,) = struct.unpack_from("<H", data, pos + name_len_at)
-            if bytes(data[pos + fixed:pos + fixed + n_len]) == member:
-                struct.pack_into("<I", data, pos + size_at, claimed)
+            (n_len,) = struct.unpack_from("<H", data, pos + at["name_len"])
+            if bytes(data[pos + at["fixed"]:pos + at["fixed"] + n_len]) == name:
+                for key, value in fields.items():
+                    struct.pack_into("<H" if key == "method" else "<I", data, pos + at[key], value)
                 patched += 1
             pos += 4
-    assert patched == 2
+    assert patched == 2, f"{member}: {patched} headers patched"
+
+
+def _zip_with_bomb(dst: Path, members: list[tuple[zipfile.ZipInfo, bytes]], bomb_name: str,
+                   bomb: tuple[bytes, int, int], claimed: int | None = None) -> Path:
+    """Write ``members`` as they are, and ``bomb_name`` as a precompressed deflate member (headers patched)."""
+    stream, crc, size = bomb
+    with zipfile.ZipFile(dst, "w") as zout:
+        for info, data in members:
+            if info.filename == bomb_name:
+                stored = zipfile.ZipInfo(bomb_name, date_time=info.date_time)
+                stored.flag_bits |= 0x800
+                zout.writestr(stored, stream, compress_type=zipfile.ZIP_STORED)
+            else:
+                zout.writestr(info, data, compress_type=info.compress_type)
+    data = bytearray(dst.read_bytes())
+    _patch_member(data, bomb_name, method=zipfile.ZIP_DEFLATED, crc=crc, size=size if claimed is None else claimed)
     dst.write_bytes(bytes(data))
     return dst
 
 
-def zip_bomb_archive(dst: Path, member: str = "2026年3月_区卫生健康局_填报表.xlsx", size: int = 1 << 30) -> Path:
-    """A .zip of "returns" whose one member expands to ``size`` bytes of zeros."""
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        info = zipfile.ZipInfo(member, date_time=(2026, 3, 20, 9, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.flag_bits |= 0x800
-        with zout.open(info, "w") as fh:
-            _deflate_run(fh, size, b"\0")
-    return dst
+def zip_bomb_xlsx(src: Path, dst: Path, sheet: str, megabytes: int = 1024, *, lie: bool = False) -> Path:
+    """A return whose sheet XML expands to ~``megabytes`` MiB: a huge run of spaces inside the XML (~1000:1).
+
+    The zip's headers tell the truth (uncompressed size and all) unless ``lie``: then both headers claim the
+    member is as small as the original sheet, and only decompressing shows otherwise.
+    """
+    member = sheet_member(src, sheet)
+    with zipfile.ZipFile(src) as zin:
+        members = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    original = next(data for info, data in members if info.filename == member)
+    head, tail = original.split(b"<sheetData>", 1)
+    bomb = _bomb_stream(head + b"<sheetData>", b" ", megabytes, tail)
+    return _zip_with_bomb(dst, members, member, bomb, claimed=len(original) if lie else None)
+
+
+def zip_bomb_archive(dst: Path, member: str = "2026年3月_区卫生健康局_填报表.xlsx", megabytes: int = 1024) -> Path:
+    """A .zip of "returns" whose one member expands to ~``megabytes`` MiB of zeros."""
+    info = zipfile.ZipInfo(member, date_time=(2026, 3, 20, 9, 0, 0))
+    return _zip_with_bomb(dst, [(info, b"")], member, _bomb_stream(b"PK\x03\x04", b"\0", megabytes, b""))
 
 
 def zip_of(dst: Path, files: dict[str, Path | bytes], *, gbk_names: bool = False) -> Path:

@@ -69,6 +69,9 @@ FIXED_SECRET = bytes(range(32))
 ISSUED_AT = "2026-03-02T09:00:00+08:00"
 
 INPUT_FILL = "FFFFF2CC"
+# Column type → the data validation type an input of that type carries (OOXML names).
+VALIDATION_TYPES = {"number": "decimal", "integer": "whole", "percent": "decimal", "status": "list",
+                    "text": "textLength", "phone": "textLength", "date": "date"}
 TOWNS = ("鼓楼街道", "酒仙桥街道", "龙桥街道", "兴隆庄街道", "大安镇", "新驿镇", "颜店镇", "新兖镇", "漕河镇", "小孟镇")
 WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -340,7 +343,7 @@ def test_generate_command_writes_one_workbook_per_unit(workspace, tmp_path):
     files = sorted(p.name for p in out.iterdir())
     expected = sorted(f"2026年3月_{u}_十件实事进度填报表.xlsx" for u in units)
     assert files == expected
-    # Every unit leads or co-leads at least one project, and its workbook says which.
+    # Only units that lead or co-lead at least one project get a workbook.
     for u in units:
         assert ctx.projects.led_by(u) or ctx.projects.co_led_by(u)
     # The printed table: every unit and its file, and the total.
@@ -681,8 +684,6 @@ def test_inputs_unlocked_marked_validated_everything_else_locked(context, genera
         fields = field_cells(info, spec)
         expected[spec.info_sheet] = {cell: (key, "") for key, cell in fields.items()}
         field_types = {f.key: f.type for f in spec.fields}
-        kinds = {"number": "decimal", "integer": "decimal", "percent": "decimal", "status": "list", "text": "textLength",
-                 "phone": "textLength", "date": "date"}
         for ws in wb.worksheets:
             assert ws.protection.sheet, ws.title
             assert not ws.protection.password, ws.title  # no password by default
@@ -709,7 +710,7 @@ def test_inputs_unlocked_marked_validated_everything_else_locked(context, genera
                 assert cell.fill.fgColor.rgb == INPUT_FILL, (ws.title, coord)  # input cells are marked
                 dv = covered[coord]
                 col_type = field_types[key] if ws.title == spec.info_sheet else columns[ws.title][key].type
-                assert dv.type == kinds[col_type], (ws.title, coord, key, dv.type)
+                assert dv.type == VALIDATION_TYPES[col_type], (ws.title, coord, key, dv.type)
                 assert dv.showErrorMessage and dv.errorStyle in (None, "stop") and dv.error
                 if col_type == "percent":
                     assert dv.operator in (None, "between") and (dv.formula1, dv.formula2) == ("0", "100")

@@ -139,6 +139,10 @@ def test_seed_layouts_units_and_findings(seed_results) -> None:
     # 各镇街 stays the group word in the text, and expands to the ten towns in co_units.
     p2 = r2026.projects.get(2)
     assert p2.lead_text == "区民政局、区医疗保障局" and p2.co_text == "各镇街" and len(p2.co_units) == 10
+    # Two leads and two parts ①②: the targets of each part go to its lead, as in the hand labels.
+    gold = load_example("yanzhou-2026")[2].get(2)
+    assert [i.lead for i in p2.indicators] == [i.lead for i in gold.indicators] == ["区民政局"] * 6 + ["区医疗保障局"] * 3
+    assert all(i.lead == "" for i in r2026.projects.get(1).indicators)  # one lead: left to the default
     # Projects without targets are told, not failed.
     no_targets = {f.message[2:4].strip() for f in r2026.findings if f.code == "notice-no-indicators"}
     assert no_targets == {"3"}
@@ -426,6 +430,12 @@ SCHOOL = ("学校扩容", ("区教育局",), ("区财政局",), [(2, "所", "=")
               "新建小学2所，新增学位1800个，满足\n适龄儿童入学需要。\n区教育局 区财政局\n2\n2 养老服务\n"
               "新增养老床位300张。\n区民政局\n",
      [SCHOOL, ("养老服务", ("区民政局",), (), [(300, "张", "=")])]),
+    # a Word table pasted into a .txt (cells separated by tabs), and markdown without the outer pipes
+    ("f.txt", "2025年区民生实事\n序号\t项目名称\t主要内容\t牵头单位\t协办单位\n"
+              "1\t学校扩容\t新建小学2所，新增学位1800个。\t区教育局\t区财政局\n2\t养老服务\t新增养老床位300张。\t区民政局\t\n",
+     [SCHOOL, ("养老服务", ("区民政局",), (), [(300, "张", "=")])]),
+    ("g.md", "序号 | 项目名称 | 主要内容 | 牵头单位\n---|---|---|---\n1 | 养老服务 | 新增养老床位300张 | 区民政局\n",
+     [("养老服务", ("区民政局",), (), [(300, "张", "=")])]),
     # a PDF table copied with a row's cells on one line, separated by spaces
     ("e.txt", "附件\n2025年区民生实事项目\n序号 项目名称 主要内容 牵头单位 协办单位\n"
               "1 学校扩容 新建小学2所，新增学位1800个，满足适龄儿童入学需要。 区教育局 区财政局\n"
@@ -577,7 +587,9 @@ def test_cli_import_unreadable_exits_1(tmp_path: Path) -> None:
 
 def test_init_from_notice(tmp_path: Path) -> None:
     root = tmp_path / "兖州2026"
-    result = CliRunner().invoke(main, ["init", str(root), "--from", str(DATA / "yanzhou-2026.md")])
+    units = Path(__file__).resolve().parent.parent / "examples" / "yanzhou-2026" / "单位名录.xlsx"
+    result = CliRunner().invoke(main, ["init", str(root), "--from", str(DATA / "yanzhou-2026.md"),
+                                       "--units", str(units)])
     assert result.exit_code == 0, result.output
     ctx = load_context(root)
     assert (ctx.config.district, ctx.config.year, ctx.config.title) == ("济宁市兖州区", 2026, "区政府十件民生实事")
@@ -608,3 +620,17 @@ def test_without_a_directory_units_are_listed_once(tmp_path: Path) -> None:
     assert len(unresolved) == 1 and "--units" in unresolved[0].message
     assert r.unresolved[:3] == ["区教育和体育局", "区财政局", "区自然资源局"] and len(r.unresolved) == 17
     assert r.projects.get(6).lead_text == "区水务局" and r.projects.get(6).leads == ()
+
+
+def test_init_from_notice_without_a_directory_starts_one(tmp_path: Path) -> None:
+    """Another district: the new 单位名录 lists the notice's units; the group word is left for the clerk."""
+    root = tmp_path / "new"
+    result = CliRunner().invoke(main, ["init", str(root), "--from", str(DATA / "yanzhou-2026.md")])
+    assert result.exit_code == 0, result.output
+    ctx = load_context(root)
+    names = {u.name for u in ctx.directory.units}
+    assert {"区卫健局", "区民政局", "区医保局", "龙桥街道"} <= names and "各镇街" not in names
+    errors = [f for f in ctx.findings if f.is_error]
+    assert errors and all(f.code == "unit-unknown" and "各镇街" in f.message and "分组" in f.message for f in errors)
+    assert "需要补充" in result.output
+    assert len(ctx.projects.projects) == 10

@@ -409,25 +409,30 @@ def test_password_comes_from_the_prompt_and_is_never_stored(ws, servers, monkeyp
     def authenticator(server, session, envelope, mechanism, auth_data):
         assert isinstance(auth_data, LoginPassword)
         seen.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == "口令-s3cret".encode())
+        return AuthResult(success=auth_data.password == "s3cret-Pw!".encode(), handled=False)
 
     server = servers(Recorder(), authenticator=authenticator, auth_require_tls=False)
     ctx = use_server(ws, server.port, user="ducha@example.com", password_env="SHIXIANG_TEST_SMTP_PW")
     monkeypatch.delenv("SHIXIANG_TEST_SMTP_PW", raising=False)
     args = ["-w", str(ws), "send", "--period", "2026-03", "--yes", "--unit", "区卫健局"]
-    out = CliRunner().invoke(main, args, input="口令-s3cret\n", catch_exceptions=False)
+    out = CliRunner().invoke(main, args, input="s3cret-Pw!\n", catch_exceptions=False)
     assert out.exit_code == 0, out.output
-    assert seen == [(b"ducha@example.com", "口令-s3cret".encode())]
-    assert "口令-s3cret" not in out.output and "已发送" in out.output
+    assert seen == [(b"ducha@example.com", "s3cret-Pw!".encode())]
+    assert "s3cret-Pw!" not in out.output and "已发送" in out.output
     assert len(server.handler.received) == 1
     for path in (ws / "shixiang.toml", ws / "shixiang.db"):
-        assert "口令-s3cret".encode() not in path.read_bytes()
+        assert "s3cret-Pw!".encode() not in path.read_bytes()
     # From the environment variable, no prompt; a wrong password fails cleanly and is recorded for a retry.
     monkeypatch.setenv("SHIXIANG_TEST_SMTP_PW", "wrong")
     out = CliRunner().invoke(main, ["-w", str(ws), "send", "--period", "2026-03", "--yes", "--unit", "区民政局"],
                              catch_exceptions=False)
     assert out.exit_code == 1 and "登录邮件服务器失败" in out.output and "Traceback" not in out.output
     assert sent_records(ctx, PERIOD)[-1]["result"] == "failed"
+    monkeypatch.setenv("SHIXIANG_TEST_SMTP_PW", "口令")  # smtplib cannot send it: a clear message, no traceback
+    out = CliRunner().invoke(main, ["-w", str(ws), "send", "--period", "2026-03", "--yes", "--unit", "区民政局"],
+                             catch_exceptions=False)
+    assert out.exit_code == 1 and "授权码" in out.output and "Traceback" not in out.output
+    assert len(server.handler.received) == 1
 
 
 # ------------------------------------------------------------------ CLI: dry run and --eml
@@ -553,7 +558,8 @@ def test_collect_survives_hostile_attachments(ws, tmp_path):
         ("签名.png", b"\x89PNG\r\n\x1a\n"),
     ]))
     (mails / "2.eml").write_bytes(make_mail("stranger@evil.example", [("huge.xlsx", huge)]))
-    (mails / "3.eml").write_bytes(make_mail("minzheng@example.com", [("区民政局.xlsx", other),
+    (mails / "3.eml").write_bytes(make_mail("minzheng@example.com", [("区民政局.xlsx", other + b"\1"),
+                                                                     ("区民政局.xlsx", other + b"\2"),
                                                                      ("区民政局.xlsx", good)]))
     before = files_under(tmp_path) - files_under(mails)
     result = collect_returns(ctx, [mails], PERIOD)
@@ -577,18 +583,23 @@ def test_collect_survives_hostile_attachments(ws, tmp_path):
     assert by_name["huge.xlsx"].sender == "stranger@evil.example"
     assert any(f.code == "attachment-too-large" for f in result.findings)
     assert any(f.code == "sender-unknown" and "stranger@evil.example" in f.message for f in result.findings)
-    # Same name, different bytes: both kept; same bytes as a file already saved: a duplicate.
+    # Same name, different bytes: both kept; bytes already saved under another name: a duplicate, not written.
     mz = [i for i in result.items if i.original_name == "区民政局.xlsx"]
-    assert [(i.result, i.saved_path.name) for i in mz] == [("saved", "区民政局.xlsx"), ("duplicate", "passwd.xlsx")]
+    assert [(i.result, i.saved_path.name) for i in mz] == [
+        ("saved", "区民政局.xlsx"), ("saved", "区民政局(1).xlsx"), ("duplicate", "passwd.xlsx")]
     assert by_name["..\\..\\Windows\\evil.xlsx"].unit == "区卫生健康局" and mz[0].unit == "区民政局"
-    assert {p.name for p in inbox.iterdir()} == {"passwd.xlsx", "evil.xlsx", "_CON.xlsx", "区民政局.xlsx"}
+    assert {p.name for p in inbox.iterdir()} == {"passwd.xlsx", "evil.xlsx", "_CON.xlsx", "区民政局.xlsx",
+                                                 "区民政局(1).xlsx"}
     assert (inbox / "passwd.xlsx").read_bytes() == good and (inbox / "evil.xlsx").read_bytes() == other
+    assert (inbox / "区民政局.xlsx").read_bytes() == other + b"\1"
+    assert (inbox / "区民政局(1).xlsx").read_bytes() == other + b"\2"
     assert sum(f.code == "attachment-unsafe-name" for f in result.findings) == 3
-    # A later return with the same name but new bytes never overwrites: it gets a (1).
+    assert sum(f.code == "attachment-renamed" for f in result.findings) == 1
+    # A later return with the same name but new bytes never overwrites: it gets the next number.
     (tmp_path / "4.eml").write_bytes(make_mail("minzheng@example.com", [("区民政局.xlsx", good + b"\0\0")]))
     later = collect_returns(ctx, [tmp_path / "4.eml"], PERIOD)
-    assert later.items[0].saved_path == inbox / "区民政局(1).xlsx"
-    assert (inbox / "区民政局.xlsx").read_bytes() == other
+    assert later.items[0].saved_path == inbox / "区民政局(2).xlsx"
+    assert (inbox / "区民政局.xlsx").read_bytes() == other + b"\1"
     assert [f.code for f in later.findings] == ["attachment-renamed"]
     rows = collected_records(ctx, PERIOD)
     assert {r["result"] for r in rows} == {"saved", "skipped", "too-large", "duplicate"}
@@ -669,7 +680,7 @@ def test_collect_reads_mbox_and_maildir_and_enforces_message_limits(ws, tmp_path
     assert not (ws / "inbox" / PERIOD.slug / "d.xlsx").exists()
     monkeypatch.setattr(collect_mod, "MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
     monkeypatch.setattr(collect_mod, "MAX_ATTACHMENTS", 2)
-    (tmp_path / "many.eml").write_bytes(make_mail("weijian@example.com", [(f"{k}.xlsx", good + bytes([k]))
+    (tmp_path / "many.eml").write_bytes(make_mail("weijian@example.com", [(f"{k}.xlsx", good + bytes([k + 10]))
                                                                           for k in range(4)]))
     many = collect_returns(ctx, [tmp_path / "many.eml"], PERIOD)
     assert many.count("saved") == 2 and [f.code for f in many.findings] == ["mail-too-many"]
