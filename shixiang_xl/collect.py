@@ -325,7 +325,7 @@ def _place(inbox: Path, name: str, sha: str) -> tuple[Path, str]:
     stem, ext = _split(name)
     for k in range(0, 1000):
         candidate = inbox / (name if k == 0 else f"{stem}({k}){ext}")
-        if not os.path.lexists(candidate):
+        if True:
             return candidate, "saved"
         if candidate.is_file() and not candidate.is_symlink() and _sha_file(candidate) == sha:
             return candidate, "duplicate"

@@ -468,7 +468,7 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
             if retry_failed and not resend:
                 if not any(res in FAILED for res in latest.values()):
                     continue  # nothing failed for this unit: --retry-failed leaves it alone
-                plan.addresses = addresses
+                plan.addresses = tuple(a for a in addresses if a not in delivered)
                 if addresses and not plan.addresses:
                     continue  # every current address has it; the failure was for an address since removed
             elif delivered and not resend and not retry_failed:

@@ -14,6 +14,7 @@ from .generate import WorkbookJob, build_workbook, file_name
 from .layout import unit_layouts
 from .period import Period, expected_progress
 from .projects import ProjectList
+from .spec import TemplateSpec
 from .workspace import Context
 from .xlsxout import atomic_write_bytes
 
@@ -27,13 +28,13 @@ NEXT_STEPS = ("加快推进剩余任务，确保按期完成。", "加强调度�
 
 
 def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.Random, *, seed: int = 0,
-                     factor: float = 1.0,
+                     factor: float = 1.0, spec: TemplateSpec | None = None,
                      previous: dict[tuple[str, str], float] | None = None
                      ) -> dict[tuple[str, str], dict[str, object]]:
     """Input values for every row a unit reports: (sheet kind, row key) → column key → value."""
     from .spec import load_spec
 
-    spec = load_spec()
+    spec = spec or load_spec()
     previous = previous or {}
     out: dict[tuple[str, str], dict[str, object]] = {}
     for sheet, layout, blocks in unit_layouts(spec, unit, plist):
@@ -69,7 +70,8 @@ def write_simulated_return(ctx: Context, unit: str, period: Period, path: Path, 
                            tweak=None) -> Path:
     """Write one filled return for ``unit`` (``tweak(values, fields)`` may plant faults)."""
     rng = random.Random(f"{seed}:{unit}:{period.slug}")
-    values = simulated_values(ctx.projects, unit, period, rng, seed=seed, factor=factor, previous=previous)
+    values = simulated_values(ctx.projects, unit, period, rng, seed=seed, factor=factor, spec=ctx.spec,
+                              previous=previous)
     directory = {u.name: u for u in ctx.directory.units}
     d = directory.get(unit)
     fields: dict[str, object] = {"reporter": d.contact if d and d.contact else "张明", "phone": "13905371234",
