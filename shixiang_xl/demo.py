@@ -157,10 +157,8 @@ def _survey(ctx: Context, echo: Echo) -> None:
 
 
 def _reports(ctx: Context, period: Period, echo: Echo) -> None:
-    try:
-        from .report import write_reports
-    except ImportError:
-        return
+    from .report import write_reports
+
     echo("")
     echo(f"== 10. 公文草稿（shixiang report --period {period.slug}）")
     for path in write_reports(ctx, period).paths:
