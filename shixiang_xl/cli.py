@@ -330,11 +330,15 @@ def send(ctx: click.Context, period_text: str, yes: bool, eml_dir: Path | None, 
     """把本期填报表用邮件发给各单位（默认只预览；加 --yes 发送）。有发送失败时以 1 退出。"""
     import os
 
+    from .findings import has_errors
     from .send import send_workbooks
 
     if yes and eml_dir is not None:
         raise click.UsageError("--yes 与 --eml 不能同时使用。")
     c = _context(ctx)
+    if has_errors(c.findings):
+        _echo_findings(c.findings)
+        raise ShixiangError("项目清单或单位名录有错误，请先运行 shixiang projects 查看并修改，再发送。")
     period = _period(period_text)
     password = None
     smtp = c.config.smtp

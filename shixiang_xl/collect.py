@@ -325,7 +325,7 @@ def _place(inbox: Path, name: str, sha: str) -> tuple[Path, str]:
     stem, ext = _split(name)
     for k in range(0, 1000):
         candidate = inbox / (name if k == 0 else f"{stem}({k}){ext}")
-        if True:
+        if not os.path.lexists(candidate):
             return candidate, "saved"
         if candidate.is_file() and not candidate.is_symlink() and _sha_file(candidate) == sha:
             return candidate, "duplicate"
@@ -392,47 +392,54 @@ def collect_returns(ctx: Context, paths: Sequence[Path], period: Period, *,
                 findings.append(finding("mail-too-many", f"一次最多处理 {MAX_MESSAGES} 封邮件，其余未处理。请分批收取。",
                                         file=raw.shown))
                 break
-            msg = email.message_from_bytes(raw.data, policy=policy.default)
-            if not any(_header(msg, h) for h in ("From", "Date", "Subject", "Message-ID", "Received",
-                                                   "Content-Type")):
-                problem = finding("mail-unreadable", "不是邮件文件（没有邮件头），未处理。", file=raw.shown)
+            try:
+                msg = email.message_from_bytes(raw.data, policy=policy.default)
+                if not any(_header(msg, h) for h in ("From", "Date", "Subject", "Message-ID", "Received",
+                                                       "Content-Type")):
+                    problem = finding("mail-unreadable", "不是邮件文件（没有邮件头），未处理。", file=raw.shown)
+                    findings.append(problem)
+                    record(CollectedItem(raw.shown, "", "", "", "", "", None, "", 0, "unreadable", problem.message))
+                    continue
+                sender = parseaddr(_header(msg, "From"))[1].strip().lower()
+                unit = by_address.get(sender, "")
+                when = _date(msg, now)
+                date = when.isoformat(timespec="seconds") if when else ""
+                message_id = _header(msg, "Message-ID")[:200]
+                base = dict(source=raw.shown, message_id=message_id, sender=sender, unit=unit, date=date)
+                if not unit:
+                    findings.append(finding(
+                        "sender-unknown", f"发件人 {sender or '（无）'} 不在单位名录中，附件照常收取，请核对是哪个单位报送的"
+                        "（或在 单位名录.xlsx 中补充该邮箱）。", file=raw.shown))
+                found = 0
+                for part in msg.walk():
+                    if part.is_multipart():
+                        continue
+                    name = _part_name(part)
+                    try:
+                        disposition = part.get_content_disposition()
+                    except Exception:  # noqa: BLE001 - hostile header
+                        disposition = None
+                    if not name and disposition != "attachment":
+                        continue  # the message text, not an attachment
+                    found += 1
+                    if found > MAX_ATTACHMENTS:
+                        findings.append(finding("mail-too-many", f"一封邮件最多处理 {MAX_ATTACHMENTS} 个附件，其余未处理。",
+                                                file=raw.shown))
+                        break
+                    if not name:
+                        name = f"附件{found}" + _TYPE_EXT.get(part.get_content_type(), "")
+                    item, problems = _attachment(part, name, inbox, base, known_copy, atomic_write_bytes, when)
+                    findings += problems
+                    record(item)
+                if not found:
+                    record(CollectedItem(**base, original_name="", saved_path=None, sha256="", size=0,
+                                         result="no-attachment", detail="邮件中没有附件"))
+            except (RecursionError, ValueError, LookupError, UnicodeError, IndexError) as exc:
+                # The email package's ways of failing on a malformed message: this one is recorded, the rest go on.
+                problem = finding("mail-unreadable", f"邮件结构异常，无法读取（{type(exc).__name__}），其余部分未处理。",
+                                  file=raw.shown)
                 findings.append(problem)
                 record(CollectedItem(raw.shown, "", "", "", "", "", None, "", 0, "unreadable", problem.message))
-                continue
-            sender = parseaddr(_header(msg, "From"))[1].strip().lower()
-            unit = by_address.get(sender, "")
-            when = _date(msg, now)
-            date = when.isoformat(timespec="seconds") if when else ""
-            message_id = _header(msg, "Message-ID")[:200]
-            base = dict(source=raw.shown, message_id=message_id, sender=sender, unit=unit, date=date)
-            if not unit:
-                findings.append(finding(
-                    "sender-unknown", f"发件人 {sender or '（无）'} 不在单位名录中，附件照常收取，请核对是哪个单位报送的"
-                    "（或在 单位名录.xlsx 中补充该邮箱）。", file=raw.shown))
-            found = 0
-            for part in msg.walk():
-                if part.is_multipart():
-                    continue
-                name = _part_name(part)
-                try:
-                    disposition = part.get_content_disposition()
-                except Exception:  # noqa: BLE001 - hostile header
-                    disposition = None
-                if not name and disposition != "attachment":
-                    continue  # the message text, not an attachment
-                found += 1
-                if found > MAX_ATTACHMENTS:
-                    findings.append(finding("mail-too-many", f"一封邮件最多处理 {MAX_ATTACHMENTS} 个附件，其余未处理。",
-                                            file=raw.shown))
-                    break
-                if not name:
-                    name = f"附件{found}" + _TYPE_EXT.get(part.get_content_type(), "")
-                item, problems = _attachment(part, name, inbox, base, known_copy, atomic_write_bytes, when)
-                findings += problems
-                record(item)
-            if not found:
-                record(CollectedItem(**base, original_name="", saved_path=None, sha256="", size=0,
-                                     result="no-attachment", detail="邮件中没有附件"))
     return CollectResult(period, inbox, messages, tuple(items), tuple(findings))
 
 

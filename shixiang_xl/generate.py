@@ -119,20 +119,28 @@ class _Builder:
         self.required: list[str] = []  # references of required input cells/ranges, for the banner
         self.invalid: list[str] = []  # formula terms counting invalid inputs, for the banner
         self.field_cells: dict[str, str] = {}
+        self._locked: dict[str, object] = {}
+        self._inputs: dict[str, object] = {}
 
-    # -- formats
-    def locked_fmt(self, col_type: str = "text", **extra):
-        base = {"number": "number", "integer": "center", "percent": "percent"}.get(col_type, "text")
-        return self.fmt(base, bg_color=LOCKED_FILL, **extra)
+    # -- formats (looked up for every cell: cached per type)
+    def locked_fmt(self, col_type: str = "text"):
+        fmt = self._locked.get(col_type)
+        if fmt is None:
+            base = {"number": "number", "integer": "center", "percent": "percent"}.get(col_type, "text")
+            fmt = self._locked[col_type] = self.fmt(base, bg_color=LOCKED_FILL)
+        return fmt
 
     def input_fmt(self, col_type: str):
-        base = {"number": "number", "integer": "number", "percent": "number"}.get(col_type, "text")
-        extra = {"num_format": "0.##"} if col_type == "percent" else {}
-        if col_type == "date":
-            extra = {"num_format": "yyyy-mm-dd", "align": "center"}
-        if col_type in ("status", "phone"):
-            extra = {"align": "center"}
-        return self.fmt(base, bg_color=INPUT_FILL, locked=False, **extra)
+        fmt = self._inputs.get(col_type)
+        if fmt is None:
+            base = {"number": "number", "integer": "number", "percent": "number"}.get(col_type, "text")
+            extra = {"num_format": "0.##"} if col_type == "percent" else {}
+            if col_type == "date":
+                extra = {"num_format": "yyyy-mm-dd", "align": "center"}
+            if col_type in ("status", "phone"):
+                extra = {"align": "center"}
+            fmt = self._inputs[col_type] = self.fmt(base, bg_color=INPUT_FILL, locked=False, **extra)
+        return fmt
 
     def build(self) -> bytes:
         job = self.job

@@ -8,7 +8,9 @@ variable, never configuration, and is never logged or stored.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import os
 import smtplib
 import socket
@@ -131,7 +133,8 @@ class SendResult:
             elif o.result == "skipped":
                 lines.append(f"{o.unit}：{o.detail}")
             else:
-                lines.append(f"{o.unit} → {'；'.join(o.addresses)}：{o.result_cn}" + (f"（{o.detail}）" if o.detail else ""))
+                extra = f"（{o.detail}）" if o.detail else ""
+                lines.append(f"{o.unit} → {'；'.join(o.addresses)}：{o.result_cn}{extra}")
         return lines
 
     def closing_lines(self) -> list[str]:
@@ -277,8 +280,6 @@ def _history(conn, period: Period, kind: str, unit: str, sha: str, day: str) -> 
 
 
 def _file_sha(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -367,7 +368,7 @@ class _Mailer:
         """Send one message; return the refused recipients {address: reason}.
 
         Raises :class:`_Dead` when the server cannot be reached, ``ConnectionError`` when it dropped us twice,
-        ``smtplib.SMTPResponseException`` for a message the server turned down.
+        ``smtplib.SMTPException`` for a message the server turned down.
         """
         for attempt in (1, 2):
             if self.conn is None:
@@ -385,6 +386,10 @@ class _Mailer:
                 reason = f"服务器关闭了连接（{exc.smtp_code} {_reply_text(exc.smtp_error)}）"
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 reason = f"连接中断（{_why(exc)}）"
+            except smtplib.SMTPException as exc:  # e.g. the server lacks an extension this message needs
+                if self.conn.sock is not None:
+                    raise
+                reason = f"服务器关闭了连接（{_why(exc)}）"
             self.close()
             if attempt == 2:
                 raise ConnectionError(reason)
@@ -433,6 +438,8 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
         raise ShixiangError(f"报送期 {period.label} 不属于工作区的年度 {cfg.year} 年。")
     mode = "send" if yes else ("eml" if eml_dir is not None else "preview")
     sender = smtp.sender or (smtp.user if "@" in smtp.user else "") or cfg.email
+    if sender and not usable_address(sender):
+        raise ShixiangError(f"发件人地址「{sender}」格式不正确，请检查 shixiang.toml 的 [smtp] sender。")
     if mode == "send":
         if not smtp.configured:
             raise ShixiangError("尚未配置发信服务器：请在 shixiang.toml 的 [smtp] 中填写 host、port、user、security、sender。")
@@ -465,13 +472,14 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
             latest = {r["address"]: r["result"] for r in history}
             plan = _Plan(unit, addresses, path, sha, len(ctx.projects.led_by(unit)), len(ctx.projects.co_led_by(unit)),
                          state)
-            if retry_failed and not resend:
+            if retry_failed:
                 if not any(res in FAILED for res in latest.values()):
                     continue  # nothing failed for this unit: --retry-failed leaves it alone
-                plan.addresses = tuple(a for a in addresses if a not in delivered)
-                if addresses and not plan.addresses:
-                    continue  # every current address has it; the failure was for an address since removed
-            elif delivered and not resend and not retry_failed:
+                if not resend:
+                    plan.addresses = tuple(a for a in addresses if a not in delivered)
+                    if addresses and not plan.addresses:
+                        continue  # every current address has it; the failure was for an address since removed
+            elif delivered and not resend:
                 when = max(delivered.values())[:16].replace("T", " ")
                 plan.skip = f"本文件已于 {when} 发送至 {'；'.join(delivered)}，不再重复发送（如需重发加 --resend）"
             plans.append(plan)
@@ -491,9 +499,51 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
                       eml_dir, retry_failed)
 
 
+def usable_address(address: str) -> bool:
+    """True when ``address`` can go into RCPT TO as plain ASCII (no SMTPUTF8) and into a To: header."""
+    if not address or not address.isascii() or any(ch in address for ch in ' <>,;:"()[]\\\r\n\t'):
+        return False
+    try:
+        Address(addr_spec=address)
+    except (ValueError, IndexError, TypeError):
+        return False
+    return True
+
+
 def _deliver(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, sender: str, now: dt.datetime,
              eml_dir: Path | None, mailer: _Mailer | None, dead: str, store) -> tuple[SendOutcome, list[Finding], str]:
-    """Send (or preview, or draft) one plan; record every attempt; return the outcome and the batch's dead reason."""
+    """Send (or preview, or draft) one plan; record every attempt; return the outcome and the batch's dead reason.
+
+    An address no server could accept (Chinese characters, spaces) is refused here, without a round trip.
+    """
+    invalid = tuple(a for a in plan.addresses if not usable_address(a)) if not plan.skip else ()
+    if not invalid:
+        return _deliver_valid(ctx, plan, period, mode, kind, sender, now, eml_dir, mailer, dead, store)
+    why = "邮箱地址格式无效，无法发送"
+    if mode in ("send", "eml"):
+        for a in invalid:
+            store.conn.execute(
+                "INSERT INTO sends (period, kind, unit, address, file, sha256, sent_at, result, message_id, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
+                (period.slug, kind, plan.unit, a, plan.file.name, plan.sha256,
+                 dt.datetime.now().astimezone().isoformat(timespec="seconds"), "refused", why))
+    bad = [finding("mail-refused", f"「{plan.unit}」的邮箱「{a}」格式无效，无法发送。请在 单位名录.xlsx 中改正后加 "
+                   f"--retry-failed 补发。", unit=plan.unit) for a in invalid]
+    valid = tuple(a for a in plan.addresses if a not in invalid)
+    note = "；".join(f"{a} 地址无效" for a in invalid)
+    if not valid:
+        return SendOutcome(plan.unit, plan.addresses, plan.file, plan.sha256, "refused", note, (), invalid), bad, dead
+    outcome, more, dead = _deliver_valid(ctx, dataclasses.replace(plan, addresses=valid), period, mode, kind, sender,
+                                         now, eml_dir, mailer, dead, store)
+    result = "partial" if outcome.result == "sent" else outcome.result
+    detail = "；".join(x for x in (outcome.detail, note) if x)
+    return dataclasses.replace(outcome, addresses=plan.addresses, result=result, detail=detail,
+                               refused=outcome.refused + invalid), bad + more, dead
+
+
+def _deliver_valid(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, sender: str, now: dt.datetime,
+                   eml_dir: Path | None, mailer: _Mailer | None, dead: str, store
+                   ) -> tuple[SendOutcome, list[Finding], str]:
     base = dict(unit=plan.unit, addresses=plan.addresses, file=plan.file, sha256=plan.sha256)
     if plan.skip:
         return SendOutcome(**base, result="skipped", detail=plan.skip), [], dead
@@ -544,7 +594,7 @@ def _deliver(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, se
     try:
         refused = mailer.send(sender, plan.addresses, data)
     except _Dead as exc:
-        return _deliver(ctx, plan, period, mode, kind, sender, now, eml_dir, mailer, str(exc), store)
+        return _deliver_valid(ctx, plan, period, mode, kind, sender, now, eml_dir, mailer, str(exc), store)
     except ConnectionError as exc:
         reason = str(exc)
         for a in plan.addresses:
@@ -552,7 +602,7 @@ def _deliver(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, se
         return SendOutcome(**base, result="failed", detail=reason), [
             finding("mail-failed", f"发送给「{plan.unit}」时{reason}，未发出。加 --retry-failed 补发。",
                     unit=plan.unit)], dead
-    except smtplib.SMTPResponseException as exc:
+    except smtplib.SMTPException as exc:
         reason = f"服务器拒绝了这封邮件（{_why(exc)}）"
         for a in plan.addresses:
             record(a, "failed", message_id, reason)

@@ -9,6 +9,7 @@ refused at once — deterministic, and bounded by the client's timeout. No warni
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import email
@@ -370,6 +371,9 @@ def test_remind_mails_only_the_chase_list_once_a_day(ws, servers):
     missing, broken = units[4], units[7]
     simulate_period(ctx, PERIOD, missing=missing, broken=broken)
     check_returns(ctx, None, PERIOD, feedback=False)
+    from shixiang_xl.status import report_status
+
+    assert {s.unit: s.state for s in report_status(ctx, PERIOD).chase} == {missing: "未报送", broken: "退回修改"}
 
     result = send_workbooks(ctx, PERIOD, yes=True, remind=True, timeout=5)
     assert result.ok and result.remind
@@ -627,20 +631,18 @@ def test_safe_name(raw_name, expected):
 def test_collect_decodes_chinese_names_however_they_were_encoded(ws, tmp_path):
     ctx = load_context(ws)
     good = xlsx_bytes(ctx)
-    import base64
-
     b64 = base64.encodebytes(good).decode()
-    gbk_name = "区卫健局3月填报表.xlsx".encode("gbk")
+    gbk_name = "区卫健局3月填报表.xlsx".encode("gbk")  # bare 8-bit GBK, as some old clients send it
+    word = b"=?UTF-8?B?" + base64.b64encode("二〇二六年三月.xlsx".encode()) + b"?="  # RFC 2047 inside quotes
     raw = (b"From: =?gb2312?b?x/jOwL2hvtY=?= <weijian@example.com>\r\nTo: ducha@example.com\r\n"
            b"Subject: =?utf-8?b?5aGr5oql6KGo?=\r\nDate: Tue, 24 Mar 2026 08:00:00 +0800\r\n"
            b"Message-ID: <gbk@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
            b"--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n"
            b"--B\r\nContent-Type: application/vnd.ms-excel\r\nContent-Disposition: attachment; filename=\"" + gbk_name
            + b"\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64.encode() + b"\r\n"
-           b"--B\r\nContent-Type: application/octet-stream; name=\"=?UTF-8?B?"
-           + base64.b64encode("二〇二六年三月.xlsx".encode()) + b"?=\"\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?"
-           + base64.b64encode("二〇二六年三月.xlsx".encode()) + b"?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-           + base64.encodebytes(good + b"\0").decode().encode() + b"\r\n--B--\r\n")
+           b"--B\r\nContent-Type: application/octet-stream; name=\"" + word + b"\"\r\n"
+           b"Content-Disposition: attachment; filename=\"" + word + b"\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + base64.encodebytes(good + b"\0") + b"\r\n--B--\r\n")
     (tmp_path / "gbk.eml").write_bytes(raw)
     result = collect_returns(ctx, [tmp_path / "gbk.eml"], PERIOD)
     assert [(i.original_name, i.result, i.unit) for i in result.items] == [
@@ -696,3 +698,29 @@ def test_cli_collect(ws, tmp_path):
     assert "区卫生健康局" in out.output and "已保存" in out.output and "保存附件 1 个" in out.output
     assert "shixiang check --period 2026-03" in out.output
     assert (ws / "inbox" / "2026-03" / file_name(PERIOD, "区卫生健康局")).exists()
+
+
+def test_an_address_no_server_could_take_is_refused_without_a_round_trip(ws, servers):
+    ctx = set_emails(ws, {"区司法局": ("司法@example.com", "sifa@example.com"), "区财政局": ("财政@example.com",)})
+    server = servers(Recorder())
+    ctx = use_server(ws, server.port)
+    result = send_workbooks(ctx, PERIOD, yes=True, units=["区司法局", "区财政局"], timeout=5)
+    by_unit = {o.unit: o for o in result.outcomes}
+    assert by_unit["区司法局"].result == "partial" and by_unit["区司法局"].refused == ("司法@example.com",)
+    assert by_unit["区财政局"].result == "refused"
+    assert [r.rcpt_tos for r in server.handler.received] == [["sifa@example.com"]]
+    assert [f.code for f in result.findings] == ["mail-refused", "mail-refused"]
+    rows = {(r["unit"], r["address"]): r["result"] for r in sent_records(ctx, PERIOD)}
+    assert rows == {("区司法局", "司法@example.com"): "refused", ("区司法局", "sifa@example.com"): "sent",
+                    ("区财政局", "财政@example.com"): "refused"}
+
+
+def test_a_malformed_message_is_recorded_and_the_rest_go_on(ws, tmp_path):
+    ctx = load_context(ws)
+    nested = b"From: weijian@example.com\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n" + b"".join(
+        b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (k - 1, k) for k in range(1, 3000))
+    (tmp_path / "a-nested.eml").write_bytes(nested)
+    (tmp_path / "b-fine.eml").write_bytes(make_mail("weijian@example.com", [("ok.xlsx", xlsx_bytes(ctx))]))
+    result = collect_returns(ctx, [tmp_path / "a-nested.eml", tmp_path / "b-fine.eml"], PERIOD)
+    assert [(i.source, i.result) for i in result.items] == [("a-nested.eml", "unreadable"), ("b-fine.eml", "saved")]
+    assert [f.code for f in result.findings] == ["mail-unreadable"]
