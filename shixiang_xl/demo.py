@@ -137,10 +137,8 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
 
 
 def _send_dry_run(ctx: Context, period: Period, echo: Echo) -> None:
-    try:
-        from .send import send_workbooks
-    except ImportError:
-        return
+    from .send import send_workbooks
+
     echo("")
     echo(f"== 4b. 邮件下发预览（shixiang send --period {period.slug}，不加 --yes 时只预览）")
     result = send_workbooks(ctx, period)
