@@ -186,33 +186,37 @@ def step_merge_ours(root: Path) -> int:
     return accepted
 
 
-def _ledger_rows(rows_by_file):
-    for name, rows in rows_by_file:
-        project = None
-        for r in rows[3:]:
-            project = r[0] if r[0] != "" else project
-            yield [name, project, *r[2:10]]
-
-
 def step_floor(inbox: Path, out: Path) -> int:
-    """A bare calamine read of every file and an xlsxwriter constant_memory write of the same rows."""
+    """A bare python-calamine read of every file and an xlsxwriter (constant_memory) write of the same ledger
+    rows as ours (总表, 指标明细, 报送情况, 走势: same rows and columns), with no checks and no formatting."""
     import python_calamine
     import xlsxwriter
 
     files = sorted(inbox.glob("*.xlsx"))
-    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True})
-    ws = wb.add_worksheet("指标明细")
-    r = 0
+    projects, indicators, units = [], [], []
     for f in files:
         book = python_calamine.CalamineWorkbook.from_path(str(f))
+        info = book.get_sheet_by_name("填报说明").to_python()
         rows = book.get_sheet_by_name("进度填报").to_python()
-        for row in _ledger_rows([(f.stem, rows)]):
+        unit = f.name.split("_")[1]
+        first = rows[3]
+        projects.append([first[0], first[1], "", unit, "", first[12], None, first[10], None, first[11], first[13],
+                         first[14]])
+        for r in rows[3:]:
+            target, cum = r[3], r[8]
+            rate = cum / target if isinstance(cum, float) and isinstance(target, float) and target else None
+            indicators.append([first[0], r[2], unit, target, r[4], r[5], r[6], r[7], cum, rate, None, None])
+        units.append([len(units) + 1, unit, "牵头", "按时报送", "", f.name, 0, 0, info[5][1], info[6][1]])
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    for name, rows in (("总表", projects), ("指标明细", indicators), ("报送情况", units),
+                       ("走势", [[p[0], p[1], p[7]] for p in projects])):
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
             for c, v in enumerate(row):
                 if isinstance(v, str):
                     ws.write_string(r, c, v)
                 elif v is not None:
-                    ws.write(r, c, v)
-            r += 1
+                    ws.write_number(r, c, v)
     wb.close()
     return len(files)
 

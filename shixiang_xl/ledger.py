@@ -349,6 +349,7 @@ class _Writer:
     def __init__(self, wb, fmt, ledger: LedgerData, a3: bool) -> None:
         self.wb, self.fmt, self.l, self.a3 = wb, fmt, ledger, a3
         self._formats: dict[tuple, Any] = {}
+        self._row_formats: dict[tuple, list] = {}
 
     def _sheet(self, name: str, title: str, headings: Sequence[str], widths: Sequence[float]):
         from .xlsxout import print_setup, row_height
@@ -387,14 +388,22 @@ class _Writer:
 
     def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
              extra_fmt: dict[int, dict] | None = None) -> None:
-        from .xlsxout import row_height, write_value
+        from .xlsxout import row_height, safe_text, write_value
 
+        key = (tuple(kinds), repr(extra_fmt) if extra_fmt else "")
+        formats = self._row_formats.get(key)
+        if formats is None:
+            formats = self._row_formats[key] = [self._format(k, extra_fmt.get(c) if extra_fmt else None)
+                                                for c, k in enumerate(kinds)]
         texts = []
-        for c, (v, kind) in enumerate(zip(values, kinds)):
-            f = self._format(kind, extra_fmt.get(c) if extra_fmt else None)
-            write_value(ws, r, c, v, f, f)
-            if isinstance(v, str) and v:  # numbers never wrap; only text decides the height
-                texts.append((v, widths[c]))
+        for c, (v, f) in enumerate(zip(values, formats)):
+            if isinstance(v, str) and v:
+                ws.write_string(r, c, safe_text(v), f)
+                texts.append((v, widths[c]))  # numbers never wrap; only text decides the height
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                ws.write_number(r, c, v, f)
+            else:
+                write_value(ws, r, c, v, f, f)
         ws.set_row(r, row_height(texts, minimum=22))
 
     def summary(self) -> None:
@@ -403,16 +412,17 @@ class _Writer:
                     "完成进度（填报）", "序时进度", "状态", "存在问题", "下步计划"]
         widths = [5, 14, 26, 12, 14, 40, 9, 9, 8, 8, 22, 22]
         extra = [h for h, _ in (l.projects[0].extra if l.projects else ())]
-        headings += extra + (["满意率", "满意度测评"] if any(p.survey for p in l.projects) else []) + ["备注"]
-        widths += [20] * len(extra) + ([9, 14] if any(p.survey for p in l.projects) else []) + [14]
+        survey = any(p.survey for p in l.projects)
+        headings += extra + (["满意率", "满意度测评"] if survey else []) + ["备注"]
+        widths += [20] * len(extra) + ([9, 14] if survey else []) + [14]
         ws = self._sheet("总表", l.title, headings, widths)
         kinds = ["center", "text", "text", "text", "text", "text", "pct", "pct", "pct", "center", "text", "text"]
-        kinds += ["text"] * len(extra) + (["rate", "text"] if any(p.survey for p in l.projects) else []) + ["text"]
+        kinds += ["text"] * len(extra) + (["rate", "text"] if survey else []) + ["text"]
         for r, p in enumerate(l.projects, start=3):
             values: list[Any] = [p.number, p.name, p.targets, p.leads, p.co_units, p.progress_text, p.completion,
                                  p.reported, p.expected, p.status, p.problems, p.next_steps]
             values += [t for _, t in p.extra]
-            if any(x.survey for x in l.projects):
+            if survey:
                 s = p.survey or {}
                 values += [s.get("rate"), s.get("text", "")]
             values.append(p.note)

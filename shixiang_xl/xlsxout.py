@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -81,10 +82,14 @@ def new_workbook(buffer: io.BytesIO, *, lock_structure: bool = False, constant_m
     return wb
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
 def safe_text(value: object) -> str:
     """Text a cell can hold: no control characters, at most 32,767 characters."""
     s = "" if value is None else str(value)
-    s = "".join(ch for ch in s if ch >= " " or ch in "\n\t")
+    if _CONTROL.search(s):
+        s = _CONTROL.sub("", s)
     return s[:MAX_CELL_TEXT]
 
 
@@ -93,6 +98,8 @@ def lines_needed(text: str, width: float) -> int:
     if not text:
         return 1
     usable = max(1.0, width - 1)
+    if len(text) * 2 <= usable and "\n" not in text:  # fits on one line whatever its characters
+        return 1
     return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
 
 
