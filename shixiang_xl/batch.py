@@ -6,7 +6,9 @@ Used by ``check`` (which stops there) and ``merge`` (which goes on to the ledger
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -89,9 +91,24 @@ def load_history(store: Store, period: Period) -> dict[str, History]:
     return {u: History(cum.get(u, {}), texts.get(u, {})) for u in set(cum) | set(texts)}
 
 
+def _instant(text: str) -> float | None:
+    """An ISO 8601 time as seconds since the epoch: "…Z", "+08:00", long fractions; naive times are local."""
+    s = (text or "").strip()
+    if not s:
+        return None
+    s = re.sub(r"(\.\d{6})\d+", r"\1", s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+    try:
+        when = dt.datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.astimezone()).timestamp()
+
+
 def _order_key(r: FileResult, index: int) -> tuple:
-    # Latest by save time, then issue time, then the order the files were found.
-    return (r.saved_at or "", r.issued_at or "", index)
+    # Latest by save time (a file that does not say, such as an .xls: when it arrived), then issue time, then the
+    # order the files were found. As instants: Excel writes "…Z", LibreOffice local time, _meta "+08:00".
+    saved = _instant(r.saved_at) or _instant(r.source.received_at) or 0.0
+    return (saved, _instant(r.issued_at) or 0.0, index)
 
 
 def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period, *, strict: bool = False,

@@ -8,6 +8,7 @@ openpyxl is slow and only needed here, so this runs only for returns that have f
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,12 @@ def write_feedback(job: FeedbackJob) -> str:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     if job.kind in ("xlsx", "xlsm"):
-        wb = load_workbook(job.archive_path, keep_vba=False, rich_text=False)
+        # From bytes: openpyxl refuses a path whose extension is not .xlsx/.xlsm, and a return sent as "x.xls"
+        # that is really an xlsx is archived under .xls. Its warnings about features it drops (extension lists,
+        # unknown parts of someone else's file) are not ours to show.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(io.BytesIO(Path(job.archive_path).read_bytes()), keep_vba=False, rich_text=False)
     else:
         wb = Workbook()
         wb.active.title = "说明"

@@ -8,13 +8,16 @@ whether any cell lies far outside the template. Parsing then runs in worker proc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import io
 import os
+import posixpath
 import re
 import shutil
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -39,9 +42,6 @@ MAX_UNCOMPRESSED = 80 * 1024 * 1024
 MAX_RATIO = 200
 MAX_ROW = 5_000
 MAX_COL = 200  # column GR
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3})?([0-9]{1,7})?(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
 _ODF_DATE = re.compile(rb"<dc:date>([^<]+)</dc:date>")
@@ -56,6 +56,7 @@ class Source:
     path: str
     name: str
     received_at: str
+    converted: str = ""  # the LibreOffice .xlsx made from it, when python-calamine could not read the original
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class FileResult:
     fields: dict[str, Any] = field(default_factory=dict)
     cells: dict[tuple[str, str], dict[str, CellValue]] = field(default_factory=dict)
     status: str = ""  # accepted | rejected | superseded | duplicate | unreadable (set by the batch)
+    needs_conversion: bool = False  # an .xls/.et/.ods python-calamine could not read: take_in tries LibreOffice
 
     @property
     def errors(self) -> int:
@@ -246,6 +248,9 @@ def inspect(data: bytes, name: str) -> tuple[str, list[tuple[str, str]], str]:
         if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" not in data and b"B\x00o\x00o\x00k" not in data:
             return "", [("file-not-spreadsheet", "这不是电子表格文件（可能是 Word 文档等）。请报送下发的填报表。")], ""
         kind = "xls"
+        problem = _inspect_biff(data)
+        if problem:
+            return kind, [problem], ""
     elif head == "zip":
         try:
             zf = zipfile.ZipFile(io.BytesIO(data))
@@ -285,6 +290,135 @@ def inspect(data: bytes, name: str) -> tuple[str, list[tuple[str, str]], str]:
     return kind, problems, saved_at if head == "zip" else ""
 
 
+# BIFF8 records that hold a cell value, (row, column) in their first two 16-bit fields: NUMBER, RK, LABELSST,
+# LABEL, RSTRING, FORMULA, BOOLERR and MULRK (whose last column is in its last two bytes).
+_BIFF_CELLS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x00D6, 0x0006, 0x0205, 0x00BD}
+_BIFF_MULRK = 0x00BD
+
+
+def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes | None:
+    """The first stream called one of ``wanted`` (any case) in a compound file (.xls/.et), or None.
+
+    A small reader of the format (FAT and mini FAT chains, guarded against loops), so that the cells of an .xls
+    can be looked at before python-calamine, which builds every sheet in full as it opens the file.
+    """
+    if len(data) < 512:
+        return None
+    shift, mini_shift = struct.unpack_from("<HH", data, 30)
+    if shift not in (9, 12) or mini_shift != 6:
+        return None
+    size = 1 << shift
+    n_fat, dir_start, _, mini_cutoff, minifat_start, n_minifat, difat_start, n_difat = \
+        struct.unpack_from("<IIIIIIII", data, 44)
+    n_sectors = max(0, (len(data) - size) // size)
+
+    def sector(i: int) -> bytes:
+        return data[(i + 1) * size:(i + 2) * size] if 0 <= i < n_sectors else b""
+
+    fat_ids = [i for i in struct.unpack_from("<109I", data, 76) if i < n_sectors]
+    next_difat, guard = difat_start, 0
+    while next_difat < n_sectors and guard < n_difat + 1 and len(fat_ids) < n_fat:
+        raw = sector(next_difat)
+        ids = struct.unpack(f"<{size // 4}I", raw)
+        fat_ids += [i for i in ids[:-1] if i < n_sectors]
+        next_difat, guard = ids[-1], guard + 1
+    fat: list[int] = []
+    for i in fat_ids[:n_fat]:
+        raw = sector(i)
+        fat.extend(struct.unpack(f"<{len(raw) // 4}I", raw))
+
+    def chain(start: int, table: list[int], limit: int) -> list[int]:
+        out: list[int] = []
+        while 0 <= start < len(table) and start < limit and len(out) <= limit:
+            out.append(start)
+            start = table[start]
+        return out
+
+    directory = b"".join(sector(i) for i in chain(dir_start, fat, n_sectors))
+    entries = []
+    for off in range(0, len(directory) - 127, 128):
+        name_len, kind = struct.unpack_from("<HB", directory, off + 64)
+        start, length = struct.unpack_from("<II", directory, off + 116)
+        name = directory[off:off + min(max(name_len - 2, 0), 64)].decode("utf-16-le", "replace")
+        entries.append((name, kind, start, length))
+    if not entries:
+        return None
+    for name, kind, start, length in entries:
+        if kind != 2 or name.lower() not in {w.lower() for w in wanted}:
+            continue
+        if length >= mini_cutoff:
+            stream = b"".join(sector(i) for i in chain(start, fat, n_sectors))
+            return stream[:length]
+        root_start = entries[0][2]
+        mini_stream = b"".join(sector(i) for i in chain(root_start, fat, n_sectors))
+        minifat_raw = b"".join(sector(i) for i in chain(minifat_start, fat, n_sectors))[:n_minifat * size]
+        minifat = list(struct.unpack(f"<{len(minifat_raw) // 4}I", minifat_raw))
+        blocks = chain(start, minifat, len(mini_stream) // 64)
+        return b"".join(mini_stream[b * 64:(b + 1) * 64] for b in blocks)[:length]
+    return None
+
+
+def _inspect_biff(data: bytes) -> tuple[str, str] | None:
+    """An .xls/.et that is encrypted, or holds a cell far outside the template (python-calamine would build the
+    whole sheet, up to 65,536 × 256 cells, as it opens the file)."""
+    stream = _ole_stream(data, ("Workbook", "Book"))
+    if stream is None:
+        return None
+    names: dict[int, str] = {}
+    current = ""
+    pos, end = 0, len(stream)
+    while pos + 4 <= end:
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4:pos + 4 + length]
+        if rtype == 0x002F:  # FILEPASS: everything after it is encrypted
+            return "file-encrypted", "文件设置了密码，无法读取。请在 Excel/WPS 中取消密码后重新报送。"
+        if rtype == 0x0085 and length >= 8:  # BOUNDSHEET: where each sheet's records start, and its name
+            cch, high = body[6], body[7]
+            raw = body[8:8 + cch * (2 if high & 1 else 1)]
+            names[struct.unpack_from("<I", body, 0)[0]] = raw.decode("utf-16-le" if high & 1 else "latin-1", "replace")
+        elif rtype == 0x0809:  # BOF of a sheet
+            current = names.get(pos, current)
+        elif rtype in _BIFF_CELLS and length >= 4:
+            row, col = struct.unpack_from("<HH", body, 0)
+            if rtype == _BIFF_MULRK and length >= 6:
+                col = struct.unpack_from("<H", body, length - 2)[0]
+            if row + 1 > MAX_ROW or col + 1 > MAX_COL:
+                where = f"工作表「{current}」的" if current else ""
+                return "cell-out-of-range", (f"{where}单元格 {_a1_text(row + 1, col + 1)} 远超填报表的范围，已拒绝读取。"
+                                             "请删除表格以外的内容后重新报送。")
+        pos += 4 + length
+    return None
+
+
+def _head(zf: zipfile.ZipFile, name: str, size: int) -> bytes:
+    """The first ``size`` bytes of a member (never the whole of a member that may be a bomb); b"" if unreadable."""
+    try:
+        with zf.open(name) as fh:
+            return fh.read(size)
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
+        return b""
+
+
+_CORRUPT_PART = ("file-corrupt", "文件内部部件已损坏（可能传输中断）。请重新保存后再发送。")
+_BOMB = ("zip-bomb", "文件解压后的内容异常巨大（疑似压缩炸弹），已拒绝读取。请用下发的填报表重新填写。")
+_DTD = ("xml-entity", "文件内部含有 XML 实体声明（可被用来攻击读取程序），已拒绝读取。请用下发的填报表重新填写。")
+_TARGET = re.compile(rb"""\bTarget\s*=\s*["']([^"']+)["']""")
+_SHEETISH = re.compile(rb"<(?:[\w.-]+:)?(?:c|row|dimension|mergeCell)[\s/>]")
+
+
+def _sheet_parts(zf: zipfile.ZipFile, kind: str) -> set[str]:
+    """Members a parser reads as sheets (lower-cased): xl/worksheets/*, whatever the workbook's relationships
+    point at (a hostile file may keep its sheet anywhere, under any extension), or ODS content.xml."""
+    if kind == "ods":
+        return {"content.xml"}
+    parts = {i.filename.lower() for i in zf.infolist() if i.filename.lower().startswith("xl/worksheets/")}
+    for target in _TARGET.findall(_head(zf, "xl/_rels/workbook.xml.rels", 1 << 20)):
+        t = target.decode("utf-8", "replace").replace("\\", "/")
+        t = t.lstrip("/") if t.startswith("/") else "xl/" + t
+        parts.add(posixpath.normpath(t).lower())
+    return parts
+
+
 def _inspect_zip(zf: zipfile.ZipFile, kind: str) -> tuple[str, str] | None:
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
@@ -295,27 +429,234 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str) -> tuple[str, str] | None:
         ratio = info.file_size / max(1, info.compress_size)
         if info.file_size > MAX_UNCOMPRESSED or total > MAX_UNCOMPRESSED or (info.file_size > 1024 * 1024
                                                                               and ratio > MAX_RATIO):
-            return "zip-bomb", "文件解压后的内容异常巨大（疑似压缩炸弹），已拒绝读取。请用下发的填报表重新填写。"
+            return _BOMB
+        # Deflate never grows data by more than a fraction of a percent: a member whose compressed data is much
+        # bigger than its declared size lies about its size (a bomb in disguise; parsers inflate all of it).
+        if info.compress_size > info.file_size + info.file_size // 100 + 1024:
+            return _BOMB
+    sheets = _sheet_parts(zf, kind)
     for info in infos:
         lower = info.filename.lower()
-        if not (lower.endswith(".xml") or lower.endswith(".rels")):
+        sheet = lower in sheets
+        if not (sheet or lower.endswith(".xml") or lower.endswith(".rels")):
             continue
-        sheet = kind in ("xlsx", "xlsm") and lower.startswith("xl/worksheets/") and lower.endswith(".xml")
         try:
             with zf.open(info) as fh:
                 # A DTD can only stand in the prolog, before the root element: other parts need only their head.
                 xml = fh.read(MAX_UNCOMPRESSED + 1 if sheet else _PROLOG_BYTES)
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
-            return "file-corrupt", "文件内部部件已损坏（可能传输中断）。请重新保存后再发送。"
+            return _CORRUPT_PART
         if len(xml) > MAX_UNCOMPRESSED:
-            return "zip-bomb", "文件解压后的内容异常巨大（疑似压缩炸弹），已拒绝读取。"
-        if _has_dtd(xml):
-            return "xml-entity", "文件内部含有 XML 实体声明（可被用来攻击读取程序），已拒绝读取。请用下发的填报表重新填写。"
-        if sheet:
-            far = _far_cell(xml)
-            if far:
-                return "cell-out-of-range", far
+            return _BOMB
+        # Parts a relationship names (shared strings, styles …) are scanned like sheets only when they look like
+        # one (or are not UTF-8): a sheet hidden under another name is still seen, the usual parts stay cheap.
+        if sheet and (lower.startswith("xl/worksheets/") or kind == "ods" or b"\x00" in xml[:64]
+                      or _SHEETISH.search(xml)):
+            if not _looks_like_xml(xml):
+                continue  # not XML at all (an image named in a relationship): the parser will refuse it
+            problem = _scan_sheet_xml(xml, ods=kind == "ods")
+            if problem:
+                return problem
+        elif _has_dtd(xml[:_PROLOG_BYTES]):
+            return _DTD
     return None
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    return data[:64].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").startswith(b"<")
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+_REF = re.compile(r"\s*\$?([A-Za-z]+)\$?([0-9]+)\s*")
+
+
+def _ref_place(ref: str) -> tuple[int, int] | None:
+    """(row, column), both 1-based, of an A1 reference (any case, $ allowed); None when it is not one."""
+    m = _REF.fullmatch(ref)
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _far(row: int, col: int) -> bool:
+    return row > MAX_ROW or col > MAX_COL
+
+
+def _a1_text(row: int, col: int) -> str:
+    letters = ""
+    while col > 0 and len(letters) < 8:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
+
+
+def _attr(attrs: dict[str, str], local: str) -> str | None:
+    """An attribute by its local name, whatever prefix a file gives it."""
+    value = attrs.get(local)
+    if value is None:
+        for key, v in attrs.items():
+            if key.rpartition(":")[2] == local:
+                return v
+    return value
+
+
+def _scan_sheet_xml(xml: bytes, *, ods: bool = False) -> tuple[str, str] | None:
+    """Refuse a sheet (xlsx worksheet or ODS content.xml) with a DTD, or with a dimension, merged range or any cell
+    far outside the template — the one cell at XFD1048576 that makes python-calamine abort the process.
+
+    expat sees what a parser sees: either quote, spaces around ``=``, character references, any prefix or
+    encoding, rows and cells without a reference (placed after the previous one), ODS repeat counts.
+    """
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+
+    def doctype(*_args: object) -> None:
+        raise _Refused(*_DTD)
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    tracker = _OdsCells() if ods else _XlsxCells()
+    parser.StartElementHandler = tracker.start
+    if isinstance(tracker, _OdsCells):
+        parser.EndElementHandler = tracker.end
+    try:
+        parser.Parse(xml, True)
+    except _Refused as refused:
+        return refused.code, refused.message
+    except (expat.ExpatError, ValueError, OverflowError):
+        # Not well-formed: Excel, WPS and LibreOffice never write that, and lenient parsers disagree on what such
+        # XML means (a repeated attribute: the first or the last?), so nothing here can be vouched for.
+        return "file-corrupt", ("工作表的内部格式不规范（XML 有误），无法安全读取。"
+                                "请用 Excel/WPS 打开后重新保存，或使用下发的填报表重新填写后报送。")
+    return None
+
+
+def _refuse_far(what: str, row: int, col: int) -> None:
+    ref = _a1_text(row, col)
+    if what == "dimension":
+        message = (f"工作表的使用范围延伸到 {ref}，远超填报表的范围（约 {MAX_ROW} 行、{MAX_COL} 列以内），已拒绝读取。"
+                   "请删除表格以外的内容（或复制填报内容到下发的新表中）后重新报送。")
+    elif what == "merge":
+        message = f"工作表中的合并单元格延伸到 {ref}，远超填报表的范围，已拒绝读取。请取消该合并后重新报送。"
+    elif what == "row":
+        message = f"工作表第 {row} 行有内容，远超填报表的范围，已拒绝读取。请删除表格以外的内容后重新报送。"
+    else:
+        message = f"单元格 {ref} 远超填报表的范围，已拒绝读取。请删除该单元格的内容后重新报送。"
+    raise _Refused("cell-out-of-range", message)
+
+
+class _XlsxCells:
+    """Tracks where every row and cell of a worksheet lands (the same way readers place unreferenced ones)."""
+
+    def __init__(self) -> None:
+        self.row = 0
+        self.col = 0
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if name == "c":
+            ref = attrs.get("r")
+            if ref is None:
+                ref = _attr(attrs, "r")
+            m = _REF.fullmatch(ref) if ref else None
+            if m:
+                letters = m.group(1)
+                if len(letters) == 1:
+                    self.col = ord(letters.upper()) - 64
+                else:
+                    self.col = 0
+                    for ch in letters.upper():
+                        self.col = self.col * 26 + ord(ch) - 64
+                row = int(m.group(2))
+            else:
+                self.col += 1
+                row = self.row
+            if row > MAX_ROW or self.col > MAX_COL:
+                _refuse_far("cell", row, self.col)
+        elif name == "row":
+            r = attrs.get("r")
+            if r is None:
+                r = _attr(attrs, "r")
+            self.row = int(r) if r and r.strip().isdigit() else self.row + 1
+            self.col = 0
+            if self.row > MAX_ROW:
+                _refuse_far("row", self.row, 1)
+        elif name == "dimension" or name == "mergeCell":
+            for part in (_attr(attrs, "ref") or "").split(":")[:2]:
+                place = _ref_place(part)
+                if place and _far(*place):
+                    _refuse_far("dimension" if name == "dimension" else "merge", *place)
+
+
+class _OdsCells:
+    """Tracks ODS rows and cells with their repeat counts; only cells with content count (LibreOffice writes
+    empty cells repeated to the sheet's very end). A table inside a cell is tracked on its own and then left."""
+
+    def __init__(self) -> None:
+        self.row = 0  # rows before the current one
+        self.rows = 0  # repeat count of the current row
+        self.col = 0
+        self.cell: tuple[int, int] | None = None  # (first column, repeat count) of the open cell
+        self.outer: list[tuple[int, int, int, tuple[int, int] | None]] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        local = _local(name)
+        if local == "table":
+            if self.cell is not None:
+                self.content()
+            self.outer.append((self.row, self.rows, self.col, self.cell))
+            self.row, self.rows, self.col, self.cell = 0, 0, 0, None
+        elif local == "table-row":
+            self.row += self.rows
+            self.rows = _count(_attr(attrs, "number-rows-repeated"))
+            self.col, self.cell = 0, None
+        elif local in ("table-cell", "covered-table-cell"):
+            cols = _count(_attr(attrs, "number-columns-repeated"))
+            self.cell = (self.col, cols)
+            self.col += cols
+            if _attr(attrs, "value-type") or _attr(attrs, "formula"):
+                self.content()
+        elif self.cell is not None:  # text or anything else inside a cell
+            self.content()
+
+    def end(self, name: str) -> None:
+        local = _local(name)
+        if local in ("table-cell", "covered-table-cell"):
+            self.cell = None
+        elif local == "table" and self.outer:
+            self.row, self.rows, self.col, self.cell = self.outer.pop()
+
+    def content(self) -> None:
+        assert self.cell is not None
+        first, cols = self.cell
+        last_row, last_col = self.row + self.rows, first + cols
+        if _far(last_row, last_col):
+            _refuse_far("cell", last_row, last_col)
+        self.cell = None  # checked once
+
+
+def _count(text: str | None) -> int:
+    if not text:
+        return 1
+    try:
+        return max(1, int(text.strip()))
+    except ValueError:
+        return 1
 
 
 _PROLOG_BYTES = 64 * 1024
@@ -324,6 +665,15 @@ _PROLOG_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 def _has_dtd(xml: bytes) -> bool:
     """True when the XML's prolog declares a DOCTYPE (the only place entities can be declared)."""
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in xml[:4]:  # UTF-16 (or worse): look at it as text
+        for codec in ("utf-16", "utf-16-le", "utf-16-be"):
+            try:
+                text = xml[: len(xml) // 2 * 2].decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if text.lstrip("\ufeff").lstrip().startswith("<"):
+                return _has_dtd(text.lstrip("\ufeff").encode("utf-8"))
+        return True  # neither UTF-8 nor UTF-16: no report workbook looks like this
     pos = 3 if xml.startswith(b"\xef\xbb\xbf") else 0
     while True:
         m = _PROLOG_SKIP.match(xml, pos)
@@ -338,42 +688,20 @@ def _has_dtd(xml: bytes) -> bool:
     return bool(_ENTITY.search(xml[:pos + 16])) if pos >= _PROLOG_BYTES - 16 else False
 
 
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
-def _far_cell(xml: bytes) -> str:
-    """A message when the sheet's dimension or any cell lies far outside any report workbook."""
-    m = _DIMENSION.search(xml[:4096])
-    if m:
-        for letters, digits in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
-            if letters and _col_number(letters) > MAX_COL or digits and int(digits) > MAX_ROW:
-                ref = (letters or b"").decode() + (digits or b"").decode()
-                return (f"工作表的使用范围延伸到 {ref}，远超填报表的范围（约 {MAX_ROW} 行、{MAX_COL} 列以内），已拒绝读取。"
-                        f"请删除表格以外的内容（或复制填报内容到下发的新表中）后重新报送。")
-    for rm in _ROW_REF.finditer(xml):
-        if int(rm.group(1)) > MAX_ROW:
-            return (f"工作表第 {int(rm.group(1))} 行有内容，远超填报表的范围，已拒绝读取。"
-                    "请删除表格以外的内容后重新报送。")
-    for cm in _CELL_REF.finditer(xml):
-        if _col_number(cm.group(1)) > MAX_COL or int(cm.group(2)) > MAX_ROW:
-            ref = cm.group(1).decode() + cm.group(2).decode()
-            return f"单元格 {ref} 远超填报表的范围，已拒绝读取。请删除该单元格的内容后重新报送。"
-    return ""
-
-
 def parse_sheets(data: bytes) -> dict[str, list[list[Any]]]:
     """Every sheet's cell values (python-calamine; it sniffs the format from the bytes)."""
     import python_calamine
 
-    wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     out: dict[str, list[list[Any]]] = {}
-    for name in wb.sheet_names:
-        sheet = wb.get_sheet_by_name(name)
-        out[name] = sheet.to_python(skip_empty_area=False)
+    with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
+        for name in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(name)
+            # .xls/.ods cells are not scanned before parsing: refuse a far-away cell before making Python rows
+            end = sheet.end
+            if end is not None and (end[0] + 1 > MAX_ROW or end[1] + 1 > MAX_COL):
+                raise _Refused("cell-out-of-range", f"工作表「{name}」的单元格 {_a1_text(end[0] + 1, end[1] + 1)} "
+                               "远超填报表的范围，已拒绝读取。请删除表格以外的内容后重新报送。")
+            out[name] = sheet.to_python(skip_empty_area=False)
     return out
 
 
@@ -432,17 +760,33 @@ def process_file(ictx: IntakeContext, source: Source) -> FileResult:
         return res
     if kind == "xlsm":
         add("macros-ignored", "文件含有宏（VBA），宏不会被执行，只读取单元格内容。请报送不含宏的 .xlsx 文件。")
+    if source.converted:
+        # LibreOffice's output is checked like any other file before python-calamine reads it.
+        data = Path(source.converted).read_bytes()
+        _, converted_problems, _ = inspect(data, "converted.xlsx")
+        for code, message in converted_problems:
+            add(code, f"{message}（LibreOffice 转换后的文件）")
+        if converted_problems:
+            return res
     try:
         sheets = parse_sheets(data)
     except MemoryError:
         raise
+    except _Refused as refused:
+        add(refused.code, refused.message)
+        return res
     except Exception as exc:  # calamine raises several unrelated types for broken or locked files
         text = f"{type(exc).__name__}: {exc}"
         if "Password" in text or "password" in text or "encrypt" in text.lower():
             add("file-encrypted", "文件设置了密码，无法读取。请在 Excel/WPS 中取消密码后重新报送。")
+        elif kind in ("xls", "ods") and not source.converted:
+            res.needs_conversion = True  # take_in converts it with LibreOffice and reads it again
         else:
             add("file-corrupt", f"文件已损坏，无法读取（{text[:120]}）。请重新保存后再发送。")
         return res
+    if source.converted:
+        add("converted", f"本程序无法直接读取这个{_KIND_CN[kind]}，已用 LibreOffice 转换为 .xlsx 后读取。"
+            "如发现数值与原表不符，请另存为 .xlsx 后重新报送。")
     res.readable = True
     read_return(ictx, res, sheets)
     return res
@@ -560,12 +904,71 @@ def _failure_result(source: Source, failure: Failure, ictx: IntakeContext) -> Fi
 
 def take_in(ictx: IntakeContext, sources: list[Source], *, workers: int | None = None, memory_mb: int = 1024,
             timeout: float = 30.0) -> Iterator[FileResult]:
-    """Process every source in isolated workers; yields results in the sources' order."""
+    """Process every source in isolated workers; yields results in the sources' order.
+
+    An .xls/.et/.ods that python-calamine cannot read is converted with LibreOffice (when installed) and read again;
+    those results come once all conversions are done.
+    """
     func = functools.partial(process_file, ictx)
     results: dict[int, FileResult] = {}
     nxt = 0
     for i, value in run_isolated(func, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
         results[i] = _failure_result(sources[i], value, ictx) if isinstance(value, Failure) else value
-        while nxt in results:
+        while nxt in results and not results[nxt].needs_conversion:
             yield results.pop(nxt)
             nxt += 1
+    pending = sorted(i for i, r in results.items() if r.needs_conversion)
+    if pending:
+        _convert_and_retry(ictx, sources, results, pending, workers=workers, memory_mb=memory_mb, timeout=timeout)
+    while nxt in results:
+        yield results.pop(nxt)
+        nxt += 1
+
+
+def _convert_and_retry(ictx: IntakeContext, sources: list[Source], results: dict[int, FileResult],
+                       pending: list[int], *, workers: int | None, memory_mb: int, timeout: float) -> None:
+    """Convert the archived copies of ``pending`` to .xlsx in one LibreOffice call; process them again."""
+    from . import office
+    from .config import ShixiangError
+
+    def give_up(i: int, code: str, message: str) -> None:
+        r = results[i]
+        r.needs_conversion = False
+        r.findings.append(finding(code, message, file=r.source.name, unit=r.unit))
+
+    if office.soffice_path() is None:
+        for i in pending:
+            give_up(i, "converter-missing", f"本程序无法直接读取这个{_KIND_CN.get(results[i].kind, '文件')}，需要用 LibreOffice "
+                    "转换，但本机未安装 LibreOffice。请安装 LibreOffice 后重新校验，或请报送单位另存为 .xlsx 后重新报送。")
+        return
+    with tempfile.TemporaryDirectory(prefix="shixiang-convert-") as tmp:
+        staged: dict[int, Path] = {}
+        for i in pending:  # the archived copy, named by its real format (originals are never handed out)
+            r = results[i]
+            src = Path(tmp) / "in" / f"{i:05d}.{'ods' if r.kind == 'ods' else 'xls'}"
+            src.parent.mkdir(exist_ok=True)
+            try:
+                shutil.copyfile(r.archive_path, src)
+            except OSError:
+                continue
+            staged[i] = src
+        try:
+            outputs = office.convert(list(staged.values()), "xlsx", Path(tmp) / "out",
+                                     timeout=max(60.0, timeout * 2), recalc=False)
+        except (ShixiangError, OSError):
+            outputs = {}
+        redo: list[tuple[int, Source]] = []
+        for i in pending:
+            out = outputs.get(staged[i]) if i in staged else None
+            if out is None:
+                give_up(i, "file-corrupt", "文件已损坏，本程序和 LibreOffice 都无法读取。请用 Excel/WPS 打开后另存为 .xlsx 再报送。")
+            else:
+                redo.append((i, dataclasses.replace(sources[i], converted=str(out))))
+        if not redo:
+            return
+        func = functools.partial(process_file, ictx)
+        for k, value in run_isolated(func, [s for _, s in redo], workers=workers, memory_mb=memory_mb,
+                                     timeout=timeout):
+            i = redo[k][0]
+            results[i] = _failure_result(sources[i], value, ictx) if isinstance(value, Failure) else value
+            results[i].needs_conversion = False

@@ -149,20 +149,38 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
     found: dict[str, int] = {}
     moved_rows: list[str] = []
     offset = header - HEADER_ROW
-    for slot in layout.rows:
-        want_ind = fold(expected_locked.get((slot.key, "indicator_name"), "")) if slot.indicator else ""
-        hit = next((r for r, p, ind in identities if r not in used and p == slot.project
-                    and (ind == want_ind if slot.indicator else True)), None)
-        if hit is None and slot.indicator is not None:
-            # Name edited: fall back to the issued position, if it still belongs to the project.
+    wanted = {slot.key: fold(expected_locked.get((slot.key, "indicator_name"), "")) if slot.indicator else ""
+              for slot in layout.rows}
+    claimed = {(slot.project, wanted[slot.key]) for slot in layout.rows if slot.indicator is not None}
+    hits: dict[str, int] = {}
+    for slot in layout.rows:  # first every row found by project and indicator name …
+        if slot.indicator is None:
+            continue
+        hit = next((r for r, p, ind in identities if r not in used and p == slot.project and ind == wanted[slot.key]),
+                   None)
+        if hit is not None:
+            used.add(hit)
+            hits[slot.key] = hit
+    for slot in layout.rows:  # … then the rest by place
+        if slot.key in hits:
+            continue
+        if slot.indicator is None:
+            hit = next((r for r, p, _ in identities if r not in used and p == slot.project), None)
+        else:
+            # Name edited: fall back to the issued position, if it still belongs to the project and is not the row
+            # of another indicator (after a row was deleted, the next indicator sits there).
             pos = slot.row + offset
-            if any(r == pos and p == slot.project for r, p, _ in identities) and pos not in used:
-                hit = pos
+            hit = next((r for r, p, ind in identities if r == pos and r not in used and p == slot.project
+                        and (p, ind) not in claimed), None)
+        if hit is not None:
+            used.add(hit)
+            hits[slot.key] = hit
+    for slot in layout.rows:
+        hit = hits.get(slot.key)
         if hit is None:
             add("row-missing", f"第 {slot.project} 号项目的行「{_show(expected_locked.get((slot.key, 'indicator_name')) or slot.key)}」"
                 "被删除，无法读取。请使用下发的填报表重新填写。", a1(slot.row, 0))
             continue
-        used.add(hit)
         found[slot.key] = hit
         if hit != slot.row + offset:
             moved_rows.append(f"原第 {slot.row + 1} 行现在第 {hit + 1} 行")

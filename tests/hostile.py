@@ -18,8 +18,6 @@ from typing import Callable
 
 import openpyxl
 
-MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-
 Edit = Callable[[bytes], bytes]
 
 
@@ -93,6 +91,17 @@ def with_far_cell(src: Path, dst: Path, sheet: str, ref: str = "XFD1048576", *, 
     else:
         raise ValueError(style)
     return rewrite_zip(src, dst, {sheet_member(src, sheet): edit})
+
+
+def ods_with_far_cell(src: Path, dst: Path) -> Path:
+    """An .ods (as LibreOffice writes it) whose trailing run of empty rows × columns — a million rows repeated,
+    16,384 cells each — is given a value: every one of those cells now holds 1."""
+    def edit(data: bytes) -> bytes:
+        out, n = re.subn(rb'(<table:table-row [^>]*table:number-rows-repeated="\d{5,}"[^>]*>)<table:table-cell ',
+                         rb'\1<table:table-cell office:value-type="float" office:value="1" ', data, count=1)
+        assert n == 1
+        return out
+    return rewrite_zip(src, dst, {"content.xml": edit})
 
 
 def with_dimension(src: Path, dst: Path, sheet: str, ref: str = "A1:A1") -> Path:
@@ -238,18 +247,49 @@ def zip_bomb_archive(dst: Path, member: str = "2026年3月_区卫生健康局_�
     return _zip_with_bomb(dst, [(info, b"")], member, _bomb_stream(b"PK\x03\x04", b"\0", megabytes, b""))
 
 
+def xls_with_filepass(src: Path, dst: Path) -> Path:
+    """An .xls that says it is encrypted: a FILEPASS record (XOR obfuscation) right after the workbook's BOF, in
+    place of INTERFACEHDR, MMS and INTERFACEEND (16 bytes: FILEPASS and a 2-byte INTERFACEEND fill them)."""
+    data = bytearray(src.read_bytes())
+    bof = data.find(b"\x09\x08\x10\x00\x00\x06\x05\x00")  # BIFF8 BOF of the workbook globals
+    assert bof > 0
+    start = bof + 4 + 16
+    pos, seen = start, []
+    for _ in range(3):
+        rtype, length = struct.unpack_from("<HH", data, pos)
+        seen.append(rtype)
+        pos += 4 + length
+    assert seen == [0x00E1, 0x00C1, 0x00E2] and pos - start == 16, seen
+    data[start:pos] = (struct.pack("<HHHHH", 0x002F, 6, 0, 0x1234, 0x5678)  # FILEPASS: XOR, key, verifier
+                       + struct.pack("<HH", 0x00E2, 2) + b"\0\0")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
 def zip_of(dst: Path, files: dict[str, Path | bytes], *, gbk_names: bool = False) -> Path:
     """A .zip of returns (names as a Chinese Windows zipper writes them when ``gbk_names``)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    raw_names: dict[bytes, bytes] = {}
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, content in files.items():
+        for k, (name, content) in enumerate(files.items()):
             data = content.read_bytes() if isinstance(content, Path) else content
-            if gbk_names:
-                info = zipfile.ZipInfo(name.encode("gbk").decode("cp437"), date_time=(2026, 3, 20, 9, 0, 0))
+            if gbk_names:  # an ASCII stand-in of the same length, replaced by the GBK bytes below
+                gbk = name.encode("gbk")
+                stand_in = f"@{k}@".ljust(len(gbk), "@")
+                assert len(stand_in) == len(gbk)
+                raw_names[stand_in.encode("ascii")] = gbk
+                info = zipfile.ZipInfo(stand_in, date_time=(2026, 3, 20, 9, 0, 0))
             else:
                 info = zipfile.ZipInfo(name, date_time=(2026, 3, 20, 9, 0, 0))
-                info.flag_bits |= 0x800
             info.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(info, data)
+    if raw_names:
+        raw = dst.read_bytes()
+        for stand_in, gbk in raw_names.items():
+            assert raw.count(stand_in) == 2  # local header and central directory
+            raw = raw.replace(stand_in, gbk)
+        dst.write_bytes(raw)
     return dst
 
 
