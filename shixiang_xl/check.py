@@ -57,6 +57,7 @@ class _Checker:
         self.spec, self.plist, self.period, self.unit, self.fname = spec, plist, period, unit, fname
         self.history = history
         self.out = Checked()
+        self._where: dict[Key, str] = {}
 
     def add(self, code: str, cv: CellValue, message: str) -> None:
         self.out.findings.append(finding(code, message, file=self.fname, sheet=cv.sheet, cell=cv.cell,
@@ -64,6 +65,12 @@ class _Checker:
 
     def where(self, key: Key) -> str:
         """A human name for a row: 第2号项目“优化养老服务供给”的“新增护理型床位”."""
+        name = self._where.get(key)
+        if name is None:
+            name = self._where[key] = self._name(key)
+        return name
+
+    def _name(self, key: Key) -> str:
         kind, row_key = key
         m = re.fullmatch(r"P(\d+)(?:-I(\d+))?", row_key)
         if not m:

@@ -260,12 +260,17 @@ def expected_locked_values(layout: SheetLayout, spec: SheetSpec, locked: list[li
         return computed
     by_cell: dict[str, Any] = {cell: value for sheet, cell, value in locked if sheet == layout.name}
     out: dict[tuple[str, str], Any] = {}
+    letters = [col_letter(c) for c in range(len(layout.columns))]
     for slot in layout.rows:
-        for c, key in enumerate(layout.columns):
-            cell = a1(slot.row, c)
-            if cell in by_cell:
-                out[(slot.key, key)] = by_cell[cell]
+        row = str(slot.row + 1)
+        for letter, key in zip(letters, layout.columns):
+            value = by_cell.get(letter + row, _MISSING)
+            if value is not _MISSING:
+                out[(slot.key, key)] = value
     return out
+
+
+_MISSING = object()
 
 
 def slot_by_key(layout: SheetLayout) -> dict[str, RowSlot]:
