@@ -7,6 +7,7 @@ Used by ``check`` (which stops there) and ``merge`` (which goes on to the ledger
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import shutil
@@ -38,14 +39,23 @@ class BatchResult:
     report_path: Path | None = None
     feedback_paths: dict[str, Path] = field(default_factory=dict)
 
-    @property
+    # Statuses are final once the batch is made, so these are computed once (a city batch asks per unit).
+    @functools.cached_property
     def chosen(self) -> dict[str, FileResult]:
         """unit → the return that counts for it this period (accepted or rejected)."""
         return {r.unit: r for r in self.files if r.status in ("accepted", "rejected") and r.unit}
 
-    @property
+    @functools.cached_property
     def accepted(self) -> dict[str, FileResult]:
         return {u: r for u, r in self.chosen.items() if r.status == "accepted"}
+
+    @functools.cached_property
+    def by_unit(self) -> dict[str, list[FileResult]]:
+        """unit → every file received from it this period, in the order found."""
+        out: dict[str, list[FileResult]] = defaultdict(list)
+        for r in self.files:
+            out[r.unit].append(r)
+        return dict(out)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -262,7 +272,7 @@ def write_check_report(ctx: Context, result: BatchResult, path: Path) -> Path:
         units = list(result.expected_units) + sorted({r.unit for r in result.files if r.unit} - set(result.expected_units))
         directory = {u.name: u for u in ctx.directory.units}
         for unit in units:
-            files = [r for r in result.files if r.unit == unit]
+            files = result.by_unit.get(unit, [])
             d = directory.get(unit)
             if not files:
                 book.text_row(ws, row, [row - 2, unit, "未报送", 0, 0, 0, "", "", d.contact if d else "",

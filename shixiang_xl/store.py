@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS findings (
     message       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS findings_period ON findings (period, sha256);
+CREATE INDEX IF NOT EXISTS receipts_sha ON receipts (sha256);
+CREATE INDEX IF NOT EXISTS returns_period ON returns (period, unit);
+CREATE INDEX IF NOT EXISTS entries_unit ON entries (unit, period);
 CREATE TABLE IF NOT EXISTS merges (
     period        TEXT PRIMARY KEY,
     merged_at     TEXT NOT NULL,
