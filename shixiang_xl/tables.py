@@ -7,7 +7,7 @@ workbooks go through :mod:`shixiang_xl.intake` instead.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -25,13 +25,18 @@ class Row:
     index: int
     cells: dict[str, object]
     columns: dict[str, int]
+    _texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def cell(self, key: str) -> str:
         """A1 reference of this row's cell for ``key``."""
         return a1(self.index, self.columns[key])
 
     def text(self, key: str) -> str:
-        return cell_text(self.cells.get(key))
+        """The cell's clean text (computed once: validation asks for the same cell several times)."""
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = cell_text(self.cells.get(key))
+        return text
 
 
 def cell_text(value: object) -> str:

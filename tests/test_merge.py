@@ -282,3 +282,28 @@ def test_lagging_project_is_criticised(tmp_path):
     row = next(p for p in result.ledger.projects if p.number == 5)
     assert row.status == STATUS_LAG
     assert any(b.kind == "曝光" and unit in b.reason and "低于序时进度" in b.reason for b in result.ledger.bulletin)
+
+
+def test_year_end_ledger_shows_the_survey_result(tmp_path):
+    from shixiang_xl.survey import demo_survey, load_tally
+
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    ctx = load_context(ws.root)
+    lines: list[str] = []
+    demo_survey(ctx, lines.append)
+    tally = load_tally(ws, 2026)
+    assert tally  # the demo's corrected double entry was tallied
+    dec = Period.parse("2026-12")
+    unit = ctx.projects.projects[0].leads[0]
+    write_simulated_return(ctx, unit, dec, ws.folder("inbox", dec.slug) / "r.xlsx")
+    result = merge_returns(ctx, dec)
+    rows = sheet_rows(result.ledger_path, "总表")
+    header = rows[2]
+    assert "满意率" in header and "满意度测评" in header
+    col = header.index("满意率")
+    for r in rows[3:3 + len(ctx.projects.projects)]:
+        assert r[col] == pytest.approx(tally[r[0]].satisfaction_rate)
+        assert r[col + 1] == tally[r[0]].text
+    # Before December the ledger has no survey column.
+    mar = merge_returns(ctx, MAR)
+    assert "满意率" not in sheet_rows(mar.ledger_path, "总表")[2]
