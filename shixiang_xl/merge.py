@@ -155,6 +155,8 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         store.ensure(PROGRESS_SCHEMA)
         batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress)
         store_values(store, batch)
+        for r in batch.files:
+            r.values, r.fields = {}, {}  # in the store now; the ledger reads them back from there
         data = build_ledger(ledger_input(ctx, store, batch))
         content = ledger_bytes(data, a3=a3)
         digest = ledger_digest(data)
