@@ -150,8 +150,6 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     for f in batch_findings:
         if f.unit in by_unit:
             by_unit[f.unit].findings.append(f)
-    for r in results:
-        r.cells = {}  # only the checks across units needed where each value sat; a city batch is large
     findings = sorted(early + [f for r in results for f in r.findings], key=sort_key)
     result = BatchResult(period, results, findings, ctx.projects.units)
     _record(store, result)

@@ -156,7 +156,8 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress)
         store_values(store, batch)
         for r in batch.files:
-            r.values, r.fields = {}, {}  # in the store now; the ledger reads them back from there
+            # In the store now (the ledger reads them back from there); a city-wide batch is large.
+            r.values, r.fields, r.cells = {}, {}, {}
         data = build_ledger(ledger_input(ctx, store, batch))
         content = ledger_bytes(data, a3=a3)
         digest = ledger_digest(data)

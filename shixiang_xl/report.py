@@ -229,26 +229,22 @@ def _count_phrases(counts: dict[str, int], phrases: dict[str, str]) -> list[str]
 
 def _numbered(sections: Sequence[tuple[str, Sequence[Block]]]) -> list[Block]:
     """Level-1 sections "一、…" in order, numbered after the empty ones are dropped."""
-    out: list[Block] = []
-    k = 0
-    for heading, blocks in sections:
-        if not blocks:
-            continue
-        k += 1
-        out.append(Para(H1, f"{cn_number(k)}、{heading}"))
-        out += blocks
-    return out
+    return _sections(sections, H1, "{n}、{heading}")
 
 
 def _subsections(sections: Sequence[tuple[str, Sequence[Block]]]) -> list[Block]:
     """Level-2 sections "（一）…", numbered after the empty ones are dropped."""
+    return _sections(sections, H2, "（{n}）{heading}")
+
+
+def _sections(sections: Sequence[tuple[str, Sequence[Block]]], style: str, label: str) -> list[Block]:
     out: list[Block] = []
     k = 0
     for heading, blocks in sections:
         if not blocks:
-            continue
+            continue  # an empty heading is never written: the numbers close up
         k += 1
-        out.append(Para(H2, f"（{cn_number(k)}）{heading}"))
+        out.append(Para(style, label.format(n=cn_number(k), heading=heading)))
         out += blocks
     return out
 

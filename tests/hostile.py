@@ -7,6 +7,8 @@ a malicious sender would, or through openpyxl, the way a careless clerk's spread
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import io
 import json
 import re
@@ -436,3 +438,31 @@ def sheet_values(path: Path, sheet: str) -> list[list[object]]:
 
     with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())) as wb:
         return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+# ------------------------------------------------------------------ filled returns
+
+
+@dataclasses.dataclass
+class Simulated:
+    """A filled return written by the package, with the values and fields it holds."""
+
+    path: Path
+    values: dict
+    fields: dict
+
+
+def simulate(ctx, path: Path, unit: str = "区卫生健康局", period=None, tweak=None, **kw) -> Simulated:
+    """Write a filled return for ``unit`` (March 2026 unless ``period``); ``tweak(values, fields)`` plants faults."""
+    from shixiang_xl.period import Period
+    from shixiang_xl.simulate import write_simulated_return
+
+    seen: dict = {}
+
+    def capture(values: dict, fields: dict) -> None:
+        if tweak is not None:
+            tweak(values, fields)
+        seen["values"], seen["fields"] = copy.deepcopy(values), dict(fields)
+
+    write_simulated_return(ctx, unit, period or Period.parse("2026-03"), path, tweak=capture, **kw)
+    return Simulated(path, seen["values"], seen["fields"])

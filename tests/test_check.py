@@ -10,8 +10,6 @@ row 3): H 本期完成值, I 累计完成值, K 总体进度(%), L 状态, M 进
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -26,7 +24,6 @@ from shixiang_xl.intake import FileResult
 from shixiang_xl.merge import store_values
 from shixiang_xl.period import Period
 from shixiang_xl.reader import CellValue, ReadResult
-from shixiang_xl.simulate import write_simulated_return
 from shixiang_xl.spec import load_spec
 from shixiang_xl.store import open_store
 from shixiang_xl.workspace import Context, load_context
@@ -45,23 +42,8 @@ TARGETS = {I1: 10, I2: 150, I3: 65, I4: 412}
 # ------------------------------------------------------------------ helpers
 
 
-@dataclasses.dataclass
-class Simulated:
-    path: Path
-    values: dict
-    fields: dict
-
-
-def simulate(ctx: Context, path: Path, unit: str = UNIT, period: Period = MAR, tweak=None, **kw) -> Simulated:
-    seen: dict = {}
-
-    def capture(values: dict, fields: dict) -> None:
-        if tweak is not None:
-            tweak(values, fields)
-        seen["values"], seen["fields"] = copy.deepcopy(values), dict(fields)
-
-    write_simulated_return(ctx, unit, period, path, tweak=capture, **kw)
-    return Simulated(path, seen["values"], seen["fields"])
+def simulate(ctx: Context, path: Path, unit: str = UNIT, period: Period = MAR, tweak=None, **kw) -> h.Simulated:
+    return h.simulate(ctx, path, unit, period, tweak, **kw)
 
 
 def check(ctx: Context, *paths: Path, period: Period = MAR) -> BatchResult:
@@ -87,7 +69,7 @@ def message(findings, code: str) -> str:
     return next(f.message for f in findings if f.code == code)
 
 
-def assert_values(res: FileResult, sim: Simulated) -> None:
+def assert_values(res: FileResult, sim: h.Simulated) -> None:
     assert set(res.values) == set(sim.values)
     for key, cols in sim.values.items():
         for col, value in cols.items():
@@ -106,11 +88,11 @@ def set_pace(values: dict, pct: float, *, status: str | None = None) -> None:
 
 
 @pytest.fixture
-def good(context: Context, tmp_path: Path) -> Simulated:
+def good(context: Context, tmp_path: Path) -> h.Simulated:
     return simulate(context, tmp_path / "src" / "good.xlsx")
 
 
-def restructure(sim: Simulated, dst: Path, change, sheet: str = LEAD) -> Path:
+def restructure(sim: h.Simulated, dst: Path, change, sheet: str = LEAD) -> Path:
     """The return re-saved by openpyxl after ``change(ws)`` on an unmerged ``sheet`` (as one who copies the
     table about, unmerging first, would leave it)."""
     def edit(wb: openpyxl.Workbook) -> None:
@@ -433,7 +415,7 @@ def test_a_date_written_as_text_within_the_period(context, tmp_path):
 
 
 @pytest.fixture
-def february(context: Context, tmp_path: Path) -> Simulated:
+def february(context: Context, tmp_path: Path) -> h.Simulated:
     """区卫生健康局's February return, checked and stored (what ``merge`` does)."""
     sim = simulate(context, tmp_path / "feb" / "feb.xlsx", period=FEB)
     with open_store(context.workspace.db_path) as store:
@@ -443,7 +425,7 @@ def february(context: Context, tmp_path: Path) -> Simulated:
     return sim
 
 
-def march_after(context: Context, february: Simulated, path: Path, tweak) -> Simulated:
+def march_after(context: Context, february: h.Simulated, path: Path, tweak) -> h.Simulated:
     previous = {key: cols["cumulative"] for key, cols in february.values.items() if "cumulative" in cols}
     return simulate(context, path, previous=previous, tweak=tweak)
 
@@ -543,7 +525,7 @@ def test_all_findings_at_once(context, tmp_path):
         fields.update(phone="123", report_date=dt.date(2025, 1, 1))
 
     path = simulate(context, tmp_path / "x.xlsx", tweak=tweak).path
-    res = only(check(context, restructure(Simulated(path, {}, {}), tmp_path / "y.xlsx",
+    res = only(check(context, restructure(h.Simulated(path, {}, {}), tmp_path / "y.xlsx",
                                           lambda ws: ws.__setitem__("D7", 400))))
     assert places(res.findings) == {
         ("required-empty", LEAD, "H4"), ("text-in-number-cell", LEAD, "I5"), ("current-mismatch", LEAD, "H5"),

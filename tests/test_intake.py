@@ -8,7 +8,6 @@ finding's code and where it points (sheet and A1 cell; file-level findings point
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import faulthandler
@@ -39,7 +38,6 @@ from shixiang_xl.generate import generate_workbooks
 from shixiang_xl.intake import FileResult, parse_sheets
 from shixiang_xl.period import Period
 from shixiang_xl.sandbox import Failure, run_isolated
-from shixiang_xl.simulate import write_simulated_return
 from shixiang_xl.spec import packaged_spec_text, parse_spec
 from shixiang_xl.store import open_store
 from shixiang_xl.workspace import Context, init_workspace, load_context
@@ -54,24 +52,8 @@ INFO = "填报说明"
 # ------------------------------------------------------------------ helpers
 
 
-@dataclasses.dataclass
-class Simulated:
-    path: Path
-    values: dict
-    fields: dict
-
-
-def simulate(ctx: Context, path: Path, unit: str = UNIT, period: Period = MAR, tweak=None, **kw) -> Simulated:
-    """A filled return written by the package; also returns the values and fields it holds."""
-    seen: dict = {}
-
-    def capture(values: dict, fields: dict) -> None:
-        if tweak is not None:
-            tweak(values, fields)
-        seen["values"], seen["fields"] = copy.deepcopy(values), dict(fields)
-
-    write_simulated_return(ctx, unit, period, path, tweak=capture, **kw)
-    return Simulated(path, seen["values"], seen["fields"])
+def simulate(ctx: Context, path: Path, unit: str = UNIT, period: Period = MAR, tweak=None, **kw) -> h.Simulated:
+    return h.simulate(ctx, path, unit, period, tweak, **kw)
 
 
 def check(ctx: Context, *paths: Path, period: Period = MAR, db: Path | None = None, **kw) -> BatchResult:
@@ -95,7 +77,7 @@ def all_places(findings) -> set[tuple[str, str, str]]:
     return {(f.code, f.sheet, f.cell) for f in findings}
 
 
-def assert_values(res: FileResult, sim: Simulated) -> None:
+def assert_values(res: FileResult, sim: h.Simulated) -> None:
     """What intake read equals what the return was filled with (numbers, status, texts, fields)."""
     assert set(res.values) == set(sim.values)
     for key, cols in sim.values.items():
@@ -115,7 +97,7 @@ def sha(path: Path) -> str:
 
 
 @pytest.fixture
-def good(context: Context, tmp_path: Path) -> Simulated:
+def good(context: Context, tmp_path: Path) -> h.Simulated:
     """区卫生健康局's plausible March return, outside any inbox."""
     return simulate(context, tmp_path / "src" / "good.xlsx")
 
@@ -671,7 +653,7 @@ def test_an_old_template_version(context, tmp_path):
 # ------------------------------------------------------------------ the command, its outputs, memory and survival
 
 
-def _hostile_inbox(ctx: Context, inbox: Path, src: Simulated) -> dict[str, str]:
+def _hostile_inbox(ctx: Context, inbox: Path, src: h.Simulated) -> dict[str, str]:
     """Every hostile file next to good returns; returns {file: expected code}."""
     inbox.mkdir(parents=True, exist_ok=True)
     h.zip_bomb_xlsx(src.path, inbox / "bomb.xlsx", LEAD, megabytes=1024)
