@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 from .check import History, UnitReturn, check_batch
 from .feedback import FeedbackJob, write_feedback
 from .findings import Finding, Severity, finding, sort_key
-from .intake import FileResult, IntakeContext, discover, take_in
+from .intake import FileResult, IntakeContext, archive_containers, discover, take_in
 from .period import Period
 from .sandbox import Failure, run_isolated
 from .store import Store
@@ -135,6 +135,7 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     tmp = Path(tempfile.mkdtemp(prefix="shixiang-intake-"))
     try:
         sources, early = discover(paths, tmp)
+        containers = archive_containers(paths, str(archive_dir))
         results: list[FileResult] = []
         for r in take_in(ictx, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
             results.append(r)
@@ -152,7 +153,7 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
             by_unit[f.unit].findings.append(f)
     findings = sorted(early + [f for r in results for f in r.findings], key=sort_key)
     result = BatchResult(period, results, findings, ctx.projects.units)
-    _record(store, result)
+    _record(store, result, containers)
     return result
 
 
@@ -191,9 +192,14 @@ def _decide(results: list[FileResult], strict: bool) -> None:
                                       "本文件未采用（已存档）。", file=r.source.name, unit=unit))
 
 
-def _record(store: Store, result: BatchResult) -> None:
+def _record(store: Store, result: BatchResult, containers: list[tuple[str, int, str, str, str, str]] = ()) -> None:
     period = result.period.slug
     with store.transaction() as conn:
+        for sha, size, archive_path, shown, source, received in containers:  # zip batches, kept whole as well
+            conn.execute("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
+                         "VALUES (?, ?, ?, ?, ?)", (sha, size, archive_path, shown, received))
+            conn.execute("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
+                         "VALUES (?, ?, ?, ?, ?)", (sha, shown, source, received, period))
         for r in result.files:
             if not r.sha256:
                 continue

@@ -127,6 +127,33 @@ def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = Non
     return sources, findings
 
 
+def archive_containers(paths: Iterable[Path], archive_dir: str) -> list[tuple[str, int, str, str, str, str]]:
+    """Archive every .zip batch found under ``paths`` too (its members are archived one by one as they are read).
+
+    Returns (sha256, size, archive path, shown name, source path, received time) per zip.
+    """
+    out = []
+    for root in paths:
+        files = sorted(p for p in root.rglob("*.zip") if p.is_file()) if root.is_dir() else [root]
+        for p in files:
+            if p.suffix.lower() != ".zip":
+                continue
+            sha = hashlib.sha256()
+            with open(p, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    sha.update(chunk)
+            digest = sha.hexdigest()
+            dest = Path(archive_dir) / digest[:2] / f"{digest}.zip"
+            if not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                tmp = dest.with_name(f".~{digest}.tmp")
+                shutil.copyfile(p, tmp)
+                os.replace(tmp, dest)
+            shown = str(p.relative_to(root)) if root.is_dir() else p.name
+            out.append((digest, p.stat().st_size, str(dest), shown, str(p), _mtime(p)))
+    return out
+
+
 def _mtime(path: Path) -> str:
     """When a file arrived: its modification time (saving an attachment or ``collect`` sets it)."""
     try:

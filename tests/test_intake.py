@@ -516,6 +516,10 @@ def test_every_file_is_archived_and_recorded_and_originals_are_untouched(context
     assert dt.datetime.fromisoformat(receipts["科室转来/区卫生健康局(1).xlsx"][2]).timestamp() == old
     assert receipts["镇街打包.zip › 区司法局填报表.xlsx"][2].startswith("2026-03-20T09:00:00")
     assert {p: (sha(p), p.stat().st_mtime) for p in inbox.rglob("*") if p.is_file()} == originals
+    # the zip batch itself is archived whole too
+    zipped = inbox / "镇街打包.zip"
+    assert receipts["镇街打包.zip"][0] == sha(zipped)
+    assert Path(files[sha(zipped)][2]).read_bytes() == zipped.read_bytes()
 
 
 def test_a_zip_inside_a_zip_is_skipped_with_a_warning(context, tmp_path, good):
