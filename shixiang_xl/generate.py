@@ -18,7 +18,7 @@ from .config import Config, ShixiangError
 from .layout import FIRST_DATA_ROW, HEADER_ROW, SUBTITLE_ROW, TITLE_ROW, Block, SheetLayout, locked_value, unit_layouts
 from .meta import digest, write_meta
 from .period import Period
-from .projects import Indicator, Project, ProjectList
+from .projects import ProjectList
 from .spec import STATUSES, Column, SheetSpec, TemplateSpec
 from .textnorm import a1, col_letter, format_number
 from .workspace import Context
@@ -375,7 +375,7 @@ class _Builder:
         return total
 
     def _instructions(self) -> list[str]:
-        cfg, job = self.job.config, self.job
+        cfg = self.job.config
         contact = "，".join(x for x in (cfg.contact, cfg.phone, cfg.email) if x)
         return [
             "1. 黄色单元格为填报项，灰色单元格为下发内容（已锁定，请勿改动）。请不要插入或删除行列、修改工作表名称。",

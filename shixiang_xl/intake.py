@@ -109,7 +109,6 @@ class FileResult:
 
 def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = None) -> tuple[list[Source], list[Finding]]:
     """Every file under ``paths`` (recursively), with .zip batches unpacked safely into ``workdir``."""
-    stamp = received_at or now_iso()  # zip members: their own date, never later than now
     sources: list[Source] = []
     findings: list[Finding] = []
     for root in paths:

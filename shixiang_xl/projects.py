@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .findings import Finding, finding
-from .tables import Row, TableError, cell_text, find_columns, iter_rows, read_workbook
+from .tables import Row, TableError, find_columns, iter_rows, read_workbook
 from .textnorm import clean, compact, format_number, split_names
 from .units import Directory
 

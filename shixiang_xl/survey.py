@@ -27,13 +27,12 @@ import hashlib
 import io
 import json
 import re
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from .config import ShixiangError
 from .findings import Finding, Severity, finding, has_errors, sort_key
@@ -63,12 +62,6 @@ NOT_ENTERED = "（未录入）"
 EMPTY_SHOWN = "（空）"
 
 # Limits for an entry workbook that came back: a few hundred rows, a few dozen columns, well under a megabyte.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 60 * 1024 * 1024
-MAX_MEMBERS = 500
-MAX_RATIO = 200
-MAX_ROWS = 50_000
-MAX_COLUMNS = 500
 
 
 # ------------------------------------------------------------------ choices
@@ -759,64 +752,15 @@ def write_entry_workbook(ctx: "Context", path: Path, first: int, last: int, *,
 # ------------------------------------------------------------------ reading entry workbooks (the edge)
 
 
-def _zip_problem(data: bytes, name: str) -> Finding | None:
-    """Look inside an .xlsx before any parser does: member count and sizes, compression ratio, XML entities,
-    and the extent of every sheet (one cell at XFD1048576 makes calamine abort the whole process)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_MEMBERS:
-                return finding("zip-bomb", f"文件内含 {len(infos)} 个部件，远超正常工作簿，未读取。", file=name)
-            if any(i.flag_bits & 0x1 for i in infos):
-                return finding("file-encrypted", "文件已加密，无法读取。请取消密码后重新保存再交回。", file=name)
-            if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES or any(
-                    i.file_size > 1_000_000 and i.file_size > MAX_RATIO * max(1, i.compress_size) for i in infos):
-                return finding("zip-bomb", "文件解压后异常巨大（疑似压缩炸弹），未读取。", file=name)
-            for info in infos:
-                if not info.filename.endswith((".xml", ".rels")):
-                    continue
-                xml = zf.read(info)
-                if b"<!ENTITY" in xml or b"<!DOCTYPE" in xml:
-                    return finding("xml-entity", "文件含有不安全的 XML 实体声明，未读取。请用 Excel/WPS 另存后再交回。",
-                                   file=name)
-                if info.filename.startswith("xl/worksheets/"):
-                    extent = _sheet_extent(xml)
-                    if extent[0] > MAX_ROWS or extent[1] > MAX_COLUMNS:
-                        return finding("cell-out-of-range",
-                                       f"工作表 {info.filename} 含有第 {extent[0]} 行、第 {extent[1]} 列的单元格，"
-                                       "远超录入表的范围，未读取。请删除表格以外的内容后重新保存。", file=name)
-    except zipfile.BadZipFile:
-        return finding("file-corrupt", "文件已损坏或不完整，无法读取。请重新保存后再交回。", file=name)
-    except (OSError, ValueError, NotImplementedError, RuntimeError) as exc:
-        return finding("file-corrupt", f"文件无法解压：{exc}。请重新保存后再交回。", file=name)
-    return None
-
-
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})(\d{1,7})\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d{1,7})\"")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"[A-Z]{0,3}\d{0,7}:?([A-Z]{1,3})(\d{1,7})\"")
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
-def _sheet_extent(xml: bytes) -> tuple[int, int]:
-    rows, cols = 0, 0
-    for m in _DIMENSION.finditer(xml):
-        cols, rows = max(cols, _col_number(m.group(1))), max(rows, int(m.group(2)))
-    for m in _CELL_REF.finditer(xml):
-        cols, rows = max(cols, _col_number(m.group(1))), max(rows, int(m.group(2)))
-    for m in _ROW_REF.finditer(xml):
-        rows = max(rows, int(m.group(1)))
-    return rows, cols
-
-
 def _load_sheets(path: Path, name: str, findings: list[Finding]) -> dict[str, list[list[object]]] | None:
-    """Every sheet of a returned entry workbook, read safely; None (with a finding) when it cannot be."""
+    """Every sheet of a returned entry workbook, read safely; None (with a finding) when it cannot be.
+
+    The same guard as the report workbooks: the bytes are inspected first (format, encryption, zip bombs, XML
+    entities, far-away cells; :func:`shixiang_xl.intake.inspect`), then parsed in an isolated worker.
+    """
+    from .intake import MAX_FILE_BYTES, inspect, parse_sheets
+    from .sandbox import Failure, run_isolated
+
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -827,43 +771,25 @@ def _load_sheets(path: Path, name: str, findings: list[Finding]) -> dict[str, li
     except OSError as exc:
         findings.append(finding("read-failed", f"文件无法打开：{exc.strerror or exc}。", file=name))
         return None
-    if not data:
-        findings.append(finding("file-empty", "文件是空的（0 字节）。请重新保存录入表后再交回。", file=name))
+    kind, problems, _ = inspect(data, name)
+    findings += [finding(code, message, file=name) for code, message in problems]
+    if not kind or any(code != "file-extension-mismatch" for code, _ in problems):
         return None
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        if "EncryptionInfo".encode("utf-16-le") in data:
-            findings.append(finding("file-encrypted", "文件已加密，无法读取。请取消密码后重新保存再交回。", file=name))
+    _, parsed = next(run_isolated(parse_sheets, [data], workers=1, timeout=60))
+    if not isinstance(parsed, Failure):
+        return parsed
+    if parsed.reason == "error" and kind in ("xls", "ods"):
+        converted = _convert_to_xlsx(path, name, findings)  # a WPS .et or an odd .xls/.ods calamine cannot read
+        if converted is None:
             return None
-        data = _convert_to_xlsx(path, name, findings)  # .xls / WPS .et
-        if data is None:
-            return None
-    elif data.startswith(b"PK\x03\x04"):
-        if b"mimetypeapplication/vnd.oasis.opendocument" in data[:200]:
-            data = _convert_to_xlsx(path, name, findings)  # .ods
-            if data is None:
-                return None
-        elif path.suffix.lower() not in (".xlsx", ".xlsm"):
-            findings.append(finding("file-extension-mismatch",
-                                    f"文件扩展名是 {path.suffix or '（无）'}，实际是 .xlsx 工作簿，已按 .xlsx 读取。",
-                                    file=name))
-    else:
-        findings.append(finding("file-not-spreadsheet", "不是电子表格文件。请交回 shixiang 生成的测评录入表（.xlsx）。",
-                                file=name))
-        return None
-    problem = _zip_problem(data, name)
-    if problem is not None:
-        findings.append(problem)
-        return None
-    import python_calamine
-
-    try:
-        with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
-            return {s: wb.get_sheet_by_name(s).to_python(skip_empty_area=False) for s in wb.sheet_names}
-    except python_calamine.PasswordError:
+        _, parsed = next(run_isolated(parse_sheets, [converted], workers=1, timeout=60))
+        if not isinstance(parsed, Failure):
+            return parsed
+    if "Password" in parsed.detail:
         findings.append(finding("file-encrypted", "文件已加密，无法读取。请取消密码后重新保存再交回。", file=name))
-    except Exception as exc:  # calamine raises several unrelated types (and PanicException) for broken files
-        findings.append(finding("file-corrupt", f"文件已损坏或不完整，无法读取（{type(exc).__name__}）。"
-                                               "请用 Excel/WPS 打开后重新保存再交回。", file=name))
+    else:
+        findings.append(finding("file-corrupt", "文件已损坏或不完整，无法读取。请用 Excel/WPS 打开后重新保存再交回。",
+                                file=name))
     return None
 
 

@@ -444,6 +444,7 @@ def test_hostile_workbooks_are_refused_before_parsing(ctx: Context, tmp_path: Pa
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
         zf.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 5_000_000 + b"/>")
     bomb.write_bytes(buffer.getvalue())
     sheet, found = survey.read_entry_file(ctx, bomb)
@@ -458,7 +459,8 @@ def test_entry_saved_as_xls_is_converted_and_read(ctx: Context, tmp_path: Path) 
     xls = office.convert([src], "xls", tmp_path / "wps")[src]
     assert xls is not None
     sheet, found = survey.read_entry_file(ctx, xls)
-    assert _codes(found) == ["converted"] and sheet is not None
+    # python-calamine reads the .xls itself; LibreOffice converts only what it cannot read
+    assert all(f.severity is not Severity.ERROR for f in found) and sheet is not None
     assert [list(r.values) for r in sheet.rows if r.values and r.values[0]] == [entries[k] for k in range(1, 5)]
 
 
