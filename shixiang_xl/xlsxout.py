@@ -7,6 +7,7 @@ from a person can ever become a formula.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
 import os
@@ -52,14 +53,41 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
+# Functions every Excel since 2007 (and WPS, LibreOffice) knows: formulas made only of these need none of the
+# _xlfn. rewriting xlsxwriter otherwise tries on every formula (about 30 regular expressions each).
+_CLASSIC_FUNCTIONS = frozenset((
+    "ABS AND AVERAGE COUNT COUNTA COUNTBLANK COUNTIF COUNTIFS IF IFERROR INDEX ISBLANK ISNA ISNUMBER ISTEXT LEN "
+    "MATCH MAX MIN N NOT OR ROUND SUM SUMIF SUMIFS SUMPRODUCT TEXT TRIM VALUE").split())
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+
+
+@functools.lru_cache(maxsize=None)
+def _worksheet_class():
+    from xlsxwriter.worksheet import Worksheet
+
+    class ClassicFormulaWorksheet(Worksheet):
+        def _prepare_formula(self, formula, expand_future_functions=False):  # type: ignore[override]
+            if not formula.startswith("{") and set(_FUNCTION.findall(formula)) <= _CLASSIC_FUNCTIONS:
+                return formula[1:] if formula.startswith("=") else formula
+            return super()._prepare_formula(formula, expand_future_functions)
+
+    return ClassicFormulaWorksheet
+
+
+@functools.lru_cache(maxsize=None)
 def _workbook_class(lock_structure: bool):
     import xlsxwriter
 
     if not lock_structure:
-        return xlsxwriter.Workbook
+        class Workbook(xlsxwriter.Workbook):
+            worksheet_class = _worksheet_class()
+
+        return Workbook
 
     class StructureLockedWorkbook(xlsxwriter.Workbook):
         """xlsxwriter has no workbook-structure protection; CT_Workbook puts it right before <bookViews>."""
+
+        worksheet_class = _worksheet_class()
 
         def _write_book_views(self) -> None:  # type: ignore[override]
             self._xml_empty_tag("workbookProtection", [("lockStructure", 1)])

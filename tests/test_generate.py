@@ -1075,3 +1075,21 @@ def test_a_column_added_to_the_spec_reaches_workbook_and_reader(workspace, tmp_p
     assert plain.spec.lead.column("funding") is None
     path = generate(plain, GOLDEN_PERIOD, [unit], tmp_path / "plain").files[0].path
     assert "资金到位情况" not in sheet_rows(path)["进度填报"][2]
+
+
+def test_classic_formulas_are_written_as_is_and_newer_functions_get_their_prefix(tmp_path):
+    """The fast path for formulas must not lose xlsxwriter's _xlfn. prefixes for Excel 365 functions."""
+    import io
+    import zipfile
+
+    from shixiang_xl.xlsxout import new_workbook
+
+    buffer = io.BytesIO()
+    wb = new_workbook(buffer)
+    ws = wb.add_worksheet("s")
+    ws.write_formula(0, 0, '=IF(AND(ISNUMBER(B1),N(C1)>0),B1/C1,"")')
+    ws.write_formula(1, 0, "=XLOOKUP(B1,C1:C9,D1:D9)")
+    wb.close()
+    xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml").decode()
+    assert '<f>IF(AND(ISNUMBER(B1),N(C1)&gt;0),B1/C1,"")</f>' in xml
+    assert ">_xlfn.XLOOKUP(B1,C1:C9,D1:D9)</f>" in xml
