@@ -28,6 +28,7 @@ _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:\(?0\d{2,3}\)?-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 
 Key = tuple[str, str]  # (sheet kind, row key)
+_ROW_KEY = re.compile(r"P(\d+)(?:-I(\d+))?")
 
 
 @dataclass
@@ -71,19 +72,19 @@ class _Checker:
         return name
 
     def _name(self, key: Key) -> str:
-        kind, row_key = key
-        m = re.fullmatch(r"P(\d+)(?:-I(\d+))?", row_key)
-        if not m:
-            return row_key
-        project = self.plist.get(int(m.group(1)))
+        project, ind = self._lookup(key[1])
         if project is None:
-            return row_key
+            return key[1]
         text = f"第{project.number}号项目“{project.name}”"
-        if m.group(2):
-            ind = next((i for i in project.indicators if i.number == int(m.group(2))), None)
-            if ind is not None:
-                text += f"的“{ind.name}”"
-        return text
+        return text + f"的“{ind.name}”" if ind is not None else text
+
+    def _lookup(self, row_key: str):
+        """(project, indicator) a row key (P02 / P02-I03) names; None for what the list does not hold."""
+        m = _ROW_KEY.fullmatch(row_key)
+        project = self.plist.get(int(m.group(1))) if m else None
+        if project is None or not m.group(2):
+            return project, None
+        return project, next((i for i in project.indicators if i.number == int(m.group(2))), None)
 
     def number(self, col: Column, cv: CellValue, what: str) -> float | None:
         v = cv.value
@@ -217,13 +218,7 @@ class _Checker:
         return sum(rates) / len(rates) if rates else None
 
     def _indicator(self, row_key: str):
-        m = re.fullmatch(r"P(\d+)-I(\d+)", row_key)
-        if not m:
-            return None
-        project = self.plist.get(int(m.group(1)))
-        if project is None:
-            return None
-        return next((i for i in project.indicators if i.number == int(m.group(2))), None)
+        return self._lookup(row_key)[1]
 
     def field_rules(self, read: ReadResult) -> None:
         for f in self.spec.fields:
