@@ -164,7 +164,7 @@ _CODES: tuple[Code, ...] = (
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found in an input: where it is, how bad it is, and what to do (in Chinese)."""
 

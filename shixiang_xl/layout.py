@@ -15,7 +15,7 @@ TITLE_ROW, SUBTITLE_ROW, HEADER_ROW = 0, 1, 2
 FIRST_DATA_ROW = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowSlot:
     """One data row of a report sheet."""
 

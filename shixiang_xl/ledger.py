@@ -56,7 +56,7 @@ class LedgerInput:
     survey: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)  # project number → tally figures
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorRow:
     project: int
     key: str
@@ -74,7 +74,7 @@ class IndicatorRow:
     gap: float | None  # percentage points, completion − expected
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectRow:
     number: int
     name: str
@@ -98,7 +98,7 @@ class ProjectRow:
         return self.completion if self.completion is not None else self.reported
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmissionRow:
     unit: str
     role: str
@@ -111,7 +111,7 @@ class SubmissionRow:
     phone: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BulletinRow:
     kind: str  # 表扬 | 曝光
     unit: str

@@ -49,7 +49,7 @@ _COMPARATOR_WORDS = {"≥": "≥", ">=": "≥", "以上": "≥", "不少于": "�
                      "≤": "≤", "<=": "≤", "以内": "≤", "不超过": "≤", "控制在": "≤", "=": "=", "＝": "=", "": "="}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Indicator:
     """One measurable target of a project."""
 
@@ -76,14 +76,14 @@ class Indicator:
         return f"{prefix}{format_number(self.target)}{self.unit}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Milestone:
     project: int
     month: int
     percent: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Project:
     """One of the year's projects, with its units resolved to full names."""
 

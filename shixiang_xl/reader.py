@@ -19,7 +19,7 @@ from .textnorm import a1, clean, col_letter, fold, format_number
 Rows = list[list[Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellValue:
     """A value as found in the return, with the sheet and A1 cell it was read from."""
 
