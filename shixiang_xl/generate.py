@@ -294,8 +294,10 @@ class _Builder:
         if spec.column("cumulative") and spec.column("last_cumulative"):
             cum, last = col_letter(spec.index("cumulative")), col_letter(spec.index("last_cumulative"))
             for a, b in runs:
-                self.invalid.append(f"SUMPRODUCT(--ISNUMBER({q}{cum}{a + 1}:{cum}{b + 1}),"
-                                    f"--({q}{cum}{a + 1}:{cum}{b + 1}<{q}{last}{a + 1}:{last}{b + 1}))")
+                # A negative value is already counted as invalid above: count it once.
+                rng = f"{q}{cum}{a + 1}:{cum}{b + 1}"
+                self.invalid.append(f"SUMPRODUCT(--ISNUMBER({rng}),--({rng}>=0),"
+                                    f"--({rng}<{q}{last}{a + 1}:{last}{b + 1}))")
 
     # -- instructions sheet
     def _due_text(self) -> str:

@@ -948,8 +948,10 @@ def test_libreoffice_recalculates_banner_and_completion_rate(context, generated,
     co_values = sample_values(spec, plist, "鼓楼街道")
     filled_co = fill_workbook(generated["鼓楼街道"], tmp_path / "in" / "filled_gl.xlsx", spec, plist, "鼓楼街道",
                               co_values, {"reporter": "张明", "phone": "0537-3412345"})
-    # Partly filled: 5 required cells filled, 3 of them wrongly (text in a number, progress 150, unknown status).
+    # Partly filled: 6 required cells filled, 4 of them wrongly (text in a number, progress 150, unknown status,
+    # a negative cumulative — counted once, although it is also below last period's 0).
     partial_values = {("lead", "P01-I01"): {"current": "五家", "cumulative": 5},
+                      ("lead", "P01-I02"): {"cumulative": -3},
                       ("lead", "P01"): {"progress": 150, "status": "完成了"}}
     partial = fill_workbook(generated[unit], tmp_path / "in" / "partial_wj.xlsx", spec, plist, unit,
                             partial_values, {"reporter": "王芳"})
@@ -973,10 +975,10 @@ def test_libreoffice_recalculates_banner_and_completion_rate(context, generated,
 
     rows = sheet_rows(converted[partial])
     banner, helpers = banner_and_helpers(rows["填报说明"])
-    assert helpers == [n_required - 5, 3]
-    assert f"自检未通过：还有{n_required - 5}项必填内容未填写，3项填写有误" in banner
+    assert helpers == [n_required - 6, 4]
+    assert f"自检未通过：还有{n_required - 6}项必填内容未填写，4项填写有误" in banner
     rates = rate_rows(rows["进度填报"])
-    assert rates[0][2] == pytest.approx(5 / 10) and [r for _, _, r in rates[1:]] == ["", "", ""]
+    assert rates[0][2] == pytest.approx(5 / 10) and [r for _, _, r in rates[2:]] == ["", ""]
 
     banner, helpers = banner_and_helpers(sheet_rows(converted[unfilled])["填报说明"])
     assert f"自检未通过：还有{n_required}项必填内容未填写，0项填写有误" in banner
