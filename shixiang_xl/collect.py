@@ -3,7 +3,8 @@
 E-mails are untrusted like the files they carry. Sizes and counts are capped before anything is decoded, an
 attachment is kept only when both its extension and its first bytes say spreadsheet, its name is reduced to a
 safe base name, and nothing already in the inbox is ever overwritten. Each saved file's modification time is
-the message's Date, because ``check`` and ``merge`` take a file's mtime as the time it was received.
+the time the office's mail server received the message (its topmost Received header; else the Date header), because
+``check`` and ``merge`` take a file's mtime as the time it was received.
 """
 
 from __future__ import annotations
@@ -301,16 +302,30 @@ def _header(msg: Message, name: str) -> str:
 
 
 def _date(msg: Message, now: dt.datetime) -> dt.datetime | None:
-    text = _header(msg, "Date")
+    """When the return arrived: the time stamp the office's own mail server wrote in the topmost Received header
+    (a sender cannot forge it), else the sender's Date header."""
+    when = _parse_date(_received_stamp(msg)) or _parse_date(_header(msg, "Date"))
+    if when is None:
+        return None
+    return min(when, now)  # a clock set in the future is clamped, as intake clamps mtimes
+
+
+def _received_stamp(msg: Message) -> str:
+    try:
+        first = next((str(v) for k, v in msg.raw_items() if k.lower() == "received"), "")
+    except Exception:  # noqa: BLE001 - hostile headers
+        return ""
+    return first.rpartition(";")[2].strip() if ";" in first else ""
+
+
+def _parse_date(text: str) -> dt.datetime | None:
     if not text:
         return None
     try:
-        when = parsedate_to_datetime(text)
+        when = parsedate_to_datetime(" ".join(text.split()))
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.astimezone()
-    return min(when, now)  # a sender's clock set in the future is clamped, as intake clamps mtimes
+    return when.astimezone() if when.tzinfo is None else when
 
 
 # ------------------------------------------------------------------ the run

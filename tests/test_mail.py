@@ -724,3 +724,25 @@ def test_a_malformed_message_is_recorded_and_the_rest_go_on(ws, tmp_path):
     result = collect_returns(ctx, [tmp_path / "a-nested.eml", tmp_path / "b-fine.eml"], PERIOD)
     assert [(i.source, i.result) for i in result.items] == [("a-nested.eml", "unreadable"), ("b-fine.eml", "saved")]
     assert [f.code for f in result.findings] == ["mail-unreadable"]
+
+
+def test_collect_takes_the_received_time_from_the_office_server_not_the_senders_date(ws, tmp_path):
+    """A late unit can backdate its Date header; the office's own server stamps the topmost Received header."""
+    ctx = load_context(ws)
+    tz = dt.timezone(dt.timedelta(hours=8))
+    backdated = dt.datetime(2026, 3, 20, 9, 0, tzinfo=tz)
+    arrived = dt.datetime(2026, 3, 28, 10, 30, tzinfo=tz)
+    raw = make_mail("区卫健局 <weijian@example.com>", [("a.xlsx", xlsx_bytes(ctx))], date=backdated)
+    received = (f"Received: from mail.example.com by mx.ducha.example.com with ESMTP id 1;\r\n"
+                f" {format_datetime(arrived)}\r\n"
+                f"Received: from sender-pc by mail.example.com; {format_datetime(backdated)}\r\n").encode()
+    (tmp_path / "late.eml").write_bytes(received + raw)
+    result = collect_returns(ctx, [tmp_path / "late.eml"], PERIOD)
+    (item,) = result.items
+    assert item.result == "saved"
+    assert int(item.saved_path.stat().st_mtime) == int(arrived.timestamp())
+    # Without a Received header the Date header is all there is.
+    (tmp_path / "plain.eml").write_bytes(make_mail("区司法局 <sifa@example.com>", [("b.xlsx", xlsx_bytes(ctx, "区司法局"))],
+                                                   date=backdated))
+    (plain,) = collect_returns(ctx, [tmp_path / "plain.eml"], PERIOD).items
+    assert int(plain.saved_path.stat().st_mtime) == int(backdated.timestamp())
