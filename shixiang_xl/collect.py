@@ -520,11 +520,6 @@ def _attachment(part: Message, name: str, inbox: Path, base: dict, known_copy, w
 
 def collected_records(ctx: Context, period: Period) -> list[dict]:
     """Every recorded attachment for ``period`` (oldest first), as plain dicts."""
-    from .store import open_store
+    from .store import period_rows
 
-    if not ctx.workspace.db_path.exists():
-        return []
-    with open_store(ctx.workspace.db_path) as store:
-        store.ensure(SCHEMA)
-        return [dict(r) for r in store.conn.execute("SELECT * FROM collected WHERE period = ? ORDER BY id",
-                                                    (period.slug,))]
+    return period_rows(ctx.workspace.db_path, SCHEMA, "collected", period.slug)

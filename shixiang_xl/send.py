@@ -624,11 +624,6 @@ def _deliver_valid(ctx: Context, plan: _Plan, period: Period, mode: str, kind: s
 
 def sent_records(ctx: Context, period: Period) -> list[dict]:
     """Every recorded attempt for ``period`` (oldest first), as plain dicts: for reports and tests."""
-    from .store import open_store
+    from .store import period_rows
 
-    if not ctx.workspace.db_path.exists():
-        return []
-    with open_store(ctx.workspace.db_path) as store:
-        store.ensure(SCHEMA)
-        return [dict(r) for r in store.conn.execute("SELECT * FROM sends WHERE period = ? ORDER BY id",
-                                                    (period.slug,))]
+    return period_rows(ctx.workspace.db_path, SCHEMA, "sends", period.slug)

@@ -111,6 +111,15 @@ class Store:
         self.close()
 
 
+def period_rows(db_path: Path, schema: str, table: str, period: str) -> list[dict]:
+    """Every row of a module's own ``table`` for ``period`` (oldest first), as plain dicts; none without a store."""
+    if not db_path.exists():
+        return []
+    with open_store(db_path) as store:
+        store.ensure(schema)
+        return [dict(r) for r in store.conn.execute(f"SELECT * FROM {table} WHERE period = ? ORDER BY id", (period,))]
+
+
 def open_store(path: Path) -> Store:
     """Open (and create when needed) the store at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
