@@ -262,8 +262,13 @@ _KIND_CN = {"xlsx": "Excel 工作簿（.xlsx）", "xlsm": "启用宏的 Excel �
             "ods": "OpenDocument 表格（.ods）"}
 
 
-def inspect(data: bytes, name: str) -> tuple[str, list[tuple[str, str]], str]:
-    """(kind, problems as (code, message), saved_at) from the bytes alone, before any parser runs."""
+def inspect(data: bytes, name: str, *, deep: bool = True) -> tuple[str, list[tuple[str, str]], str]:
+    """(kind, problems as (code, message), saved_at) from the bytes alone, before any parser runs.
+
+    ``deep=False`` is the hot path for .xlsx/.xlsm: sizes, DTDs and everything else, but not every cell's
+    reference. A far-away cell can then only cost an isolated worker (python-calamine aborts on it, or
+    :func:`parse_sheets` refuses it), and the deep inspection of that one file says why (:func:`_failure_result`).
+    """
     problems: list[tuple[str, str]] = []
     head = sniff(data)
     if head == "empty":
@@ -294,7 +299,7 @@ def inspect(data: bytes, name: str) -> tuple[str, list[tuple[str, str]], str]:
                 return "", [("file-not-spreadsheet", "这是 Word 文档，不是填报表。请报送下发的 Excel 填报表。")], ""
             else:
                 return "", [("file-not-spreadsheet", "这是一个压缩文件，但不是电子表格。请报送下发的 Excel 填报表。")], ""
-            problem = _inspect_zip(zf, kind)
+            problem = _inspect_zip(zf, kind, deep=deep or kind == "ods")
             if problem:
                 return kind, [problem], ""
             saved_at = ""
@@ -445,7 +450,7 @@ def _sheet_parts(zf: zipfile.ZipFile, kind: str) -> set[str]:
     return parts
 
 
-def _inspect_zip(zf: zipfile.ZipFile, kind: str) -> tuple[str, str] | None:
+def _inspect_zip(zf: zipfile.ZipFile, kind: str, *, deep: bool = True) -> tuple[str, str] | None:
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
         return "zip-bomb", f"文件内部含有 {len(infos)} 个部件，远超正常填报表，已拒绝读取。"
@@ -466,6 +471,13 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str) -> tuple[str, str] | None:
         sheet = lower in sheets
         if not (sheet or lower.endswith(".xml") or lower.endswith(".rels")):
             continue
+        if not deep and not sheet:
+            head = _head(zf, info.filename, _SHORT_HEAD)
+            if len(head) == _SHORT_HEAD and _prolog_reaches_end(head):
+                head = _head(zf, info.filename, _PROLOG_BYTES)
+            if _has_dtd(head):
+                return _DTD
+            continue
         try:
             with zf.open(info) as fh:
                 # A DTD can only stand in the prolog, before the root element: other parts need only their head.
@@ -480,7 +492,7 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str) -> tuple[str, str] | None:
                       or _SHEETISH.search(xml)):
             if not _looks_like_xml(xml):
                 continue  # not XML at all (an image named in a relationship): the parser will refuse it
-            problem = _scan_sheet_xml(xml, ods=kind == "ods")
+            problem = _scan_sheet_xml(xml, ods=kind == "ods", cells=deep)
             if problem:
                 return problem
         elif _has_dtd(xml[:_PROLOG_BYTES]):
@@ -538,7 +550,7 @@ def _attr(attrs: dict[str, str], local: str) -> str | None:
     return value
 
 
-def _scan_sheet_xml(xml: bytes, *, ods: bool = False) -> tuple[str, str] | None:
+def _scan_sheet_xml(xml: bytes, *, ods: bool = False, cells: bool = True) -> tuple[str, str] | None:
     """Refuse a sheet (xlsx worksheet or ODS content.xml) with a DTD, or with a dimension, merged range or any cell
     far outside the template — the one cell at XFD1048576 that makes python-calamine abort the process.
 
@@ -547,7 +559,7 @@ def _scan_sheet_xml(xml: bytes, *, ods: bool = False) -> tuple[str, str] | None:
     """
     if not ods:
         try:
-            if _fast_sheet_scan(xml):
+            if _fast_sheet_scan(xml, every_cell=cells):
                 return None
         except _Refused as refused:
             return refused.code, refused.message
@@ -582,7 +594,7 @@ _FAST_ROW = re.compile(rb'<row r="([0-9]{1,7})"')
 _FAST_RANGE = re.compile(rb'<(dimension|mergeCell) ref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
 
 
-def _fast_sheet_scan(xml: bytes) -> bool:
+def _fast_sheet_scan(xml: bytes, *, every_cell: bool = True) -> bool:
     """The common case in a fraction of expat's time: a sheet as Excel, WPS, LibreOffice and xlsxwriter write it
     (UTF-8, no prefixes, no DTD or comments, every row and cell with a plain ``r="A1"`` as its first attribute).
 
@@ -592,20 +604,20 @@ def _fast_sheet_scan(xml: bytes) -> bool:
     """
     if b"<!" in xml or b"\x00" in xml[:64] or b"<worksheet" not in xml[:4096]:
         return False
+    # Every mention of a merged range or the dimension must be one in the regular form (else the full scan).
+    ranges = _FAST_RANGE.findall(xml) if b"mergeCell" in xml or b"dimension" in xml else []
+    if len(ranges) != xml.count(b"mergeCell") - xml.count(b"mergeCells") + xml.count(b"dimension"):
+        return False
+    if not every_cell:
+        _refuse_far_ranges(ranges)
+        return True
     cells = _FAST_CELL.findall(xml)
     rows = _FAST_ROW.findall(xml)
     n_cells = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/")
     n_rows = xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/")
     if len(cells) != n_cells or len(rows) != n_rows or xml.count(b' r="') != n_cells + n_rows:
         return False
-    ranges = _FAST_RANGE.findall(xml)
-    if len(ranges) != xml.count(b"<mergeCell ") + xml.count(b"<dimension "):
-        return False
-    for what, ref in ranges:
-        for part in ref.decode("ascii").split(":"):
-            place = _ref_place(part)
-            if place and _far(*place):
-                _refuse_far("dimension" if what == b"dimension" else "merge", *place)
+    _refuse_far_ranges(ranges)
     for r in rows:
         if int(r) > MAX_ROW:
             _refuse_far("row", int(r), 1)
@@ -616,6 +628,14 @@ def _fast_sheet_scan(xml: bytes) -> bool:
         if col > MAX_COL or int(digits) > MAX_ROW:
             _refuse_far("cell", int(digits), col)
     return True
+
+
+def _refuse_far_ranges(ranges: list[tuple[bytes, bytes]]) -> None:
+    for what, ref in ranges:
+        for part in ref.decode("ascii").split(":"):
+            place = _ref_place(part)
+            if place and _far(*place):
+                _refuse_far("dimension" if what == b"dimension" else "merge", *place)
 
 
 def _refuse_far(what: str, row: int, col: int) -> None:
@@ -736,6 +756,22 @@ _PROLOG_BYTES = 64 * 1024
 _PROLOG_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 
+_SHORT_HEAD = 4096
+
+
+def _prolog_reaches_end(head: bytes) -> bool:
+    """True when a part's first bytes may not hold its whole prolog (so more must be read to see a DTD)."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]:
+        return True
+    pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while m := _PROLOG_SKIP.match(head, pos):
+        if m.end() == pos:
+            break
+        pos = m.end()
+    rest = head[pos:].lstrip()
+    return len(rest) < 64 or rest.startswith((b"<?", b"<!--"))  # cut short inside the prolog
+
+
 def _has_dtd(xml: bytes) -> bool:
     """True when the XML's prolog declares a DOCTYPE (the only place entities can be declared)."""
     if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in xml[:4]:  # UTF-16 (or worse): look at it as text
@@ -825,7 +861,7 @@ def process_file(ictx: IntakeContext, source: Source) -> FileResult:
     data = path.read_bytes()
     res.sha256 = hashlib.sha256(data).hexdigest()
     res.archive_path = archive_copy(data, res.sha256, ext, ictx.archive_dir)
-    kind, problems, saved_at = inspect(data, name)
+    kind, problems, saved_at = inspect(data, name, deep=False)
     res.kind, res.saved_at = kind, saved_at
     for code, message in problems:
         add(code, message)
@@ -955,6 +991,7 @@ def _period_slug(label: str) -> str:
 
 def _failure_result(source: Source, failure: Failure, ictx: IntakeContext) -> FileResult:
     res = FileResult(source)
+    data = b""
     try:
         data = Path(source.path).read_bytes() if Path(source.path).stat().st_size <= MAX_FILE_BYTES else b""
         if data:
@@ -963,6 +1000,18 @@ def _failure_result(source: Source, failure: Failure, ictx: IntakeContext) -> Fi
             res.archive_path = archive_copy(data, res.sha256, Path(source.path).suffix.lower()[:8], ictx.archive_dir)
     except OSError:
         pass
+    if data:
+        # The worker went down on this file: the deep inspection (every cell reference, expat on every sheet)
+        # usually says exactly why, e.g. one cell at XFD1048576. It reads bytes only, so it is safe here.
+        try:
+            kind, problems, _ = inspect(data, source.name, deep=True)
+        except Exception:  # never let the explanation fail the batch
+            kind, problems = "", []
+        res.kind = kind
+        explained = [(code, message) for code, message in problems if code != "file-extension-mismatch"]
+        if explained:
+            res.findings += [finding(code, message, file=source.name) for code, message in explained]
+            return res
     if failure.reason == "timeout":
         res.findings.append(finding("read-timeout", "读取这个文件超时（内容异常复杂或已损坏），已跳过。"
                                     "请用下发的填报表重新填写后报送。", file=source.name))

@@ -388,23 +388,16 @@ class _Writer:
 
     def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
              extra_fmt: dict[int, dict] | None = None) -> None:
-        from .xlsxout import row_height, safe_text, write_value
+        from .xlsxout import row_height
 
         key = (tuple(kinds), repr(extra_fmt) if extra_fmt else "")
         formats = self._row_formats.get(key)
         if formats is None:
             formats = self._row_formats[key] = [self._format(k, extra_fmt.get(c) if extra_fmt else None)
                                                 for c, k in enumerate(kinds)]
-        texts = []
-        for c, (v, f) in enumerate(zip(values, formats)):
-            if isinstance(v, str) and v:
-                ws.write_string(r, c, safe_text(v), f)
-                texts.append((v, widths[c]))  # numbers never wrap; only text decides the height
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                ws.write_number(r, c, v, f)
-            else:
-                write_value(ws, r, c, v, f, f)
-        ws.set_row(r, row_height(texts, minimum=22))
+        # Numbers never wrap; only text decides the height.
+        height = row_height([(v, w) for v, w in zip(values, widths) if v.__class__ is str and v], minimum=22)
+        ws.write_cells(r, values, formats, height)
 
     def summary(self) -> None:
         l = self.l
