@@ -73,7 +73,8 @@ def with_far_cell(src: Path, dst: Path, sheet: str, ref: str = "XFD1048576", *, 
 
     ``style``: "plain" (``<row r="1048576"><c r="XFD1048576">``), "quoted" (single quotes, spaces around =,
     lower-case letters), "implicit-row" (the row has no r attribute, so only the cell says where it is),
-    "merge" (a merged range reaching the cell: no cell at all, but openpyxl would create every cell in it).
+    "merge" (a merged range reaching the cell: no cell at all, but openpyxl would create every cell in it),
+    "merge-tab" (the same, written with a tab after the element name).
     """
     m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
     assert m
@@ -84,9 +85,10 @@ def with_far_cell(src: Path, dst: Path, sheet: str, ref: str = "XFD1048576", *, 
         edit = append_row_xml(b"<row r = '%s'><c r = '%s' t='n'><v>1</v></c></row>" % (row, ref.lower().encode()))
     elif style == "implicit-row":
         edit = append_row_xml(b"<row><c r='%s'><v>1</v></c></row>" % ref.encode())
-    elif style == "merge":
+    elif style in ("merge", "merge-tab"):
         def edit(data: bytes) -> bytes:
-            extra = b'<mergeCell ref="A200:%s"/>' % ref.encode()
+            # "merge-tab": a tab where Excel writes a space, which a search for '<mergeCell ' does not see
+            extra = (b'<mergeCell ref="A200:%s"/>' if style == "merge" else b'<mergeCell\tref="A200:%s"/>') % ref.encode()
             if b"</mergeCells>" in data:
                 return data.replace(b"</mergeCells>", extra + b"</mergeCells>", 1)
             return data.replace(b"</sheetData>", b"</sheetData><mergeCells count=\"1\">" + extra + b"</mergeCells>", 1)
@@ -123,15 +125,18 @@ BILLION_LAUGHS = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 def with_billion_laughs(src: Path, dst: Path, member: str = "xl/sharedStrings.xml", *,
-                        encoding: str = "utf-8") -> Path:
+                        encoding: str = "utf-8", padding: int = 0) -> Path:
     """The classic billion-laughs entity expansion declared in a member's DOCTYPE and used in its first string.
 
-    With ``encoding="utf-16"`` the whole member is re-encoded (a byte search for ``<!ENTITY`` no longer sees it).
+    With ``encoding="utf-16"`` the whole member is re-encoded (a byte search for ``<!ENTITY`` no longer sees it);
+    ``padding`` puts a comment that long between the XML declaration and the DOCTYPE.
     """
     def edit(data: bytes) -> bytes:
         body = re.sub(rb"^<\?xml[^>]*\?>\s*", b"", data)
         body = body.replace(b"<t>", b"<t>&lol9;", 1) if b"<t>" in body else body
-        xml = BILLION_LAUGHS + body
+        decl, _, doctype = BILLION_LAUGHS.partition(b"?>")
+        pad = b"<!--" + b"x" * padding + b"-->" if padding else b""
+        xml = decl + b"?>" + pad + doctype + body
         if encoding != "utf-8":
             xml = xml.replace(b'encoding="UTF-8"', b'encoding="UTF-16"', 1).decode("utf-8").encode(encoding)
         return xml

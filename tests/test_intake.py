@@ -163,11 +163,16 @@ def test_an_encrypted_workbook(context, tmp_path):
 # ------------------------------------------------------------------ hostile XML and zips
 
 
-@pytest.mark.parametrize("variant", ["billion-laughs", "billion-laughs-utf16", "external-entity", "in-sheet"])
+@pytest.mark.parametrize("variant", ["billion-laughs", "billion-laughs-utf16", "external-entity", "in-sheet",
+                                     "after-long-comment", "in-workbook-after-long-comment"])
 def test_xml_entity_tricks_are_refused_before_parsing(context, tmp_path, good, variant):
     out = tmp_path / f"{variant}.xlsx"
     if variant == "billion-laughs":
         h.with_billion_laughs(good.path, out)
+    elif variant == "after-long-comment":  # the DOCTYPE lies beyond the first few KB that are read of a part
+        h.with_billion_laughs(good.path, out, padding=10_000)
+    elif variant == "in-workbook-after-long-comment":  # a part read by its head only
+        h.with_billion_laughs(good.path, out, member="xl/workbook.xml", padding=5_000)
     elif variant == "billion-laughs-utf16":
         h.with_billion_laughs(good.path, out, encoding="utf-16")  # a byte search for "<!ENTITY" sees nothing
     elif variant == "external-entity":
@@ -181,7 +186,7 @@ def test_xml_entity_tricks_are_refused_before_parsing(context, tmp_path, good, v
     assert not res.readable
 
 
-@pytest.mark.parametrize("style", ["plain", "quoted", "implicit-row", "merge"])
+@pytest.mark.parametrize("style", ["plain", "quoted", "implicit-row", "merge", "merge-tab"])
 def test_a_far_away_cell_is_refused_and_the_batch_finishes(context, tmp_path, good, style):
     inbox = tmp_path / "in"
     far = h.with_far_cell(good.path, inbox / "far.xlsx", LEAD, "XFD1048576", style=style)
