@@ -59,6 +59,7 @@ class _Checker:
         self.history = history
         self.out = Checked()
         self._where: dict[Key, str] = {}
+        self._found: dict[str, tuple] = {}
 
     def add(self, code: str, cv: CellValue, message: str) -> None:
         self.out.findings.append(finding(code, message, file=self.fname, sheet=cv.sheet, cell=cv.cell,
@@ -80,6 +81,12 @@ class _Checker:
 
     def _lookup(self, row_key: str):
         """(project, indicator) a row key (P02 / P02-I03) names; None for what the list does not hold."""
+        found = self._found.get(row_key)
+        if found is None:
+            found = self._found[row_key] = self._find(row_key)
+        return found
+
+    def _find(self, row_key: str):
         m = _ROW_KEY.fullmatch(row_key)
         project = self.plist.get(int(m.group(1))) if m else None
         if project is None or not m.group(2):
@@ -128,11 +135,12 @@ class _Checker:
         for (kind, row_key), cells in read.values.items():
             sheet = self.spec.lead if kind == "lead" else self.spec.co
             row_values: dict[str, Any] = {}
+            where = self.where((kind, row_key))
             for key, cv in cells.items():
                 col = sheet.column(key)
                 if col is None:
                     continue
-                what = f"{self.where((kind, row_key))}的“{col.heading}”"
+                what = f"{where}的“{col.heading}”"
                 if col.required and _blank(cv.value):
                     self.add("required-empty", cv, f"{what}未填写，这是必填项，请补充。")
                     row_values[key] = None

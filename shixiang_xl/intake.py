@@ -631,11 +631,15 @@ def _fast_sheet_scan(xml: bytes, *, every_cell: bool = True) -> bool:
 
 
 def _refuse_far_ranges(ranges: list[tuple[bytes, bytes]]) -> None:
+    """Refuse the first far-away corner among (element, b"A1:B2") pairs in their regular form (``_FAST_RANGE``)."""
     for what, ref in ranges:
-        for part in ref.decode("ascii").split(":"):
-            place = _ref_place(part)
-            if place and _far(*place):
-                _refuse_far("dimension" if what == b"dimension" else "merge", *place)
+        for part in ref.split(b":"):
+            digits = part.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            col = 0
+            for ch in part[:len(part) - len(digits)]:
+                col = col * 26 + ch - 64
+            if _far(int(digits), col):
+                _refuse_far("dimension" if what == b"dimension" else "merge", int(digits), col)
 
 
 def _refuse_far(what: str, row: int, col: int) -> None:
