@@ -260,7 +260,8 @@ def write_check_report(ctx: Context, result: BatchResult, path: Path) -> Path:
     from .xlsxout import OfficeBook, print_setup
 
     cfg = ctx.config
-    with OfficeBook(path) as book:
+    # Rows are written in order, so a city-wide report streams (constant memory) instead of piling up.
+    with OfficeBook(path, constant_memory=len(result.files) + len(result.findings) > 2000) as book:
         fmt = book.fmt
         ws = book.sheet("单位汇总")
         headings = ["序号", "单位", "状态", "错误", "警告", "提示", "文件", "收到时间", "联系人", "联系电话"]

@@ -7,6 +7,7 @@ figures marked as such).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import defaultdict
@@ -139,8 +140,18 @@ def _survey_results(ctx: Context, store: Store) -> dict[int, dict[str, Any]]:
 
 
 def ledger_digest(data: LedgerData) -> str:
-    """The fingerprint of a ledger's content, kept in ``merges.content_hash`` (same content, same digest)."""
-    return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()
+    """The fingerprint of a ledger's content, kept in ``merges.content_hash`` (same content, same digest).
+
+    Row by row: the repr of a whole city's ledger at once would be tens of megabytes.
+    """
+    digest = hashlib.sha256()
+    for f in dataclasses.fields(data):
+        value = getattr(data, f.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            digest.update(repr(item).encode("utf-8"))
+            digest.update(b"\x1e")
+        digest.update(f.name.encode("ascii") + b"\x1d")
+    return digest.hexdigest()
 
 
 def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = None, *, strict: bool = False,

@@ -10,6 +10,7 @@ by one so the failure is pinned on the right file.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -109,6 +110,10 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
     for start in range(0, len(items), size):
         queue.append([(i, items[i]) for i in range(start, min(start + size, len(items)))])
     queue.reverse()  # pop() from the end keeps the original order
+    if method == "fork":
+        # Forked workers share the parent's pages until written; the collector writes to every object it
+        # visits, which would copy the whole inherited heap (a city's project list) into each worker.
+        gc.freeze()
     pool = [_Worker(ctx, func, memory_mb) for _ in range(n)]
     try:
         while queue or any(w.batch is not None for w in pool):
@@ -160,6 +165,8 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
                 w.kill()
             else:
                 w.stop()
+        if method == "fork":
+            gc.unfreeze()
 
 
 def _exit_detail(w: _Worker) -> str:

@@ -330,10 +330,10 @@ class OfficeBook:
                  fmt_name: str = "text") -> None:
         """Write one row: numbers as numbers, everything else with ``write_string``."""
         fmt = self.fmt(fmt_name)
-        for c, v in enumerate(values):
-            write_value(ws, row, c, v, fmt, self.fmt("number", text_wrap=True) if fmt_name == "text" else fmt)
-        if widths:
-            ws.set_row(row, row_height(((str(v), w) for v, w in zip(values, widths) if v is not None)))
+        number = self.fmt("number", text_wrap=True) if fmt_name == "text" else fmt
+        formats = [number if isinstance(v, (int, float)) and not isinstance(v, bool) else fmt for v in values]
+        height = row_height(((str(v), w) for v, w in zip(values, widths) if v is not None)) if widths else None
+        ws.write_cells(row, values, formats, height)
 
 
 def write_value(ws, row: int, col: int, value: object, text_format, number_format=None) -> None:
