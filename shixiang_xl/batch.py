@@ -123,8 +123,13 @@ def _order_key(r: FileResult, index: int) -> tuple:
 
 def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period, *, strict: bool = False,
               workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
-              progress: Callable[[int], None] | None = None) -> BatchResult:
-    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings."""
+              progress: Callable[[int], None] | None = None,
+              on_result: Callable[[FileResult], None] | None = None) -> BatchResult:
+    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings.
+
+    ``on_result`` sees each file's result as it arrives (``merge`` moves its values into the store there, so a
+    city-wide batch does not hold every return's values in memory).
+    """
     paths = list(paths)
     ws = ctx.workspace
     archive_dir = ws.folder("archive")
@@ -139,6 +144,8 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
         results: list[FileResult] = []
         for r in take_in(ictx, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
             results.append(r)
+            if on_result:
+                on_result(r)
             if progress:
                 progress(1)
     finally:

@@ -13,10 +13,11 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
 from .findings import Finding
+from .intake import FileResult
 from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, ledger_bytes
 from .period import Period
 from .store import Store, open_store
@@ -46,26 +47,68 @@ class MergeResult:
     changed: bool
 
 
-def store_values(store: Store, batch: BatchResult) -> None:
-    """Replace each accepted unit's values for the period with its counted return's values."""
+STAGING_SCHEMA = """
+CREATE TEMP TABLE IF NOT EXISTS staged_entries (
+    sha256 TEXT NOT NULL, sheet TEXT NOT NULL, row_key TEXT NOT NULL, column_key TEXT NOT NULL,
+    value_num REAL, value_text TEXT
+);
+CREATE INDEX IF NOT EXISTS temp.staged_sha ON staged_entries (sha256);
+"""
+
+
+class Staging:
+    """Each return's checked values go to a temporary table of the store as the return arrives; only the returns
+    the cross-unit share check needs keep theirs in memory. Memory stays flat however many returns there are."""
+
+    def __init__(self, store: Store, keep_units: frozenset[str]) -> None:
+        self.conn = store.conn
+        self.conn.executescript(STAGING_SCHEMA)
+        self.conn.execute("DELETE FROM staged_entries")
+        self.keep_units = keep_units
+        self.staged: set[str] = set()
+
+    def __call__(self, r: FileResult) -> None:
+        if not r.sha256 or r.sha256 in self.staged or not (r.values or r.fields):
+            return
+        self.conn.executemany("INSERT INTO staged_entries VALUES (?, ?, ?, ?, ?, ?)", _rows(r))
+        self.staged.add(r.sha256)
+        if r.unit not in self.keep_units:
+            r.values, r.fields, r.cells = {}, {}, {}
+
+
+def _rows(r: FileResult) -> Iterator[tuple]:
+    """(sha256, sheet, row key, column key, number, text) for every value and field of a return."""
+    for (kind, row_key), cols in r.values.items():
+        for col, value in cols.items():
+            yield (r.sha256, kind, row_key, col) + _value(value)
+    for col, value in r.fields.items():
+        yield (r.sha256, "info", "info", col) + _value(value)
+
+
+def _value(value: Any) -> tuple[float | None, str | None]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), None
+    return None, None if value is None else str(value)
+
+
+def store_values(store: Store, batch: BatchResult, staging: Staging | None = None) -> None:
+    """Replace each accepted unit's values for the period with its counted return's values (from memory, or
+    from ``staging`` for the returns whose values went there)."""
     period = batch.period.slug
     with store.transaction() as conn:
         for unit, r in sorted(batch.accepted.items()):
             conn.execute("DELETE FROM entries WHERE period = ? AND unit = ?", (period, unit))
-            rows = []
-            for (kind, row_key), cols in r.values.items():
-                for col, value in cols.items():
-                    rows.append(_entry(period, unit, kind, row_key, col, value, r.sha256))
-            for col, value in r.fields.items():
-                rows.append(_entry(period, unit, "info", "info", col, value, r.sha256))
+            if staging is not None and r.sha256 in staging.staged:
+                conn.execute("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, "
+                             "sha256) SELECT ?, ?, sheet, row_key, column_key, value_num, value_text, sha256 "
+                             "FROM staged_entries WHERE sha256 = ?", (period, unit, r.sha256))
+                continue
             conn.executemany("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, "
-                             "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def _entry(period: str, unit: str, kind: str, row_key: str, col: str, value: Any, sha: str) -> tuple:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (period, unit, kind, row_key, col, float(value), None, sha)
-    return (period, unit, kind, row_key, col, None, None if value is None else str(value), sha)
+                             "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(period, unit, kind, row_key, col, num, text, sha)
+                              for sha, kind, row_key, col, num, text in _rows(r)])
+        if staging is not None:
+            conn.execute("DELETE FROM staged_entries")
 
 
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
@@ -164,8 +207,12 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         p.mkdir(parents=True, exist_ok=True) if p == ws.folder("inbox", period.slug) else None
     with open_store(ws.db_path) as store:
         store.ensure(PROGRESS_SCHEMA)
-        batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress)
-        store_values(store, batch)
+        # Returns in a project whose figures co-units share out stay in memory for the cross-unit check.
+        sharing = frozenset(u for p in ctx.projects.projects if p.split_indicators for u in (*p.leads, *p.co_units))
+        staging = Staging(store, sharing)
+        batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress,
+                          on_result=staging)
+        store_values(store, batch, staging)
         for r in batch.files:
             # In the store now (the ledger reads them back from there); a city-wide batch is large.
             r.values, r.fields, r.cells = {}, {}, {}
