@@ -497,6 +497,30 @@ def test_co_units_shares_against_the_leads_figure(context, tmp_path):
     assert "投保小麦" in found[0].message
 
 
+def test_merge_streams_values_to_the_store_and_keeps_what_the_share_check_needs(context, tmp_path):
+    """merge moves each return's values to the store as it arrives; the cross-unit check still sees the shares."""
+    from shixiang_xl.merge import load_values, merge_returns
+
+    def triple(values: dict, fields: dict) -> None:
+        row = values[("co", "P04-I01")]
+        row.update(current=row["current"] * 3, cumulative=row["cumulative"] * 3)
+
+    folder = tmp_path / "in"
+    paths = _agriculture(context, folder, triple)
+    paths.append(simulate(context, folder / "other.xlsx", unit=context.projects.get(1).leads[0]).path)
+    expected = check(context, *paths)  # values as read, held in memory
+    result = merge_returns(context, MAR, [folder], feedback=False)
+    found = [f for f in result.batch.findings if f.code == "co-share-mismatch"]
+    assert [(f.unit, f.file, f.cell) for f in found] == [("区农业农村局", "lead.xlsx", "I4")]
+    with open_store(context.workspace.db_path) as store:
+        stored = load_values(store, MAR.slug)
+        # Staging is a temporary table: nothing of it stays in the workspace's store.
+        assert not store.conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'staged%'").fetchall()
+    assert len(expected.accepted) == len(paths)
+    for unit, r in expected.accepted.items():
+        assert stored[unit] == {**r.values, ("info", "info"): r.fields}, unit
+
+
 def test_a_return_from_a_unit_with_nothing_to_report(context, tmp_path):
     """The project list changed after the workbooks went out: 区公共法律服务中心 no longer co-leads project 10."""
     sim = simulate(context, tmp_path / "x.xlsx", unit="区公共法律服务中心")
