@@ -251,9 +251,21 @@ def child(argv: list[str]) -> None:
     else:
         raise SystemExit(f"unknown step {step}")
     seconds = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = _peak_rss_mb()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "items": n, "rss_mb": own, "rss_children_mb": kids}))
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS. Linux keeps ru_maxrss across exec, so a step started from the (large) bench
+    process would report the bench's size; VmHWM belongs to the running program alone."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:

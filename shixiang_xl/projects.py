@@ -49,6 +49,11 @@ _COMPARATOR_WORDS = {"≥": "≥", ">=": "≥", "以上": "≥", "不少于": "�
                      "≤": "≤", "<=": "≤", "以内": "≤", "不超过": "≤", "控制在": "≤", "=": "=", "＝": "=", "": "="}
 
 
+@functools.lru_cache(maxsize=1 << 17)  # asked for every row of every return and of the ledger
+def _indicator_key(project: int, number: int) -> str:
+    return f"P{project:02d}-I{number:02d}"
+
+
 @dataclass(frozen=True, slots=True)
 class Indicator:
     """One measurable target of a project."""
@@ -67,7 +72,7 @@ class Indicator:
 
     @property
     def key(self) -> str:
-        return f"P{self.project:02d}-I{self.number:02d}"
+        return _indicator_key(self.project, self.number)
 
     @property
     def target_text(self) -> str:

@@ -103,34 +103,36 @@ def _worksheet_class():
             if row > self.previous_row:  # first the buffered row, so formats get their indexes in cell order
                 self._write_single_row(row)
             number = str(row + 1)
-            styles = self._styles
+            row_styles = self._row_styles(formats)
             parts = []
             first = last = -1
-            for col, (value, fmt) in enumerate(zip(values, formats)):
+            for col, value, style in zip(range(len(row_styles)), values, row_styles):
                 kind = value.__class__
-                if value is None or value == "":
-                    if fmt is None:
-                        continue
-                    body = None
-                elif kind is str and len(value) < 16_000:
-                    text = safe_text(value)
-                    if _NEEDS_ESCAPE.search(text):  # as xlsxwriter does it
-                        text = self._escape_control_characters(text)
+                if kind is str and value:
+                    if len(value) >= 16_000:
+                        self._write_cells_one_by_one(row, values, formats)  # xlsxwriter's own truncation
+                        return
+                    if _NEEDS_ESCAPE.search(value):  # as xlsxwriter does it (control characters dropped first)
+                        text = self._escape_control_characters(safe_text(value))
                         preserve = _preserve_whitespace(text)
                         text = self._escape_data(text)
                     else:
-                        preserve = (text[:1].isspace() or text[-1:].isspace()) and _preserve_whitespace(text)
-                    space = ' xml:space="preserve"' if preserve else ""
-                    body = f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                        text = value
+                        preserve = (text[0].isspace() or text[-1].isspace()) and _preserve_whitespace(text)
+                    body = f' t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>' if preserve else \
+                        f' t="inlineStr"><is><t>{text}</t></is></c>'
                 elif kind is float and value - value == 0.0 or kind is int:  # finite numbers
                     body = f"><v>{value:.16G}</v></c>"
-                else:  # long text, NaN, bool, dates: xlsxwriter's own handling
+                elif value is None or kind is str:  # a blank: written only when formatted
+                    if style is None:
+                        continue
+                    body = "/>"
+                else:  # NaN, bool, dates: xlsxwriter's own handling
                     self._write_cells_one_by_one(row, values, formats)
                     return
-                style = styles.get(id(fmt)) if fmt is not None else None
                 if style is None:
-                    style = self._style(row, col, fmt)
-                parts.append(f'<c r="{columns[col]}{number}"{style}{body or "/>"}')
+                    style = self._style(row, col, None)
+                parts.append(f'<c r="{columns[col]}{number}"{style}{body}')
                 if first < 0:
                     first = col
                 last = col
@@ -143,20 +145,22 @@ def _worksheet_class():
             self.fh.write("".join(parts))
             self.previous_row = row + 1  # this row is written; xlsxwriter buffers the next one
 
-        @property
-        def _styles(self) -> dict[int, str]:
-            styles = self.__dict__.get("_style_cache")
-            if styles is None:
-                styles = self.__dict__["_style_cache"] = {}
+        def _row_styles(self, formats: Sequence[Any]) -> list[str | None]:
+            """The s="…" attribute of each format (None for none), in cell order, remembered for the same list."""
+            cache = self.__dict__.setdefault("_row_styles_cache", {})
+            hit = cache.get(id(formats))
+            if hit is not None and hit[0] is formats:
+                return hit[1]
+            styles = [None if fmt is None else f' s="{fmt._get_xf_index()}"' for fmt in formats]
+            if len(cache) > 64:
+                cache.clear()
+            cache[id(formats)] = (formats, styles)  # holding the list keeps its id() from being reused
             return styles
 
         def _style(self, row: int, col: int, fmt: Any) -> str:
             """The s="…" attribute xlsxwriter gives a cell: its format, else the row's, else the column's."""
             if fmt is not None:
-                style = f' s="{fmt._get_xf_index()}"'
-                self._styles[id(fmt)] = style
-                self.__dict__.setdefault("_style_formats", []).append(fmt)  # keeps id() unique
-                return style
+                return f' s="{fmt._get_xf_index()}"'
             info = self.row_info.get(row)
             fallback = info.row_format if info is not None else None
             if not fallback and col in self.col_info:
@@ -219,6 +223,7 @@ def safe_text(value: object) -> str:
     return s[:MAX_CELL_TEXT]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a ledger repeats the same unit and indicator names thousands of times
 def lines_needed(text: str, width: float) -> int:
     """Wrapped lines a text needs in a column ``width`` characters wide (CJK counts double)."""
     if not text:
