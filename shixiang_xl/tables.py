@@ -33,9 +33,12 @@ class Row:
 
     def text(self, key: str) -> str:
         """The cell's clean text (computed once: validation asks for the same cell several times)."""
+        value = self.cells.get(key)
+        if value is None or value == "":  # most optional cells are empty (calamine gives "")
+            return ""
         text = self._texts.get(key)
         if text is None:
-            text = self._texts[key] = cell_text(self.cells.get(key))
+            text = self._texts[key] = cell_text(value)
         return text
 
 

@@ -78,7 +78,7 @@ _WS = re.compile(r"\s+")
 
 def compact(text: object) -> str:
     """:func:`clean` with every space removed (for names that PDFs split: "区公共法律 服务中心")."""
-    return re.sub(r"\s+", "", clean(text))
+    return _WS.sub("", clean(text))
 
 
 def display_width(text: str) -> int:
