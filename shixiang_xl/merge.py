@@ -52,7 +52,7 @@ CREATE TEMP TABLE IF NOT EXISTS staged_entries (
     sha256 TEXT NOT NULL, sheet TEXT NOT NULL, row_key TEXT NOT NULL, column_key TEXT NOT NULL,
     value_num REAL, value_text TEXT
 );
-CREATE INDEX IF NOT EXISTS temp.staged_sha ON staged_entries (sha256);
+CREATE TEMP TABLE IF NOT EXISTS staged_chosen (sha256 TEXT PRIMARY KEY, unit TEXT NOT NULL);
 """
 
 
@@ -60,20 +60,37 @@ class Staging:
     """Each return's checked values go to a temporary table of the store as the return arrives; only the returns
     the cross-unit share check needs keep theirs in memory. Memory stays flat however many returns there are."""
 
+    BUFFER = 20_000  # rows held before they go to the table in one transaction
+
     def __init__(self, store: Store, keep_units: frozenset[str]) -> None:
         self.conn = store.conn
         self.conn.executescript(STAGING_SCHEMA)
         self.conn.execute("DELETE FROM staged_entries")
         self.keep_units = keep_units
         self.staged: set[str] = set()
+        self._pending: list[tuple] = []
 
     def __call__(self, r: FileResult) -> None:
         if not r.sha256 or r.sha256 in self.staged or not (r.values or r.fields):
             return
-        self.conn.executemany("INSERT INTO staged_entries VALUES (?, ?, ?, ?, ?, ?)", _rows(r))
+        self._pending.extend(_rows(r))
         self.staged.add(r.sha256)
         if r.unit not in self.keep_units:
             r.values, r.fields, r.cells = {}, {}, {}
+        if len(self._pending) >= self.BUFFER:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows (one transaction unless the caller has one open)."""
+        if not self._pending:
+            return
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        self.conn.executemany("INSERT INTO staged_entries VALUES (?, ?, ?, ?, ?, ?)", self._pending)
+        if own:
+            self.conn.execute("COMMIT")
+        self._pending = []
 
 
 def _rows(r: FileResult) -> Iterator[tuple]:
@@ -95,20 +112,27 @@ def store_values(store: Store, batch: BatchResult, staging: Staging | None = Non
     """Replace each accepted unit's values for the period with its counted return's values (from memory, or
     from ``staging`` for the returns whose values went there)."""
     period = batch.period.slug
+    if staging is not None:
+        staging.flush()
     with store.transaction() as conn:
+        if staging is not None:
+            conn.execute("DELETE FROM staged_chosen")
+            conn.executemany("INSERT INTO staged_chosen (sha256, unit) VALUES (?, ?)",
+                             [(r.sha256, unit) for unit, r in batch.accepted.items() if r.sha256 in staging.staged])
         for unit, r in sorted(batch.accepted.items()):
             conn.execute("DELETE FROM entries WHERE period = ? AND unit = ?", (period, unit))
             if staging is not None and r.sha256 in staging.staged:
-                conn.execute("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, "
-                             "sha256) SELECT ?, ?, sheet, row_key, column_key, value_num, value_text, sha256 "
-                             "FROM staged_entries WHERE sha256 = ?", (period, unit, r.sha256))
-                continue
+                continue  # all at once below
             conn.executemany("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, "
                              "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              [(period, unit, kind, row_key, col, num, text, sha)
                               for sha, kind, row_key, col, num, text in _rows(r)])
         if staging is not None:
+            conn.execute("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, sha256) "
+                         "SELECT ?, c.unit, s.sheet, s.row_key, s.column_key, s.value_num, s.value_text, s.sha256 "
+                         "FROM staged_entries AS s JOIN staged_chosen AS c ON c.sha256 = s.sha256", (period,))
             conn.execute("DELETE FROM staged_entries")
+            conn.execute("DELETE FROM staged_chosen")
 
 
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
