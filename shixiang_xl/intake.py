@@ -23,7 +23,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from .check import Checked, History, check_values
 from .findings import Finding, finding
@@ -471,17 +471,10 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str, *, deep: bool = True) -> tuple[
         sheet = lower in sheets
         if not (sheet or lower.endswith(".xml") or lower.endswith(".rels")):
             continue
-        if not deep and not sheet:
-            head = _head(zf, info.filename, _SHORT_HEAD)
-            if len(head) == _SHORT_HEAD and _prolog_reaches_end(head):
-                head = _head(zf, info.filename, _PROLOG_BYTES)
-            if _has_dtd(head):
-                return _DTD
-            continue
         try:
             with zf.open(info) as fh:
                 # A DTD can only stand in the prolog, before the root element: other parts need only their head.
-                xml = fh.read(MAX_UNCOMPRESSED + 1 if sheet else _PROLOG_BYTES)
+                xml = fh.read(MAX_UNCOMPRESSED + 1) if sheet else _read_prolog(fh)
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
             return _CORRUPT_PART
         if len(xml) > MAX_UNCOMPRESSED:
@@ -763,17 +756,25 @@ _PROLOG_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _SHORT_HEAD = 4096
 
 
-def _prolog_reaches_end(head: bytes) -> bool:
-    """True when a part's first bytes may not hold its whole prolog (so more must be read to see a DTD)."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]:
-        return True
-    pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
-    while m := _PROLOG_SKIP.match(head, pos):
-        if m.end() == pos:
-            break
+def _prolog_end(xml: bytes) -> int:
+    """Where the XML declaration, processing instructions and comments before the root element end."""
+    pos = 3 if xml.startswith(b"\xef\xbb\xbf") else 0
+    while m := _PROLOG_SKIP.match(xml, pos):
         pos = m.end()
-    rest = head[pos:].lstrip()
-    return len(rest) < 64 or rest.startswith((b"<?", b"<!--"))  # cut short inside the prolog
+    return pos
+
+
+def _read_prolog(fh: IO[bytes]) -> bytes:
+    """A part's head, long enough for :func:`_has_dtd` to give the answer it gives on ``_PROLOG_BYTES``: mostly the
+    first 4 KB (the prolog, the root element's start), more only when the prolog may run on past them."""
+    head = fh.read(_SHORT_HEAD)
+    if len(head) < _SHORT_HEAD:
+        return head
+    if head[:2] not in (b"\xff\xfe", b"\xfe\xff") and b"\x00" not in head[:4]:
+        rest = head[_prolog_end(head):].lstrip()
+        if len(rest) >= 64 and rest.startswith(b"<") and not rest.startswith((b"<?", b"<!--")):
+            return head
+    return head + fh.read(_PROLOG_BYTES - _SHORT_HEAD)
 
 
 def _has_dtd(xml: bytes) -> bool:
@@ -787,12 +788,7 @@ def _has_dtd(xml: bytes) -> bool:
             if text.lstrip("\ufeff").lstrip().startswith("<"):
                 return _has_dtd(text.lstrip("\ufeff").encode("utf-8"))
         return True  # neither UTF-8 nor UTF-16: no report workbook looks like this
-    pos = 3 if xml.startswith(b"\xef\xbb\xbf") else 0
-    while True:
-        m = _PROLOG_SKIP.match(xml, pos)
-        if not m:
-            break
-        pos = m.end()
+    pos = _prolog_end(xml)
     head = xml[pos:pos + 16].lstrip()
     if head[:9].upper() == b"<!DOCTYPE" or head[:8].upper() == b"<!ENTITY":
         return True

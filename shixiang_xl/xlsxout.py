@@ -131,7 +131,7 @@ def _worksheet_class():
                     self._write_cells_one_by_one(row, values, formats)
                     return
                 if style is None:
-                    style = self._style(row, col, None)
+                    style = self._fallback_style(row, col)
                 parts.append(f'<c r="{columns[col]}{number}"{style}{body}')
                 if first < 0:
                     first = col
@@ -157,10 +157,8 @@ def _worksheet_class():
             cache[id(formats)] = (formats, styles)  # holding the list keeps its id() from being reused
             return styles
 
-        def _style(self, row: int, col: int, fmt: Any) -> str:
-            """The s="…" attribute xlsxwriter gives a cell: its format, else the row's, else the column's."""
-            if fmt is not None:
-                return f' s="{fmt._get_xf_index()}"'
+        def _fallback_style(self, row: int, col: int) -> str:
+            """The s="…" attribute xlsxwriter gives a cell without a format: the row's, else the column's."""
             info = self.row_info.get(row)
             fallback = info.row_format if info is not None else None
             if not fallback and col in self.col_info:
