@@ -91,7 +91,7 @@ class _Checker:
         project = self.plist.get(int(m.group(1))) if m else None
         if project is None or not m.group(2):
             return project, None
-        return project, next((i for i in project.indicators if i.number == int(m.group(2))), None)
+        return project, self.plist.indicator(project.number, int(m.group(2)))
 
     def number(self, col: Column, cv: CellValue, what: str) -> float | None:
         v = cv.value

@@ -149,6 +149,18 @@ class ProjectList:
     def get(self, number: int) -> Project | None:
         return self._by_number.get(number)
 
+    @functools.cached_property
+    def _by_indicator(self) -> dict[tuple[int, int], Indicator]:
+        out: dict[tuple[int, int], Indicator] = {}
+        for p in self._by_number.values():  # the project get() gives, should a list repeat a number
+            for i in p.indicators:
+                out.setdefault((p.number, i.number), i)
+        return out
+
+    def indicator(self, project: int, number: int) -> Indicator | None:
+        """Indicator ``number`` of project ``project`` (the first, should a list repeat a number)."""
+        return self._by_indicator.get((project, number))
+
     def led_by(self, unit: str) -> tuple[Project, ...]:
         return self._roles[0].get(unit, ())
 

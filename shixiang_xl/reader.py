@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from .findings import Finding, finding
 from .layout import HEADER_ROW, RowSlot, SheetLayout
@@ -79,7 +79,11 @@ def find_header(rows: Rows, spec: SheetSpec, scan: int = 15) -> tuple[int, dict[
     """The header row (most headings matched) and each column key's index in it."""
     wanted = {fold(c.heading): c.key for c in spec.columns}
     best: tuple[int, dict[str, int]] = (-1, {})
+    # Rows are scanned top down and the first row with the most headings wins: once the issued header row has
+    # every heading, the data rows below it cannot win.
     for r in range(min(scan, len(rows))):
+        if r > HEADER_ROW and len(best[1]) == len(wanted):
+            break
         found: dict[str, int] = {}
         for c, v in enumerate(rows[r]):
             # Headings are short: long texts (titles, content) cannot be one.
@@ -157,13 +161,16 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
     wanted = {slot.key: fold(expected_locked.get((slot.key, "indicator_name"), "")) if slot.indicator else ""
               for slot in layout.rows}
     claimed = {(slot.project, wanted[slot.key]) for slot in layout.rows if slot.indicator is not None}
+    by_identity: dict[tuple[int | None, str], list[int]] = {}
+    for r, p, ind in reversed(identities):  # each list ends with its topmost row, taken first by pop()
+        by_identity.setdefault((p, ind), []).append(r)
     hits: dict[str, int] = {}
     for slot in layout.rows:  # first every row found by project and indicator name …
         if slot.indicator is None:
             continue
-        hit = next((r for r, p, ind in identities if r not in used and p == slot.project and ind == wanted[slot.key]),
-                   None)
-        if hit is not None:
+        rows_with = by_identity.get((slot.project, wanted[slot.key]))
+        if rows_with:
+            hit = rows_with.pop()
             used.add(hit)
             hits[slot.key] = hit
     for slot in layout.rows:  # … then the rest by place
@@ -206,34 +213,40 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
     for slot in layout.rows:
         if slot.first and slot.key in found:
             first_row[slot.project] = found[slot.key]
+    # The columns this sheet still has, with what each needs: decided once, not for every cell.
+    present = [(col, cols[col.key], col.scope == "project", col.role == "locked", col.is_input,
+                col_letter(cols[col.key])) for col in spec.columns if col.key in cols]
     for slot in layout.rows:
         if slot.key not in found:
             continue
         r = found[slot.key]
-        project_key = f"P{slot.project:02d}"
-        for col in spec.columns:
-            c = cols.get(col.key)
-            if c is None:
-                continue
-            if col.scope == "project":
+        project_values = row_values = None
+        for col, c, project_scope, locked, is_input, letter in present:
+            if project_scope:
                 if not slot.first:
                     continue
                 rr = first_row.get(slot.project, r)
-                values = out.values.setdefault((spec.kind, project_key), {})
+                if project_values is None:
+                    project_values = out.values.setdefault((spec.kind, f"P{slot.project:02d}"), {})
+                values = project_values
             else:
+                if slot.indicator is None and not locked:
+                    continue  # a project's own row has no indicator inputs (only its locked cells are checked)
                 rr = r
-                values = out.values.setdefault((spec.kind, slot.key), {}) if slot.indicator is not None else {}
-            actual = _cell(rows, rr, c)
-            if col.role == "locked":
-                if (slot.key, col.key) in expected_locked and not (col.scope == "project" and not slot.first):
-                    expected = expected_locked[(slot.key, col.key)]
-                    if not _same(expected, actual):
-                        add("locked-changed", f"锁定内容「{col.heading}」被修改：原为「{_show(expected)}」，现为「{_show(actual)}」。"
-                            "锁定内容不能改动，请改回原值。", a1(rr, c))
-            elif col.is_input:
-                if col.scope == "indicator" and slot.indicator is None:
-                    continue
-                values[col.key] = CellValue(actual, sheet_name, a1(rr, c))
+                if row_values is None:
+                    row_values = out.values.setdefault((spec.kind, slot.key), {}) if slot.indicator is not None else {}
+                values = row_values
+            row = rows[rr] if rr < len(rows) else ()
+            actual = row[c] if c < len(row) else None
+            if isinstance(actual, str) and not actual:
+                actual = None
+            if locked:
+                expected = expected_locked.get((slot.key, col.key), _MISSING)
+                if expected is not _MISSING and not _same(expected, actual):
+                    add("locked-changed", f"锁定内容「{col.heading}」被修改：原为「{_show(expected)}」，现为「{_show(actual)}」。"
+                        "锁定内容不能改动，请改回原值。", a1(rr, c))
+            elif is_input:
+                values[col.key] = CellValue(actual, sheet_name, f"{letter}{rr + 1}")
 
 
 def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_name: str, out: ReadResult) -> None:
@@ -255,10 +268,11 @@ def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_nam
 
 
 def expected_locked_values(layout: SheetLayout, spec: SheetSpec, locked: list[list[Any]] | None,
-                           computed: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
-    """(row key, column key) → the locked value issued. From ``_meta`` when trusted, else from the project list."""
+                           computed: Callable[[], dict[tuple[str, str], Any]]) -> dict[tuple[str, str], Any]:
+    """(row key, column key) → the locked value issued. From ``_meta`` when trusted, else from the project list
+    (``computed()``, called only then)."""
     if not locked:
-        return computed
+        return computed()
     by_cell: dict[str, Any] = {cell: value for sheet, cell, value in locked if sheet == layout.name}
     out: dict[tuple[str, str], Any] = {}
     letters = [col_letter(c) for c in range(len(layout.columns))]

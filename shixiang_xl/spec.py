@@ -67,8 +67,15 @@ class SheetSpec:
     title: str
     columns: tuple[Column, ...]
 
+    @functools.cached_property
+    def _by_key(self) -> dict[str, Column]:
+        out: dict[str, Column] = {}
+        for c in self.columns:
+            out.setdefault(c.key, c)
+        return out
+
     def column(self, key: str) -> Column | None:
-        return next((c for c in self.columns if c.key == key), None)
+        return self._by_key.get(key)
 
     def index(self, key: str) -> int:
         return next(i for i, c in enumerate(self.columns) if c.key == key)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import pickle
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -15,12 +17,14 @@ from .projects import Indicator, Milestone, Project, ProjectList, load_project_l
 from .spec import TemplateSpec, load_spec
 from .textnorm import split_names
 from .units import Directory, Unit, load_directory, write_directory
+from .xlsxout import atomic_write_bytes
 
 CONFIG_FILE = "shixiang.toml"
 PROJECT_LIST_FILE = "项目清单.xlsx"
 DIRECTORY_FILE = "单位名录.xlsx"
 DB_FILE = "shixiang.db"
 SECRET_FILE = ".shixiang/secret.key"
+CACHE_FILE = ".shixiang/清单缓存.bin"  # parsed lists, signed; rebuilt whenever a list, the code or the key changes
 FOLDERS = ("outbox", "inbox", "archive", "feedback", "reports")
 EXAMPLES = ("yanzhou-2026", "yanzhou-2024")
 DEFAULT_EXAMPLE = "yanzhou-2026"
@@ -113,9 +117,57 @@ def load_context(root: Path) -> Context:
     for path in (ws.directory_path, ws.project_list_path):
         if not path.exists():
             raise ShixiangError(f"工作区 {root} 中找不到 {path.name}。")
+    directory, plist, findings = _load_lists(ws)
+    return Context(ws, config, directory, plist, load_spec(root), findings)
+
+
+def _load_lists(ws: Workspace) -> tuple[Directory, ProjectList, list[Finding]]:
+    """The directory and the project list, parsed, or from the workspace's signed cache of the same bytes.
+
+    A city-wide list (thousands of projects) takes a second or more to parse and check, and every command loads it;
+    the lists change a few times a year. The cache is keyed on the bytes of both lists and of this package's code,
+    and signed with the workspace key, so a stale, foreign or tampered cache is never used, only rebuilt.
+    """
+    try:
+        key = ws.secret()
+    except ShixiangError:
+        key = None
+    digest = hashlib.sha256()
+    for path in (ws.directory_path, ws.project_list_path):
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    digest.update(_code_digest())
+    cache = ws.root / CACHE_FILE
+    if key is not None:
+        try:
+            blob = cache.read_bytes()
+        except OSError:
+            blob = b""
+        mac, body = blob[:32], blob[32:]
+        if len(mac) == 32 and hmac.compare_digest(mac, hmac.new(key, digest.digest() + body, "sha256").digest()):
+            try:
+                return pickle.loads(body)
+            except Exception:  # an unreadable cache is only a missed shortcut  # noqa: BLE001
+                pass
     directory, findings = load_directory(ws.directory_path)
     plist, more = load_project_list(ws.project_list_path, directory)
-    return Context(ws, config, directory, plist, load_spec(root), findings + more)
+    loaded = (directory, plist, findings + more)
+    if key is not None and cache.parent.is_dir():
+        body = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            atomic_write_bytes(cache, hmac.new(key, digest.digest() + body, "sha256").digest() + body, 0o600,
+                               durable=False)
+        except OSError:  # a read-only workspace still loads; it only parses every time
+            pass
+    return loaded
+
+
+def _code_digest() -> bytes:
+    """The package's own code, so a new version never reads an older version's cache."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.digest()
 
 
 # ------------------------------------------------------------------ examples

@@ -1010,3 +1010,36 @@ def test_example_units_are_all_in_the_directory(example_2026, example_2024):
 def test_project_replace_keeps_frozen_dataclass(example_2026):
     p = example_2026[2].get(1)
     assert replace(p, due_month=6).end_month == 6 and p.end_month == 12
+
+
+def test_lists_are_parsed_once_and_the_signed_cache_follows_every_change(workspace, monkeypatch):
+    first = load_context(workspace.root)
+    cache = workspace.root / ".shixiang" / "清单缓存.bin"
+    assert cache.is_file()
+    import shixiang_xl.workspace as ws_mod
+
+    calls: list[Path] = []
+    real = ws_mod.load_project_list
+    monkeypatch.setattr(ws_mod, "load_project_list", lambda path, d: calls.append(path) or real(path, d))
+    again = load_context(workspace.root)
+    assert calls == [] and again.projects == first.projects and again.directory.units == first.directory.units
+
+    # a tampered cache (same length, one byte changed) is not trusted: the lists are parsed again
+    blob = bytearray(cache.read_bytes())
+    blob[-1] ^= 1
+    cache.write_bytes(bytes(blob))
+    assert load_context(workspace.root).projects == first.projects and len(calls) == 1
+
+    # a changed list is parsed again, and the cache then holds the new list
+    plist = replace(first.projects, projects=first.projects.projects[:3])
+    from shixiang_xl.projects import write_project_list
+
+    write_project_list(workspace.project_list_path, plist)
+    changed = load_context(workspace.root)
+    assert len(calls) == 2 and [p.number for p in changed.projects.projects] == [1, 2, 3]
+    assert [p.number for p in load_context(workspace.root).projects.projects] == [1, 2, 3] and len(calls) == 2
+
+    # another workspace's key does not verify this cache
+    (workspace.root / ".shixiang" / "secret.key").write_text("ab" * 32, encoding="ascii")
+    load_context(workspace.root)
+    assert len(calls) == 3
