@@ -8,7 +8,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .config import Config
 from .findings import Finding
@@ -386,18 +386,34 @@ class _Writer:
             self._formats[key] = f
         return f
 
-    def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
-             extra_fmt: dict[int, dict] | None = None) -> None:
-        from .xlsxout import row_height
-
+    def _formats_for(self, kinds: Sequence[str], extra_fmt: dict[int, dict] | None = None) -> list:
+        """The formats of a row's cells (the same list object for the same kinds and overrides)."""
         key = (tuple(kinds), repr(extra_fmt) if extra_fmt else "")
         formats = self._row_formats.get(key)
         if formats is None:
             formats = self._row_formats[key] = [self._format(k, extra_fmt.get(c) if extra_fmt else None)
                                                 for c, k in enumerate(kinds)]
+        return formats
+
+    @staticmethod
+    def _cells(values: Sequence[Any], formats: list, widths: Sequence[float]) -> tuple[Sequence[Any], list, float]:
+        from .xlsxout import row_height
+
         # Numbers never wrap; only text decides the height.
-        height = row_height([(v, w) for v, w in zip(values, widths) if v.__class__ is str and v], minimum=22)
-        ws.write_cells(r, values, formats, height)
+        return values, formats, row_height([(v, w) for v, w in zip(values, widths) if v.__class__ is str and v],
+                                           minimum=22)
+
+    def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
+             extra_fmt: dict[int, dict] | None = None) -> None:
+        ws.write_cells(r, *self._cells(values, self._formats_for(kinds, extra_fmt), widths))
+
+    def _rows(self, ws, items: Sequence[Any], widths: Sequence[float],
+              row: Callable[[Any], tuple[Sequence[Any], list]], styles: Sequence[list]) -> None:
+        """Data rows from row 3: ``row(item)`` gives (values, formats); ``styles`` every formats list in use.
+
+        A city-wide sheet is written by two processes (:meth:`write_rows`); the workbook is the same either way.
+        """
+        ws.write_rows(3, items, lambda item: self._cells(*row(item), widths), styles)
 
     def summary(self) -> None:
         l = self.l
@@ -411,7 +427,11 @@ class _Writer:
         ws = self._sheet("总表", l.title, headings, widths)
         kinds = ["center", "text", "text", "text", "text", "text", "pct", "pct", "pct", "center", "text", "text"]
         kinds += ["text"] * len(extra) + (["rate", "text"] if survey else []) + ["text"]
-        for r, p in enumerate(l.projects, start=3):
+        status_col = 9
+        by_status = {status: self._formats_for(kinds, {status_col: {"bg_color": color, "bold": True}})
+                     for status, color in STATUS_COLORS.items()}
+
+        def row(p: ProjectRow) -> tuple[list[Any], list]:
             values: list[Any] = [p.number, p.name, p.targets, p.leads, p.co_units, p.progress_text, p.completion,
                                  p.reported, p.expected, p.status, p.problems, p.next_steps]
             values += [t for _, t in p.extra]
@@ -419,8 +439,9 @@ class _Writer:
                 s = p.survey or {}
                 values += [s.get("rate"), s.get("text", "")]
             values.append(p.note)
-            status_col = 9
-            self._row(ws, r, values, widths, kinds, {status_col: {"bg_color": STATUS_COLORS[p.status], "bold": True}})
+            return values, by_status[p.status]
+
+        self._rows(ws, l.projects, widths, row, list(by_status.values()))
         counts = l.status_counts()
         r = 3 + len(l.projects)
         line = "　".join(f"{k} {v} 项" for k, v in counts.items() if v) + \
@@ -436,12 +457,16 @@ class _Writer:
         widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10]
         ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
         kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num"]
-        for r, i in enumerate(l.indicators, start=3):
-            name = f"{i.name}（{i.unit_name}分解数）" if i.is_share else i.name
-            extra = {2: {"italic": True}} if i.is_share else None
-            self._row(ws, r, [i.project, name, i.unit_name, None if i.is_share else i.target, i.measure, i.comparator,
-                              i.last, i.current, i.cumulative, i.rate, None if i.is_share else i.expected, i.gap],
-                      widths, kinds, extra)
+        whole, share = self._formats_for(kinds), self._formats_for(kinds, {2: {"italic": True}})
+
+        def row(i: IndicatorRow) -> tuple[list[Any], list]:
+            if i.is_share:
+                return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
+                        i.last, i.current, i.cumulative, i.rate, None, i.gap], share
+            return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
+                    i.cumulative, i.rate, i.expected, i.gap], whole
+
+        self._rows(ws, l.indicators, widths, row, [whole, share])
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)
 
     def submissions(self) -> None:
@@ -451,9 +476,14 @@ class _Writer:
         ws = self._sheet("报送情况", f"{l.title}——报送情况（催报名单）", headings, widths)
         colors = {SUBMIT_ON_TIME: "#C6EFCE", SUBMIT_LATE: "#FFEB9C", SUBMIT_MISSING: "#FFC7CE", SUBMIT_BACK: "#FFC7CE"}
         kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center"]
-        for r, s in enumerate(l.submissions, start=3):
-            self._row(ws, r, [r - 2, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact,
-                              s.phone], widths, kinds, {3: {"bg_color": colors[s.status]}})
+        by_status = {status: self._formats_for(kinds, {3: {"bg_color": color}}) for status, color in colors.items()}
+
+        def row(numbered: tuple[int, SubmissionRow]) -> tuple[list[Any], list]:
+            n, s = numbered
+            return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone],
+                    by_status[s.status])
+
+        self._rows(ws, list(enumerate(l.submissions, start=1)), widths, row, list(by_status.values()))
         r = 3 + len(l.submissions)
         ws.merge_range(r, 0, r, len(headings) - 1, f"应报 {len(l.submissions)} 个单位，报送率 {l.reporting_rate:.0%}。",
                        self.fmt("plain", bold=True))
@@ -511,7 +541,11 @@ class _Writer:
         headings = ["序号", "级别", "单位", "文件", "工作表", "单元格", "问题", "代码"]
         widths = [5, 6, 18, 32, 10, 7, 60, 20]
         ws = self._sheet("校验问题", f"{l.title}——校验问题", headings, widths)
-        for r, f in enumerate(l.findings, start=3):
-            self._row(ws, r, [r - 2, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message, f.code], widths,
-                      ["center", "center", "text", "text", "center", "center", "text", "text"])
+        formats = self._formats_for(["center", "center", "text", "text", "center", "center", "text", "text"])
+
+        def row(numbered: tuple[int, Finding]) -> tuple[list[Any], list]:
+            n, f = numbered
+            return [n, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message, f.code], formats
+
+        self._rows(ws, list(enumerate(l.findings, start=1)), widths, row, [formats])
         ws.autofilter(2, 0, max(3, 2 + len(l.findings)), len(headings) - 1)

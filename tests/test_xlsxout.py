@@ -65,3 +65,50 @@ def test_write_cells_never_writes_text_as_markup_or_formula():
     assert book.get_sheet_by_name("表").to_python() == [text]
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as zf:
         assert b"<f>" not in zf.read("xl/worksheets/sheet1.xml")
+
+
+def _build_rows(rows: list[list[object]], split: int | None, *, declare: bool = True) -> dict[str, bytes]:
+    """A sheet written with write_rows (split between two processes at ``split``), with a row above and below."""
+    buffer = io.BytesIO()
+    wb = new_workbook(buffer, constant_memory=True)
+    fmt = Formats(wb)
+    ws = wb.add_worksheet("表")
+    ws.write_string(0, 0, "标题", fmt("title"))
+    plain = [fmt("text"), fmt("number"), None, fmt("center", bg_color="#FFC7CE"), fmt("percent")]
+    late = [fmt("text", italic=True)] * 14  # first used by rows in the second half only
+
+    def make(item: tuple[int, list[object]]):
+        k, values = item
+        formats = late if k > len(rows) * 3 // 4 and k % 5 == 0 else plain * 3
+        return values, formats[:len(values)], 20.0 + k % 7 if k % 3 else None
+
+    ws.write_rows(2, list(enumerate(rows)), make, [plain * 3] + ([late] if declare else []), split=split)
+    ws.write_string(len(rows) + 3, 0, "合计", fmt("plain", bold=True))
+    wb.close()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_rows_written_by_two_processes_give_the_same_workbook_as_by_one():
+    rows = _rows(11)
+    rows[149] = [True, "x" * 20_000]  # the last row of the first half and of the whole go through xlsxwriter's
+    rows[-1] = ["y" * 17_000, False]  # own path, which holds a row back until the next one
+    one = _build_rows(rows, split=None)
+    for split in (1, 150, 299):
+        assert _build_rows(rows, split=split) == one, split
+    # a format the rows use but were not declared: the other process must not give it an index of its own;
+    # its rows are written here instead, and the workbook is still the same
+    undeclared = _build_rows(rows, split=None, declare=False)
+    assert _build_rows(rows, split=150, declare=False) == undeclared
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(_pack(one)))
+    got = book.get_sheet_by_name("表").to_python()
+    assert len(got) == len(rows) + 4 and got[-1][0] == "合计"
+    assert got[2 + 149][:2] == ["是", "x" * 20_000] and got[2 + 299][:2] == ["y" * 17_000, "否"]
+
+
+def _pack(parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
