@@ -1,8 +1,8 @@
 """退回修改: an annotated copy of a unit's own workbook, problem cells highlighted and commented, with a short
 退回修改意见 sheet in front — ready to e-mail back.
 
-openpyxl is slow and only needed here, so this runs only for returns that have findings, in an isolated worker
-(the file has already passed the byte-level safety checks of intake).
+openpyxl is slow and only needed here, so this runs only for returns that have findings, in an isolated worker,
+and only on a file that passes intake's deep byte-level inspection.
 """
 
 from __future__ import annotations
@@ -41,17 +41,22 @@ def write_feedback(job: FeedbackJob) -> str:
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    if job.kind in ("xlsx", "xlsm"):
+    from .intake import inspect
+
+    data = Path(job.archive_path).read_bytes() if job.kind in ("xlsx", "xlsm") else b""
+    # Intake's hot path left the deep byte inspection to python-calamine's worker; openpyxl gets it first.
+    if data and not [p for p in inspect(data, job.original_name, deep=True)[1] if p[0] != "file-extension-mismatch"]:
         # From bytes: openpyxl refuses a path whose extension is not .xlsx/.xlsm, and a return sent as "x.xls"
         # that is really an xlsx is archived under .xls. Its warnings about features it drops (extension lists,
         # unknown parts of someone else's file) are not ours to show.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(Path(job.archive_path).read_bytes()), keep_vba=False, rich_text=False)
+            wb = load_workbook(io.BytesIO(data), keep_vba=False, rich_text=False)
     else:
         wb = Workbook()
         wb.active.title = "说明"
-        wb.active["A1"] = f"原文件「{job.original_name}」格式为 {job.kind}，无法直接标注，问题清单见「{SHEET}」。"
+        why = f"格式为 {job.kind}" if not data else "内部结构异常"
+        wb.active["A1"] = f"原文件「{job.original_name}」{why}，无法直接标注，问题清单见「{SHEET}」。"
     for f in job.findings:
         if not f.sheet or not f.cell or f.sheet not in wb.sheetnames:
             continue

@@ -265,9 +265,12 @@ _KIND_CN = {"xlsx": "Excel 工作簿（.xlsx）", "xlsm": "启用宏的 Excel �
 def inspect(data: bytes, name: str, *, deep: bool = True) -> tuple[str, list[tuple[str, str]], str]:
     """(kind, problems as (code, message), saved_at) from the bytes alone, before any parser runs.
 
-    ``deep=False`` is the hot path for .xlsx/.xlsm: sizes, DTDs and everything else, but not every cell's
-    reference. A far-away cell can then only cost an isolated worker (python-calamine aborts on it, or
-    :func:`parse_sheets` refuses it), and the deep inspection of that one file says why (:func:`_failure_result`).
+    ``deep=False`` is the hot path for .xlsx/.xlsm, which python-calamine then reads in an isolated worker: the
+    format, encryption, member count and sizes (bombs, lying headers), but not the parts' content. What calamine
+    is exposed to there costs at most that worker: it refuses DTDs and entities itself, :func:`parse_sheets`
+    refuses far-away cells and merged ranges, and one cell at XFD1048576 aborts only the worker. Whenever calamine
+    fails or the worker goes down, the deep inspection of that one file gives the exact finding
+    (:func:`process_file`, :func:`_failure_result`); openpyxl (feedback copies) never opens a file without it.
     """
     problems: list[tuple[str, str]] = []
     head = sniff(data)
@@ -534,19 +537,31 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str, *, deep: bool = True) -> tuple[
             continue
         try:
             with _open_member(zf, info) as fh:
-                # A DTD can only stand in the prolog, before the root element: other parts need only their head.
-                xml = fh.read(MAX_UNCOMPRESSED + 1) if sheet else _read_prolog(fh)
+                # A DTD can only stand in the prolog, before the root element: but for the deep inspection of
+                # sheets, every part is judged by its head.
+                xml = fh.read(MAX_UNCOMPRESSED + 1) if sheet and deep else _read_prolog(fh)
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
             return _CORRUPT_PART
         if len(xml) > MAX_UNCOMPRESSED:
             return _BOMB
+        if not deep:
+            if _has_dtd(xml[:_PROLOG_BYTES]):
+                return _DTD
+            # The dimension, where every program writes it (in the head). Cells and merged ranges are for
+            # parse_sheets, which sees them as python-calamine does.
+            if sheet and (m := _HEAD_DIMENSION.search(xml)):
+                try:
+                    _refuse_far_ranges([(b"dimension", m.group(1))])
+                except _Refused as refused:
+                    return refused.code, refused.message
+            continue
         # Parts a relationship names (shared strings, styles …) are scanned like sheets only when they look like
         # one (or are not UTF-8): a sheet hidden under another name is still seen, the usual parts stay cheap.
         if sheet and (lower.startswith("xl/worksheets/") or kind == "ods" or b"\x00" in xml[:64]
                       or _SHEETISH.search(xml)):
             if not _looks_like_xml(xml):
                 continue  # not XML at all (an image named in a relationship): the parser will refuse it
-            problem = _scan_sheet_xml(xml, ods=kind == "ods", cells=deep)
+            problem = _scan_sheet_xml(xml, ods=kind == "ods")
             if problem:
                 return problem
         elif _has_dtd(xml[:_PROLOG_BYTES]):
@@ -604,7 +619,7 @@ def _attr(attrs: dict[str, str], local: str) -> str | None:
     return value
 
 
-def _scan_sheet_xml(xml: bytes, *, ods: bool = False, cells: bool = True) -> tuple[str, str] | None:
+def _scan_sheet_xml(xml: bytes, *, ods: bool = False) -> tuple[str, str] | None:
     """Refuse a sheet (xlsx worksheet or ODS content.xml) with a DTD, or with a dimension, merged range or any cell
     far outside the template — the one cell at XFD1048576 that makes python-calamine abort the process.
 
@@ -613,7 +628,7 @@ def _scan_sheet_xml(xml: bytes, *, ods: bool = False, cells: bool = True) -> tup
     """
     if not ods:
         try:
-            if _fast_sheet_scan(xml, every_cell=cells):
+            if _fast_sheet_scan(xml):
                 return None
         except _Refused as refused:
             return refused.code, refused.message
@@ -645,10 +660,11 @@ def _scan_sheet_xml(xml: bytes, *, ods: bool = False, cells: bool = True) -> tup
 
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _FAST_ROW = re.compile(rb'<row r="([0-9]{1,7})"')
+_HEAD_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3}[0-9]{1,10}(?::[A-Z]{1,3}[0-9]{1,10})?)"')
 _FAST_RANGE = re.compile(rb'<(dimension|mergeCell) ref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"')
 
 
-def _fast_sheet_scan(xml: bytes, *, every_cell: bool = True) -> bool:
+def _fast_sheet_scan(xml: bytes) -> bool:
     """The common case in a fraction of expat's time: a sheet as Excel, WPS, LibreOffice and xlsxwriter write it
     (UTF-8, no prefixes, no DTD or comments, every row and cell with a plain ``r="A1"`` as its first attribute).
 
@@ -662,9 +678,6 @@ def _fast_sheet_scan(xml: bytes, *, every_cell: bool = True) -> bool:
     ranges = _FAST_RANGE.findall(xml) if b"mergeCell" in xml or b"dimension" in xml else []
     if len(ranges) != xml.count(b"mergeCell") - xml.count(b"mergeCells") + xml.count(b"dimension"):
         return False
-    if not every_cell:
-        _refuse_far_ranges(ranges)
-        return True
     cells = _FAST_CELL.findall(xml)
     rows = _FAST_ROW.findall(xml)
     n_cells = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/")
@@ -871,6 +884,9 @@ def parse_sheets(data: bytes) -> dict[str, list[list[Any]]]:
             if end is not None and (end[0] + 1 > MAX_ROW or end[1] + 1 > MAX_COL):
                 raise _Refused("cell-out-of-range", f"工作表「{name}」的单元格 {_a1_text(end[0] + 1, end[1] + 1)} "
                                "远超填报表的范围，已拒绝读取。请删除表格以外的内容后重新报送。")
+            for (top, left), (bottom, right) in sheet.merged_cell_ranges or ():
+                if _far(bottom + 1, right + 1):
+                    _refuse_far("merge", bottom + 1, right + 1)
             out[name] = sheet.to_python(skip_empty_area=False)
     return out
 
@@ -947,7 +963,13 @@ def process_file(ictx: IntakeContext, source: Source) -> FileResult:
         return res
     except Exception as exc:  # calamine raises several unrelated types for broken or locked files
         text = f"{type(exc).__name__}: {exc}"
-        if "Password" in text or "password" in text or "encrypt" in text.lower():
+        # The deep inspection the hot path left out says exactly what is wrong, when it can.
+        deep_problems = [] if source.converted or kind not in ("xlsx", "xlsm") else \
+            [p for p in inspect(data, name, deep=True)[1] if p[0] != "file-extension-mismatch"]
+        if deep_problems:
+            for code, message in deep_problems:
+                add(code, message)
+        elif "Password" in text or "password" in text or "encrypt" in text.lower():
             add("file-encrypted", "文件设置了密码，无法读取。请在 Excel/WPS 中取消密码后重新报送。")
         elif kind in ("xls", "ods") and not source.converted:
             res.needs_conversion = True  # take_in converts it with LibreOffice and reads it again

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import io
 import math
 import os
@@ -202,10 +203,12 @@ def _worksheet_class():
             os.close(fd)
             reader, writer = os.pipe()
             self.fh.flush()  # else the child's copy of our buffer would reach our file a second time
+            gc.freeze()  # the collector would otherwise touch, and so copy, every page both processes share
             pid = os.fork()
             if pid == 0:  # the child: its half to its own file, then what the parent must know, then exit
                 code = 1
                 try:
+                    gc.disable()
                     os.close(reader)
                     known = len(xf_indices)
                     # Held, never closed or collected here: it is the parent's file (os._exit skips finalizers).
@@ -236,6 +239,7 @@ def _worksheet_class():
                 with os.fdopen(reader, "rb") as pipe:
                     payload = pipe.read()
                 _, status = os.waitpid(pid, 0)
+                gc.unfreeze()
             try:
                 ok, dims, rows, sizes = pickle.loads(payload) if status == 0 and payload else (False, None, {}, {})
                 if not ok:

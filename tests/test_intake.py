@@ -816,3 +816,28 @@ def test_member_reader_gives_what_zipfile_gives_and_refuses_what_it_refuses():
     for opened in (zf.open(info), intake._open_member(zf, info)):
         with pytest.raises(zipfile.BadZipFile):
             opened.read(10**9)
+
+
+def test_openpyxl_never_opens_a_return_that_fails_the_deep_inspection(context, tmp_path, good):
+    """Feedback copies are made with openpyxl, which intake's hot path never exposes to a file: the deep byte
+    inspection comes first, and a file that fails it gets a findings-only copy instead of an annotated one."""
+    from shixiang_xl.feedback import FeedbackJob, write_feedback
+    from shixiang_xl.findings import finding
+
+    far = h.with_far_cell(good.path, tmp_path / "far.xlsx", LEAD, "XFD1048576")
+    found = (finding("text-in-number-cell", "本期完成值填写的是文字。", file="far.xlsx", sheet=LEAD, cell="H4",
+                     unit=UNIT),)
+    outs = {}
+    for name, path in (("far", far), ("good", good.path)):
+        outs[name] = Path(write_feedback(FeedbackJob(str(path), "xlsx", UNIT, f"{name}.xlsx", "2026年3月", "督查室",
+                                                     found, str(tmp_path / f"{name}-退回.xlsx"))))
+    wb = openpyxl.load_workbook(outs["far"])
+    try:
+        assert wb.sheetnames == [FEEDBACK_SHEET, "说明"] and "内部结构异常" in wb["说明"]["A1"].value
+    finally:
+        wb.close()
+    wb = openpyxl.load_workbook(outs["good"])
+    try:
+        assert wb.sheetnames[0] == FEEDBACK_SHEET and LEAD in wb.sheetnames and wb[LEAD]["H4"].comment is not None
+    finally:
+        wb.close()
