@@ -207,33 +207,29 @@ def _record(store: Store, result: BatchResult, containers: list[tuple[str, int, 
                          "VALUES (?, ?, ?, ?, ?)", (sha, size, archive_path, shown, received))
             conn.execute("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
                          "VALUES (?, ?, ?, ?, ?)", (sha, shown, source, received, period))
-        for r in result.files:
-            if not r.sha256:
-                continue
-            conn.execute("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
-                         "VALUES (?, ?, ?, ?, ?)", (r.sha256, r.size, r.archive_path, r.source.name, r.source.received_at))
-            conn.execute("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
-                         "VALUES (?, ?, ?, ?, ?)", (r.sha256, r.source.name, r.source.path, r.source.received_at, period))
-            if r.status == "duplicate":
-                continue
-            conn.execute(
-                "INSERT INTO returns (sha256, period, unit, original_name, received_at, issued_at, saved_at, status, "
-                "errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256, period) DO UPDATE SET "
-                "unit = excluded.unit, status = excluded.status, errors = excluded.errors, "
-                "warnings = excluded.warnings, saved_at = excluded.saved_at, issued_at = excluded.issued_at",
-                (r.sha256, period, r.unit, r.source.name, _first_received(conn, r), r.issued_at, r.saved_at, r.status,
-                 r.errors, r.warnings))
+        # One statement per table for the whole batch (a city-wide one has thousands of files). A return's received
+        # time is the earliest receipt of its bytes, this batch's included.
+        files = [r for r in result.files if r.sha256]
+        conn.executemany("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         [(r.sha256, r.size, r.archive_path, r.source.name, r.source.received_at) for r in files])
+        conn.executemany("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         [(r.sha256, r.source.name, r.source.path, r.source.received_at, period) for r in files])
+        conn.executemany(
+            "INSERT INTO returns (sha256, period, unit, original_name, received_at, issued_at, saved_at, status, "
+            "errors, warnings) VALUES (?, ?, ?, ?, COALESCE((SELECT MIN(received_at) FROM receipts WHERE sha256 = ?), "
+            "?), ?, ?, ?, ?, ?) ON CONFLICT (sha256, period) DO UPDATE SET "
+            "unit = excluded.unit, status = excluded.status, errors = excluded.errors, "
+            "warnings = excluded.warnings, saved_at = excluded.saved_at, issued_at = excluded.issued_at",
+            [(r.sha256, period, r.unit, r.source.name, r.sha256, r.source.received_at, r.issued_at, r.saved_at,
+              r.status, r.errors, r.warnings) for r in files if r.status != "duplicate"])
         conn.execute("DELETE FROM findings WHERE period = ?", (period,))
         conn.executemany(
             "INSERT INTO findings (period, sha256, code, severity, unit, file, sheet, cell, message) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(period, r.sha256, f.code, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message)
              for r in result.files for f in r.findings])
-
-
-def _first_received(conn, r: FileResult) -> str:
-    row = conn.execute("SELECT MIN(received_at) FROM receipts WHERE sha256 = ?", (r.sha256,)).fetchone()
-    return row[0] or r.source.received_at
 
 
 # ------------------------------------------------------------------ outputs
