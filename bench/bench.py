@@ -273,6 +273,7 @@ def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:
     for _ in range(runs):
         if before:
             before()
+        os.sync()  # every step starts on a quiet disk, not while the set-up's writes are still being flushed
         proc = subprocess.run([sys.executable, __file__, "--child", step, *map(str, args)], capture_output=True,
                               text=True, cwd=ROOT, timeout=1800)
         if proc.returncode != 0:
@@ -302,10 +303,13 @@ def bench_size(n: int, runs: int, work: Path, openpyxl_limit: int) -> dict:
     inbox = base / "returns"
     make_returns(template, inbox)
     ws = base / "ws"
+    (base / "trash").mkdir()
+
+    trash = base / "trash"
 
     def fresh() -> None:  # an empty store and archive for every merge run
-        if ws.exists():
-            shutil.rmtree(ws)
+        if ws.exists():  # set aside, deleted at the end: a mass delete's aftermath is no part of a merge
+            ws.rename(trash / f"ws{len(list(trash.glob('ws*')))}")
         shutil.copytree(template, ws)
         shutil.copytree(inbox, ws / "inbox" / PERIOD)
 

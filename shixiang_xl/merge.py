@@ -95,17 +95,20 @@ class Staging:
 
 def _rows(r: FileResult) -> Iterator[tuple]:
     """(sha256, sheet, row key, column key, number, text) for every value and field of a return."""
+    sha = r.sha256
     for (kind, row_key), cols in r.values.items():
         for col, value in cols.items():
-            yield (r.sha256, kind, row_key, col) + _value(value)
+            yield _row(sha, kind, row_key, col, value)
     for col, value in r.fields.items():
-        yield (r.sha256, "info", "info", col) + _value(value)
+        yield _row(sha, "info", "info", col, value)
 
 
-def _value(value: Any) -> tuple[float | None, str | None]:
+def _row(sha: str, kind: str, row_key: str, col: str, value: Any) -> tuple:
+    if value is None:
+        return sha, kind, row_key, col, None, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value), None
-    return None, None if value is None else str(value)
+        return sha, kind, row_key, col, float(value), None
+    return sha, kind, row_key, col, None, str(value)
 
 
 def store_values(store: Store, batch: BatchResult, staging: Staging | None = None) -> None:
@@ -119,8 +122,9 @@ def store_values(store: Store, batch: BatchResult, staging: Staging | None = Non
             conn.execute("DELETE FROM staged_chosen")
             conn.executemany("INSERT INTO staged_chosen (sha256, unit) VALUES (?, ?)",
                              [(r.sha256, unit) for unit, r in batch.accepted.items() if r.sha256 in staging.staged])
+        conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
+                         [(period, unit) for unit in sorted(batch.accepted)])
         for unit, r in sorted(batch.accepted.items()):
-            conn.execute("DELETE FROM entries WHERE period = ? AND unit = ?", (period, unit))
             if staging is not None and r.sha256 in staging.staged:
                 continue  # all at once below
             conn.executemany("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, "
@@ -219,6 +223,7 @@ def ledger_digest(data: LedgerData) -> str:
     for f in dataclasses.fields(data):
         value = getattr(data, f.name)
         for item in value if isinstance(value, tuple) else (value,):
+            # repr, not marshal or pickle: their bytes depend on object identity (shared and interned strings).
             digest.update(repr(_plain(item)).encode("utf-8"))
             digest.update(b"\x1e")
         digest.update(f.name.encode("ascii") + b"\x1d")
@@ -226,7 +231,7 @@ def ledger_digest(data: LedgerData) -> str:
 
 
 def _plain(item: Any) -> Any:
-    """A row's field values as a tuple: its repr says the same as the dataclass's, several times faster."""
+    """A row's field values as a tuple (what the dataclass's repr would say, without its cost)."""
     names = _FIELD_NAMES.get(item.__class__)
     if names is None:
         if not dataclasses.is_dataclass(item) or isinstance(item, type):

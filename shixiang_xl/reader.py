@@ -30,6 +30,10 @@ class CellValue(NamedTuple):
     sheet: str
     cell: str
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt by tuple.__new__ itself, not through the Python-level __new__ a named tuple has.
+        return tuple.__new__, (CellValue, tuple(self))
+
 
 @dataclass
 class ReadResult:
