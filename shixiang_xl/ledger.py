@@ -196,23 +196,26 @@ def build_ledger(data: LedgerInput) -> LedgerData:
     for p in plist.projects:
         expected = expected_progress(p, month)
         rows: list[IndicatorRow] = []
+        # Each unit's values once per project (the store may be read for them), not once per indicator.
+        units = {u: (data.values.get(u, {}), data.last_cumulative.get(u, {}), u in data.values)
+                 for u in dict.fromkeys((*p.leads, *p.co_units, *(i.lead for i in p.indicators if i.lead)))}
         for ind in p.indicators:
             lead = ind.lead or (p.leads[0] if p.leads else "")
-            rows.append(_indicator_row(data, p, ind, lead, "lead", expected, share=False))
+            rows.append(_indicator_row(units.get(lead, _NOTHING), p, ind, lead, "lead", expected, share=False))
             if ind.split:
                 for co in p.co_units:
-                    rows.append(_indicator_row(data, p, ind, co, "co", expected, share=True))
+                    rows.append(_indicator_row(units[co], p, ind, co, "co", expected, share=True))
         indicator_rows += rows
-        lead_values = [(u, data.values.get(u, {}).get(("lead", p.key), {})) for u in p.leads]
+        lead_values = [(u, units[u][0].get(("lead", p.key), {})) for u in p.leads]
         reported = [v.get("progress") for _, v in lead_values if v.get("progress") is not None]
         statuses = [v.get("status") for _, v in lead_values if v.get("status")]
-        has_data = any(u in data.values for u in p.leads)
+        has_data = any(units[u][2] for u in p.leads)
         completion = _completion(rows)
         reported_progress = round(sum(reported) / len(reported), 1) if reported else None
         progress = completion if completion is not None else reported_progress
         status = project_status(progress, expected, cfg.lag_threshold, statuses[0] if statuses else None, has_data)
         single = len(p.leads) == 1
-        co_texts = [(u, data.values.get(u, {}).get(("co", p.key), {}).get("progress_text") or "") for u in p.co_units]
+        co_texts = [(u, units[u][0].get(("co", p.key), {}).get("progress_text") or "") for u in p.co_units]
         co_done = [u for u, t in co_texts if t]
         progress_text = _join([(u, v.get("progress_text") or "") for u, v in lead_values], single)
         if co_done:
@@ -247,16 +250,22 @@ def _text(v: Any) -> str:
     return format_number(v) if isinstance(v, float) else str(v)
 
 
-def _indicator_row(data: LedgerInput, p: Project, ind: Indicator, unit: str, kind: str, expected: float,
-                   share: bool) -> IndicatorRow:
-    v = data.values.get(unit, {}).get((kind, ind.key), {})
-    last = data.last_cumulative.get(unit, {}).get((kind, ind.key))
+_NOTHING: tuple[dict, dict, bool] = ({}, {}, False)
+
+
+def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: Indicator, unit: str, kind: str,
+                   expected: float, share: bool) -> IndicatorRow:
+    """One indicator's row for ``unit``; ``unit_data`` is (its values, its cumulatives before, has it values)."""
+    values, before, has_values = unit_data
+    key = ind.key
+    v = values.get((kind, key), {})
+    last = before.get((kind, key))
     cum = v.get("cumulative")
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
     target = ind.target / max(1, len(p.co_units)) if share else ind.target
-    return IndicatorRow(p.number, ind.key, ind.name, unit, share, target if not share else ind.target, ind.unit,
-                        ind.comparator, last if last is not None else (0.0 if unit in data.values else None),
+    return IndicatorRow(p.number, key, ind.name, unit, share, target if not share else ind.target, ind.unit,
+                        ind.comparator, last if last is not None else (0.0 if has_values else None),
                         v.get("current"), cum, rate, expected, gap)
 
 

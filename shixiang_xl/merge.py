@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections import defaultdict
+import sqlite3
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -139,6 +140,74 @@ def store_values(store: Store, batch: BatchResult, staging: Staging | None = Non
             conn.execute("DELETE FROM staged_chosen")
 
 
+class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
+    """unit → its values for a period, read from the store as the ledger asks for them: a city-wide period's
+    hundreds of thousands of values are never all in memory at once.
+
+    ``order`` is the order the units will be asked for in (the ledger's: project by project); a unit's values
+    are read together with those of the next units in that order, a few hundred per query. ``with_values`` shows
+    other values for a unit (an earlier period's, for a return sent back).
+    """
+
+    CHUNK = 256
+
+    def __init__(self, store: Store, period: str, order: Sequence[str] = ()) -> None:
+        self._conn, self._period = store.conn, period
+        self._units = frozenset(u for (u,) in self._conn.execute(
+            "SELECT DISTINCT unit FROM entries WHERE period = ?", (period,)).fetchall())
+        self._order = [u for u in dict.fromkeys(order) if u in self._units]
+        self._place = {u: i for i, u in enumerate(self._order)}
+        self._extra: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._cache: OrderedDict[str, dict[tuple[str, str], dict[str, Any]]] = OrderedDict()
+
+    def __getitem__(self, unit: str) -> dict[tuple[str, str], dict[str, Any]]:
+        if unit in self._extra:
+            return self._extra[unit]
+        if unit not in self._units:
+            raise KeyError(unit)
+        values = self._cache.get(unit)
+        if values is None:
+            start = self._place.get(unit)
+            wanted = [unit] if start is None else \
+                [u for u in self._order[start:start + self.CHUNK] if u not in self._cache]
+            loaded = units_values(self._conn, self._period, wanted)
+            for u in wanted:
+                self._cache[u] = loaded.get(u, {})
+            while len(self._cache) > 2 * self.CHUNK:
+                self._cache.popitem(last=False)
+            values = self._cache[unit]
+        return values
+
+    def __contains__(self, unit: object) -> bool:
+        return unit in self._extra or unit in self._units
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._units | self._extra.keys()))
+
+    def __len__(self) -> int:
+        return len(self._units | self._extra.keys())
+
+    def with_values(self, unit: str, values: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """Show ``values`` for ``unit`` instead of (or as well as) what the store holds for this period."""
+        self._extra[unit] = values
+
+
+def units_values(conn: sqlite3.Connection, period: str, units: Sequence[str]
+                 ) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """Some units' values for a period: unit → (sheet, row key) → column key → number or text."""
+    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: a city-wide period has hundreds of thousands of values
+    for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
+        part = list(units[start:start + 500])
+        cursor.execute("SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
+                       f"WHERE period = ? AND unit IN ({', '.join('?' * len(part))})", (period, *part))
+        for unit, sheet, row_key, column_key, value_num, value_text in cursor:
+            out.setdefault(unit, {}).setdefault((sheet, row_key), {})[column_key] = \
+                value_num if value_num is not None else value_text
+    return out
+
+
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     out: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
     cursor = store.conn.cursor()
@@ -179,7 +248,7 @@ def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: M
                       findings: Sequence[Finding]) -> LedgerInput:
     """Everything the ledger needs, from the store plus each unit's submission this period (from a batch, or
     rebuilt from the store's ``returns`` by :func:`shixiang_xl.report.ledger_for`)."""
-    values = load_values(store, period.slug)
+    values = StoredValues(store, period.slug, [u for p in ctx.projects.projects for u in (*p.leads, *p.co_units)])
     stale: dict[str, str] = {}
     for unit in ctx.projects.units:
         s = submissions.get(unit)
@@ -189,7 +258,7 @@ def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: M
             else:
                 earlier = _latest_earlier(store, unit, period)
                 if earlier:
-                    values[unit] = load_values(store, earlier).get(unit, {})
+                    values.with_values(unit, units_values(store.conn, earlier, [unit]).get(unit, {}))
                     stale[unit] = f"本期报送被退回修改，显示{Period.parse(earlier).label}的数据"
                 else:
                     stale[unit] = "本期报送被退回修改，尚无通过审核的数据"

@@ -520,6 +520,22 @@ def test_merge_streams_values_to_the_store_and_keeps_what_the_share_check_needs(
     for unit, r in expected.accepted.items():
         assert stored[unit] == {**r.values, ("info", "info"): r.fields}, unit
 
+    # What the ledger reads: the same values, unit by unit as it asks, a few units per query, with overrides
+    from shixiang_xl.merge import StoredValues
+
+    with open_store(context.workspace.db_path) as store:
+        lazy = StoredValues(store, MAR.slug, list(reversed(context.projects.units)))
+        lazy.CHUNK = 2
+        assert set(lazy) == set(stored) and len(lazy) == len(stored)
+        for unit in context.projects.units:
+            assert (unit in lazy) == (unit in stored) and lazy.get(unit) == stored.get(unit), unit
+        assert len(lazy._cache) <= 2 * lazy.CHUNK
+        some = next(iter(stored))
+        lazy.with_values(some, {("lead", "P01"): {"progress": 1.0}})
+        lazy.with_values("某个没有数据的单位", {})
+        assert lazy[some] == {("lead", "P01"): {"progress": 1.0}} and "某个没有数据的单位" in lazy
+        assert len(lazy) == len(stored) + 1
+
 
 def test_a_return_from_a_unit_with_nothing_to_report(context, tmp_path):
     """The project list changed after the workbooks went out: 区公共法律服务中心 no longer co-leads project 10."""
