@@ -19,8 +19,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
 from .findings import Finding
 from .intake import FileResult
-from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, ledger_bytes
+from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, write_ledger
 from .period import Period
+from .sandbox import Background
 from .store import Store, open_store
 from .workspace import Context
 from .xlsxout import atomic_write_bytes
@@ -331,8 +332,14 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         for r in batch.files:
             # In the store now (the ledger reads them back from there); a city-wide batch is large.
             r.values, r.fields, r.cells = {}, {}, {}
+        # The workbooks are written by forked copies of this process, on the other core, while this one goes on
+        # with the ledger's data and the store (both wait until then to be seen: atomic writes).
+        outdir = ws.folder("reports", period.slug)
+        outdir.mkdir(parents=True, exist_ok=True)
+        report_job = Background(write_check_report, ctx, batch, outdir / "校验报告.xlsx")
         data = build_ledger(ledger_input(ctx, store, batch))
-        content = ledger_bytes(data, a3=a3)
+        ledger_path = outdir / "台账.xlsx"
+        ledger_job = Background(write_ledger, data, ledger_path, a3=a3)
         digest = ledger_digest(data)
         with store.transaction() as conn:
             old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
@@ -345,10 +352,8 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
             conn.execute("DELETE FROM progress WHERE period = ?", (period.slug,))
             conn.executemany("INSERT INTO progress (period, project, completion, expected, status) VALUES (?, ?, ?, ?, ?)",
                              [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
-    outdir = ws.folder("reports", period.slug)
-    ledger_path = outdir / "台账.xlsx"
-    atomic_write_bytes(ledger_path, content)
-    report = write_check_report(ctx, batch, outdir / "校验报告.xlsx")
+    ledger_job.result()
+    report = report_job.result()
     copies = write_feedback_copies(ctx, batch) if feedback else {}
     pdf_path = ledger_pdf(ledger_path, a3=a3) if pdf else None
     return MergeResult(batch, data, ledger_path, pdf_path, report, copies, changed)

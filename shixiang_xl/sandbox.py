@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -20,6 +21,84 @@ from typing import Any, Callable, Iterable, Iterator
 
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_TIMEOUT = 30.0
+
+
+_held = 0
+
+
+def hold_heap() -> None:
+    """Before a fork: keep the collector off the objects that exist now, until :func:`release_heap`.
+
+    Forked processes share the parent's pages until either writes to them; the collector writes to every object it
+    visits, which would copy the whole inherited heap (a city's project list) into each process.
+    """
+    global _held
+    if _held == 0:
+        gc.freeze()
+    _held += 1
+
+
+def release_heap() -> None:
+    global _held
+    _held -= 1
+    if _held == 0:
+        gc.unfreeze()
+
+
+def can_fork() -> bool:
+    """Whether work can go to a forked copy of this process (POSIX, and no other thread to inherit half-way)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class Background:
+    """``func(*args, **kwargs)`` run by a forked copy of this process while this one goes on; :meth:`result`
+    waits for it and returns its (pickled) result.
+
+    Used for trusted work (writing our own workbooks), not for untrusted files (see :func:`run_isolated`). Where
+    there is no fork, or should the copy fail for any reason, the work is done here instead, so the outcome
+    (result or exception) is always what running it here would give.
+    """
+
+    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._call = (func, args, kwargs)
+        self._pid: int | None = None
+        if not can_fork():
+            return
+        import pickle
+
+        reader, writer = os.pipe()
+        hold_heap()
+        pid = os.fork()
+        if pid == 0:  # the copy: do the work, send the result, leave without running anyone's clean-up
+            code = 1
+            try:
+                os.close(reader)
+                gc.disable()
+                data = pickle.dumps(func(*args, **kwargs))
+                with os.fdopen(writer, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(writer)
+        self._pid, self._reader = pid, reader
+
+    def result(self) -> Any:
+        func, args, kwargs = self._call
+        if self._pid is None:
+            return func(*args, **kwargs)
+        import pickle
+
+        try:
+            with os.fdopen(self._reader, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+        finally:
+            self._pid = None
+            release_heap()
+        if status == 0 and data:
+            return pickle.loads(data)
+        return func(*args, **kwargs)  # the copy failed: do it here, where any exception is raised as usual
 
 
 @dataclass(frozen=True)
@@ -111,9 +190,7 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
         queue.append([(i, items[i]) for i in range(start, min(start + size, len(items)))])
     queue.reverse()  # pop() from the end keeps the original order
     if method == "fork":
-        # Forked workers share the parent's pages until written; the collector writes to every object it
-        # visits, which would copy the whole inherited heap (a city's project list) into each worker.
-        gc.freeze()
+        hold_heap()
     pool = [_Worker(ctx, func, memory_mb) for _ in range(n)]
     try:
         while queue or any(w.batch is not None for w in pool):
@@ -166,7 +243,7 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
             else:
                 w.stop()
         if method == "fork":
-            gc.unfreeze()
+            release_heap()
 
 
 def _exit_detail(w: _Worker) -> str:

@@ -75,6 +75,8 @@ def _worksheet_class():
     from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
     from xlsxwriter.worksheet import Worksheet
 
+    from .sandbox import can_fork, hold_heap, release_heap
+
     columns = [xl_col_to_name(c) for c in range(16_384)]
 
     class ClassicFormulaWorksheet(Worksheet):
@@ -184,7 +186,7 @@ def _worksheet_class():
                 self._row_styles(formats)
             n = len(items)
             if split is None:
-                split = n // 2 if n >= PARALLEL_ROWS and hasattr(os, "fork") else n
+                split = n // 2 if n >= PARALLEL_ROWS and can_fork() else n
             if not self.constant_memory or not 0 < split < n or first_row < self.previous_row:
                 for k, item in enumerate(items):
                     self.write_cells(first_row + k, *make_row(item))
@@ -203,7 +205,7 @@ def _worksheet_class():
             os.close(fd)
             reader, writer = os.pipe()
             self.fh.flush()  # else the child's copy of our buffer would reach our file a second time
-            gc.freeze()  # the collector would otherwise touch, and so copy, every page both processes share
+            hold_heap()
             pid = os.fork()
             if pid == 0:  # the child: its half to its own file, then what the parent must know, then exit
                 code = 1
@@ -239,7 +241,7 @@ def _worksheet_class():
                 with os.fdopen(reader, "rb") as pipe:
                     payload = pipe.read()
                 _, status = os.waitpid(pid, 0)
-                gc.unfreeze()
+                release_heap()
             try:
                 ok, dims, rows, sizes = pickle.loads(payload) if status == 0 and payload else (False, None, {}, {})
                 if not ok:

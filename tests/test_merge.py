@@ -239,6 +239,7 @@ def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
         import os, signal
         from pathlib import Path
         import shixiang_xl.merge as m
+        import shixiang_xl.xlsxout as x
         from shixiang_xl.period import Period
         from shixiang_xl.workspace import load_context
 
@@ -247,7 +248,7 @@ def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
             tmp.write_bytes(data[: len(data) // 2])
             os.kill(os.getpid(), signal.SIGKILL)
 
-        m.atomic_write_bytes = dying_write
+        x.atomic_write_bytes = dying_write  # the ledger's writer, whichever process runs it
         m.merge_returns(load_context(Path({str(ctx.workspace.root)!r})), Period.parse("2026-03"))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
