@@ -120,11 +120,22 @@ def _worksheet_class():
             to the same XML xlsxwriter writes for it cell by cell (except that text looking like rich-text XML is
             escaped, never written raw).
             """
-            if height is not None:
-                self.set_row(row, height)
             if not self.constant_memory or row < self.previous_row or self.table.get(row) or row in self.comments:
+                if height is not None:
+                    self.set_row(row, height)
                 self._write_cells_one_by_one(row, values, formats)
                 return
+            pixels = None
+            if height is not None:
+                # What set_row does, without the row record xlsxwriter keeps for every row (this row is written
+                # right here, and never looked up again); anything unusual goes through set_row itself.
+                pixels = int(height * 4.0 / 3.0 + 0.5)
+                if pixels > 0 and not self._check_dimensions(row, self.dim_colmin or 0):
+                    self.row_sizes[row] = [pixels, False]
+                    self.row_info.pop(row, None)
+                else:
+                    self.set_row(row, height)
+                    pixels = None
             if row > self.previous_row:  # first the buffered row, so formats get their indexes in cell order
                 self._write_single_row(row)
             number = str(row + 1)
@@ -135,7 +146,7 @@ def _worksheet_class():
                 kind = value.__class__
                 if kind is str and value:
                     if len(value) >= 16_000:
-                        self._write_cells_one_by_one(row, values, formats)  # xlsxwriter's own truncation
+                        self._one_by_one_after_all(row, values, formats, height, pixels)  # xlsxwriter truncates
                         return
                     if _NEEDS_ESCAPE.search(value):  # as xlsxwriter does it (control characters dropped first)
                         text = self._escape_control_characters(safe_text(value))
@@ -153,7 +164,7 @@ def _worksheet_class():
                         continue
                     body = "/>"
                 else:  # NaN, bool, dates: xlsxwriter's own handling
-                    self._write_cells_one_by_one(row, values, formats)
+                    self._one_by_one_after_all(row, values, formats, height, pixels)
                     return
                 if style is None:
                     style = self._fallback_style(row, col)
@@ -162,10 +173,18 @@ def _worksheet_class():
                     first = col
                 last = col
             if first < 0:
+                if pixels is not None:  # an empty row with a height: xlsxwriter writes it when the next one comes
+                    self.set_row(row, height)
                 return
             if self._check_dimensions(row, first) or self._check_dimensions(row, last):
                 raise ValueError(f"row {row} is outside the worksheet")
-            self._write_row(row, None, self.row_info.get(row))
+            if pixels is None:
+                self._write_row(row, None, self.row_info.get(row))
+            else:  # the <row> _write_row writes for a set_row height (no format, not hidden, no outline)
+                custom = pixels != self.original_row_height or pixels != self.default_row_height
+                parts.insert(0, f'<row r="{number}"' + (f' ht="{pixels * 0.75:.16g}" customHeight="1"' if custom
+                                                         else "") +
+                             (' x14ac:dyDescent="0.25">' if self.excel_version == 2010 else ">"))
             parts.append("</row>")
             self.fh.write("".join(parts))
             self.previous_row = row + 1  # this row is written; xlsxwriter buffers the next one
@@ -246,8 +265,10 @@ def _worksheet_class():
                 ok, dims, rows, sizes = pickle.loads(payload) if status == 0 and payload else (False, None, {}, {})
                 if not ok:
                     return split
-                with open(child_path, encoding="utf-8") as fh:
-                    shutil.copyfileobj(fh, self.fh, 1 << 20)
+                self.fh.flush()  # then bytes straight after ours (both files are UTF-8): no decoding, no encoding
+                with open(child_path, "rb") as fh:
+                    shutil.copyfileobj(fh, self.fh.buffer, 1 << 20)
+                self.fh.buffer.flush()
             finally:
                 os.unlink(child_path)
             from xlsxwriter.worksheet import RowInfo
@@ -280,6 +301,12 @@ def _worksheet_class():
             if not fallback and col in self.col_info:
                 fallback = self.col_info[col].column_format
             return f' s="{fallback._get_xf_index()}"' if fallback else ""
+
+        def _one_by_one_after_all(self, row: int, values: Sequence[Any], formats: Sequence[Any],
+                                  height: float | None, pixels: int | None) -> None:
+            if pixels is not None:  # xlsxwriter writes this row later, from its row record: make that record
+                self.set_row(row, height)
+            self._write_cells_one_by_one(row, values, formats)
 
         def _write_cells_one_by_one(self, row: int, values: Sequence[Any], formats: Sequence[Any]) -> None:
             for col, (value, fmt) in enumerate(zip(values, formats)):
