@@ -28,9 +28,6 @@ _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:\(?0\d{2,3}\)?-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 
 Key = tuple[str, str]  # (sheet kind, row key)
-_ROW_KEY = re.compile(r"P(\d+)(?:-I(\d+))?")
-
-
 @dataclass
 class Checked:
     """A return's values after checking: numbers parsed, text cleaned; plus its findings."""
@@ -59,7 +56,6 @@ class _Checker:
         self.history = history
         self.out = Checked()
         self._where: dict[Key, str] = {}
-        self._found: dict[str, tuple] = {}
 
     def add(self, code: str, cv: CellValue, message: str) -> None:
         self.out.findings.append(finding(code, message, file=self.fname, sheet=cv.sheet, cell=cv.cell,
@@ -81,17 +77,7 @@ class _Checker:
 
     def _lookup(self, row_key: str):
         """(project, indicator) a row key (P02 / P02-I03) names; None for what the list does not hold."""
-        found = self._found.get(row_key)
-        if found is None:
-            found = self._found[row_key] = self._find(row_key)
-        return found
-
-    def _find(self, row_key: str):
-        m = _ROW_KEY.fullmatch(row_key)
-        project = self.plist.get(int(m.group(1))) if m else None
-        if project is None or not m.group(2):
-            return project, None
-        return project, self.plist.indicator(project.number, int(m.group(2)))
+        return self.plist.row(row_key)
 
     def number(self, col: Column, cv: CellValue, what: str) -> float | None:
         v = cv.value

@@ -17,6 +17,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import struct
 import tempfile
 import zipfile
@@ -111,18 +112,33 @@ def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = Non
     """Every file under ``paths`` (recursively), with .zip batches unpacked safely into ``workdir``."""
     sources: list[Source] = []
     findings: list[Finding] = []
+    now = dt.datetime.now().astimezone()
     for root in paths:
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for p in files:
+        folder = root.is_dir()
+        found: list[tuple[tuple[str, ...], Path, float | None]] = []
+        for p in root.rglob("*") if folder else [root]:
+            try:  # one stat per file (a city-wide inbox has thousands)
+                st = p.stat()
+            except OSError:
+                if folder:
+                    continue
+                st = None
+            if folder and not stat.S_ISREG(st.st_mode):
+                continue
+            found.append((p.parts, p, st.st_mtime if st is not None else None))
+        found.sort(key=lambda f: f[0])  # the order of the paths themselves
+        skip = len(root.parts)
+        for parts, p, mtime in found:
             if p.name.startswith("~$") or p.name.startswith(".~") or p.name in ("Thumbs.db", ".DS_Store"):
                 continue  # Excel/WPS lock files and OS litter, not returns
-            shown = str(p.relative_to(root)) if root.is_dir() else p.name
+            shown = os.path.join(*parts[skip:]) if folder else p.name
+            stamp = received_at or _stamp(mtime, now)
             if p.suffix.lower() == ".zip":
-                got, more = _unpack_zip(p, shown, workdir, received_at or _mtime(p))
+                got, more = _unpack_zip(p, shown, workdir, stamp)
                 sources += got
                 findings += more
             else:
-                sources.append(Source(str(p), shown, received_at or _mtime(p)))
+                sources.append(Source(str(p), shown, stamp))
     return sources, findings
 
 
@@ -156,10 +172,21 @@ def archive_containers(paths: Iterable[Path], archive_dir: str) -> list[tuple[st
 def _mtime(path: Path) -> str:
     """When a file arrived: its modification time (saving an attachment or ``collect`` sets it)."""
     try:
-        stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-    except (OSError, ValueError, OverflowError):
+        mtime: float | None = path.stat().st_mtime
+    except OSError:
+        mtime = None
+    return _stamp(mtime, dt.datetime.now().astimezone())
+
+
+def _stamp(mtime: float | None, now: dt.datetime) -> str:
+    """A modification time as the received time: never later than ``now`` (a clock set wrong), now if unknown."""
+    try:
+        stamp = dt.datetime.fromtimestamp(mtime).astimezone() if mtime is not None else None
+    except (ValueError, OverflowError, OSError):
+        stamp = None
+    if stamp is None:
         return now_iso()
-    return min(stamp, dt.datetime.now().astimezone()).isoformat(timespec="seconds")
+    return min(stamp, now).isoformat(timespec="seconds")
 
 
 def _unpack_zip(path: Path, shown: str, workdir: Path, stamp: str) -> tuple[list[Source], list[Finding]]:

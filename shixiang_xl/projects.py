@@ -49,6 +49,9 @@ _COMPARATOR_WORDS = {"≥": "≥", ">=": "≥", "以上": "≥", "不少于": "�
                      "≤": "≤", "<=": "≤", "以内": "≤", "不超过": "≤", "控制在": "≤", "=": "=", "＝": "=", "": "="}
 
 
+_ROW_KEY = re.compile(r"P(\d+)(?:-I(\d+))?")
+
+
 @functools.lru_cache(maxsize=1 << 17)  # asked for every row of every return and of the ledger
 def _indicator_key(project: int, number: int) -> str:
     return f"P{project:02d}-I{number:02d}"
@@ -160,6 +163,20 @@ class ProjectList:
     def indicator(self, project: int, number: int) -> Indicator | None:
         """Indicator ``number`` of project ``project`` (the first, should a list repeat a number)."""
         return self._by_indicator.get((project, number))
+
+    @functools.cached_property
+    def _by_row_key(self) -> dict[str, tuple[Project | None, Indicator | None]]:
+        return {}  # filled as row keys are asked for: every return asks for the same ones
+
+    def row(self, row_key: str) -> tuple[Project | None, Indicator | None]:
+        """(project, indicator) a row key names (P02 / P02-I03; either None for what the list does not hold)."""
+        found = self._by_row_key.get(row_key)
+        if found is None:
+            m = _ROW_KEY.fullmatch(row_key)
+            project = self.get(int(m.group(1))) if m else None
+            indicator = self.indicator(project.number, int(m.group(2))) if project and m and m.group(2) else None
+            found = self._by_row_key[row_key] = (project, indicator)
+        return found
 
     def led_by(self, unit: str) -> tuple[Project, ...]:
         return self._roles[0].get(unit, ())
