@@ -124,11 +124,13 @@ def _order_key(r: FileResult, index: int) -> tuple:
 def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period, *, strict: bool = False,
               workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
               progress: Callable[[int], None] | None = None,
-              on_result: Callable[[FileResult], None] | None = None) -> BatchResult:
+              on_result: Callable[[FileResult], None] | None = None,
+              cells_for: frozenset[str] | None = None) -> BatchResult:
     """Take in and check every file under ``paths`` for ``period``; record files, returns and findings.
 
     ``on_result`` sees each file's result as it arrives (``merge`` moves its values into the store there, so a
-    city-wide batch does not hold every return's values in memory).
+    city-wide batch does not hold every return's values in memory). ``cells_for``: the units whose results keep
+    where each value was read from (all when None).
     """
     paths = list(paths)
     ws = ctx.workspace
@@ -136,7 +138,7 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     archive_dir.mkdir(parents=True, exist_ok=True)
     ictx = IntakeContext(spec=ctx.spec, projects=ctx.projects, units=frozenset(u.name for u in ctx.directory.units),
                          period=period, secret=ws.secret(), workspace_id=ws.workspace_id,
-                         archive_dir=str(archive_dir), history=load_history(store, period))
+                         archive_dir=str(archive_dir), history=load_history(store, period), cells_for=cells_for)
     tmp = Path(tempfile.mkdtemp(prefix="shixiang-intake-"))
     try:
         sources, early = discover(paths, tmp)

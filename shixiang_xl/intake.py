@@ -72,6 +72,9 @@ class IntakeContext:
     workspace_id: str
     archive_dir: str
     history: dict[str, History] = field(default_factory=dict)
+    # Units whose returns keep where each value was read from (FileResult.cells); None: every unit. merge needs
+    # them only for the cross-unit check of shared-out figures, and a city-wide batch need not carry the rest.
+    cells_for: frozenset[str] | None = None
 
 
 @dataclass
@@ -1088,7 +1091,9 @@ def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[lis
     checked: Checked = check_values(read, spec=ictx.spec, plist=ictx.projects, period=period, unit=res.unit,
                                     fname=name, history=ictx.history.get(res.unit))
     res.findings += checked.findings
-    res.values, res.fields, res.cells = checked.values, checked.fields, read.values
+    res.values, res.fields = checked.values, checked.fields
+    if ictx.cells_for is None or res.unit in ictx.cells_for:
+        res.cells = read.values
 
 
 def _period_slug(label: str) -> str:

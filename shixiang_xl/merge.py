@@ -327,7 +327,7 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         sharing = frozenset(u for p in ctx.projects.projects if p.split_indicators for u in (*p.leads, *p.co_units))
         staging = Staging(store, sharing)
         batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress,
-                          on_result=staging)
+                          on_result=staging, cells_for=sharing)
         store_values(store, batch, staging)
         for r in batch.files:
             # In the store now (the ledger reads them back from there); a city-wide batch is large.
