@@ -270,11 +270,12 @@ def _peak_rss_mb() -> float:
 
 def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:
     results = []
-    for _ in range(runs):
+    for k in range(runs):
         if before:
             before()
         os.sync()  # every step starts on a quiet disk, not while the set-up's writes are still being flushed
-        proc = subprocess.run([sys.executable, __file__, "--child", step, *map(str, args)], capture_output=True,
+        argv = [str(a).replace("{run}", str(k)) for a in args]  # a fresh output folder per run: nothing replaced
+        proc = subprocess.run([sys.executable, __file__, "--child", step, *argv], capture_output=True,
                               text=True, cwd=ROOT, timeout=1800)
         if proc.returncode != 0:
             raise SystemExit(f"{step} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -314,13 +315,15 @@ def bench_size(n: int, runs: int, work: Path, openpyxl_limit: int) -> dict:
         shutil.copytree(inbox, ws / "inbox" / PERIOD)
 
     out = {"n": n}
-    out["generate"] = measure("generate-ours", template, base / "gen", runs=runs)
+    out["generate"] = measure("generate-ours", template, base / "gen-{run}", runs=runs)
     limit = min(n, openpyxl_limit)
-    out["generate_openpyxl"] = measure("generate-openpyxl", template, base / "gen-openpyxl", limit, runs=runs)
+    out["generate_openpyxl"] = measure("generate-openpyxl", template, base / "gen-openpyxl-{run}", limit,
+                                       runs=runs)
     out["merge"] = measure("merge-ours", ws, runs=runs, before=fresh)
-    out["floor"] = measure("floor", inbox, base / "floor.xlsx", runs=runs)
-    out["pandas"] = measure("pandas", inbox, base / "pandas.xlsx", runs=runs if n <= 1000 else 1)
-    shutil.rmtree(base, ignore_errors=True)
+    out["floor"] = measure("floor", inbox, base / "floor-{run}.xlsx", runs=runs)
+    out["pandas"] = measure("pandas", inbox, base / "pandas-{run}.xlsx", runs=runs if n <= 1000 else 1)
+    # Nothing is deleted until every size is measured (main removes the whole folder): ext4 allocates new files
+    # slowly right after many were deleted (perf: recently_deleted in __ext4_new_inode), which a merge then pays.
     return out
 
 
