@@ -476,9 +476,15 @@ def _run(tasks: list, shared: dict[str, object], processes: int | None) -> Itera
     import multiprocessing
     import os
 
+    from .sandbox import hold_heap, release_heap
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name != "nt" else "spawn"
-    with multiprocessing.get_context(method).Pool(n, initializer=_init_worker, initargs=(shared,)) as pool:
-        yield from pool.imap_unordered(_build_and_save, tasks, chunksize=16)
+    hold_heap()  # forked workers: the collector leaves the inherited project list alone (no copies, no rescans)
+    try:
+        with multiprocessing.get_context(method).Pool(n, initializer=_init_worker, initargs=(shared,)) as pool:
+            yield from pool.imap_unordered(_build_and_save, tasks, chunksize=16)
+    finally:
+        release_heap()
 
 
 def _resolve_units(ctx: Context, names: Sequence[str]) -> list[str]:

@@ -337,6 +337,12 @@ class _FastZipFile(zipfile.ZipFile):
         kwargs.setdefault("compresslevel", 1)
         super().__init__(*args, **kwargs)
 
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None,
+                 compresslevel: int | None = None) -> None:
+        # In-memory workbooks arrive as ZipInfo objects, which would otherwise keep zlib's default level.
+        super().writestr(zinfo_or_arcname, data, compress_type,
+                         self.compresslevel if compresslevel is None else compresslevel)
+
 
 @functools.lru_cache(maxsize=None)
 def _workbook_class(lock_structure: bool):
