@@ -12,6 +12,7 @@ _FULLWIDTH.update({i: i - 0xFEE0 for i in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _FULLWIDTH.update({0xFF0E: ord("."), 0xFF05: ord("%"), 0x3000: ord(" "), 0xFF0B: ord("+"), 0xFF0D: ord("-"),
                    0xFF1D: ord("="), 0xFF1C: ord("<"), 0xFF1E: ord(">")})
 
+_NEEDS_WIDTH = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FULLWIDTH)) + "]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2002-\u200b\u3000]+")
 
@@ -50,7 +51,9 @@ def _clean(text: object) -> str:
     if text is None:
         return ""
     s = str(text)
-    s = _CONTROL.sub("", s).translate(_FULLWIDTH)
+    s = _CONTROL.sub("", s)
+    if _NEEDS_WIDTH.search(s):  # translate looks up every character; most texts have nothing to translate
+        s = s.translate(_FULLWIDTH)
     s = to_simplified(s)
     s = _SPACES.sub(" ", s)
     return s.strip()
