@@ -54,7 +54,6 @@ CREATE TEMP TABLE IF NOT EXISTS staged_entries (
     sha256 TEXT NOT NULL, sheet TEXT NOT NULL, row_key TEXT NOT NULL, column_key TEXT NOT NULL,
     value_num REAL, value_text TEXT
 );
-CREATE INDEX IF NOT EXISTS temp.staged_by_file ON staged_entries (sha256);
 CREATE TEMP TABLE IF NOT EXISTS staged_chosen (sha256 TEXT PRIMARY KEY, unit TEXT NOT NULL);
 """
 
@@ -114,12 +113,6 @@ def _row(sha: str, kind: str, row_key: str, col: str, value: Any) -> tuple:
     return sha, kind, row_key, col, None, str(value)
 
 
-def staged_choice(batch: BatchResult, staging: Staging) -> dict[str, str | None]:
-    """Each accepted unit → the staged return whose values count (None: it has none), for the ledger to read
-    before they are copied into ``entries``."""
-    return {unit: r.sha256 if r.sha256 in staging.staged else None for unit, r in batch.accepted.items()}
-
-
 def store_values(store: Store, batch: BatchResult, staging: Staging | None = None) -> None:
     """Replace each accepted unit's values for the period with its counted return's values (from memory, or
     from ``staging`` for the returns whose values went there)."""
@@ -159,14 +152,10 @@ class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
 
     CHUNK = 256
 
-    def __init__(self, store: Store, period: str, order: Sequence[str] = (),
-                 staged: Mapping[str, str | None] | None = None) -> None:
+    def __init__(self, store: Store, period: str, order: Sequence[str] = ()) -> None:
         self._conn, self._period = store.conn, period
-        # Units whose values are still in the staging table (merge reads them before they replace what
-        # ``entries`` holds for those units): unit → sha256 of the counted return (None: no values).
-        self._staged = dict(staged or {})
-        stored = {u for (u,) in self._conn.execute("SELECT DISTINCT unit FROM entries WHERE period = ?", (period,))}
-        self._units = frozenset((stored - self._staged.keys()) | {u for u, sha in self._staged.items() if sha})
+        self._units = frozenset(u for (u,) in self._conn.execute(
+            "SELECT DISTINCT unit FROM entries WHERE period = ?", (period,)).fetchall())
         self._order = [u for u in dict.fromkeys(order) if u in self._units]
         self._place = {u: i for i, u in enumerate(self._order)}
         self._extra: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
@@ -182,8 +171,7 @@ class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
             start = self._place.get(unit)
             wanted = [unit] if start is None else \
                 [u for u in self._order[start:start + self.CHUNK] if u not in self._cache]
-            loaded = units_values(self._conn, self._period, [u for u in wanted if u not in self._staged])
-            loaded.update(staged_values(self._conn, {u: self._staged[u] for u in wanted if self._staged.get(u)}))
+            loaded = units_values(self._conn, self._period, wanted)
             for u in wanted:
                 self._cache[u] = loaded.get(u, {})
             while len(self._cache) > 2 * self.CHUNK:
@@ -221,20 +209,6 @@ def units_values(conn: sqlite3.Connection, period: str, units: Sequence[str]
     return out
 
 
-def staged_values(conn: sqlite3.Connection, files: Mapping[str, str]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    """Values of staged returns: unit → (sheet, row key) → column key → value, for ``files`` (unit → sha256)."""
-    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    for unit, sha in files.items():
-        values = out.setdefault(unit, {})
-        cursor.execute("SELECT sheet, row_key, column_key, value_num, value_text FROM staged_entries "
-                       "WHERE sha256 = ?", (sha,))
-        for sheet, row_key, column_key, value_num, value_text in cursor:
-            values.setdefault((sheet, row_key), {})[column_key] = value_num if value_num is not None else value_text
-    return out
-
-
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     out: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
     cursor = store.conn.cursor()
@@ -252,9 +226,8 @@ def _latest_earlier(store: Store, unit: str, period: Period) -> str | None:
     return row[0]
 
 
-def ledger_input(ctx: Context, store: Store, batch: BatchResult,
-                 staged: Mapping[str, str | None] | None = None) -> LedgerInput:
-    """Everything the ledger needs, read from the store and the batch (``staged``: see :class:`StoredValues`)."""
+def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
+    """Everything the ledger needs, read from the store and the batch."""
     submissions: dict[str, UnitSubmission] = {}
     first = dict(store.conn.execute(
         "SELECT sha256, MIN(received_at) FROM receipts WHERE sha256 IN (SELECT sha256 FROM returns WHERE period = ?) "
@@ -269,15 +242,14 @@ def ledger_input(ctx: Context, store: Store, batch: BatchResult,
                                            ("rejected" if status == "rejected" else "accepted"),
                                            received, r.source.name if r else "", r.errors if r else 0,
                                            r.warnings if r else 0)
-    return ledger_input_from(ctx, store, batch.period, submissions, batch.findings, staged)
+    return ledger_input_from(ctx, store, batch.period, submissions, batch.findings)
 
 
 def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: Mapping[str, UnitSubmission],
-                      findings: Sequence[Finding], staged: Mapping[str, str | None] | None = None) -> LedgerInput:
+                      findings: Sequence[Finding]) -> LedgerInput:
     """Everything the ledger needs, from the store plus each unit's submission this period (from a batch, or
     rebuilt from the store's ``returns`` by :func:`shixiang_xl.report.ledger_for`)."""
-    values = StoredValues(store, period.slug, [u for p in ctx.projects.projects for u in (*p.leads, *p.co_units)],
-                          staged)
+    values = StoredValues(store, period.slug, [u for p in ctx.projects.projects for u in (*p.leads, *p.co_units)])
     stale: dict[str, str] = {}
     for unit in ctx.projects.units:
         s = submissions.get(unit)
@@ -356,19 +328,18 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         staging = Staging(store, sharing)
         batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress,
                           on_result=staging, cells_for=sharing)
-        staging.flush()
+        store_values(store, batch, staging)
         for r in batch.files:
-            # In the staging table now (the ledger reads them from there); a city-wide batch is large.
+            # In the store now (the ledger reads them back from there); a city-wide batch is large.
             r.values, r.fields, r.cells = {}, {}, {}
         # The workbooks are written by forked copies of this process, on the other core, while this one goes on
         # with the ledger's data and the store (both wait until then to be seen: atomic writes).
         outdir = ws.folder("reports", period.slug)
         outdir.mkdir(parents=True, exist_ok=True)
         report_job = Background(write_check_report, ctx, batch, outdir / "校验报告.xlsx")
-        data = build_ledger(ledger_input(ctx, store, batch, staged_choice(batch, staging)))
+        data = build_ledger(ledger_input(ctx, store, batch))
         ledger_path = outdir / "台账.xlsx"
         ledger_job = Background(write_ledger, data, ledger_path, a3=a3)
-        store_values(store, batch, staging)  # the staged values replace the units' values in the store meanwhile
         digest = ledger_digest(data)
         with store.transaction() as conn:
             old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
