@@ -41,11 +41,11 @@ def write_feedback(job: FeedbackJob) -> str:
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from .intake import inspect
+    from .intake import explain
 
     data = Path(job.archive_path).read_bytes() if job.kind in ("xlsx", "xlsm") else b""
     # Intake's hot path left the deep byte inspection to python-calamine's worker; openpyxl gets it first.
-    if data and not [p for p in inspect(data, job.original_name, deep=True)[1] if p[0] != "file-extension-mismatch"]:
+    if data and not explain(data, job.original_name)[1]:
         # From bytes: openpyxl refuses a path whose extension is not .xlsx/.xlsm, and a return sent as "x.xls"
         # that is really an xlsx is archived under .xls. Its warnings about features it drops (extension lists,
         # unknown parts of someone else's file) are not ours to show.

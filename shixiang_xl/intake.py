@@ -317,8 +317,7 @@ def inspect(data: bytes, name: str, *, deep: bool = True) -> tuple[str, list[tup
             return kind, [problem], ""
     elif head == "zip":
         try:
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            zf._shixiang_bytes = memoryview(data)  # type: ignore[attr-defined]  # for _open_member
+            zf = _BytesZip(data)
             names = set(zf.namelist())
         except (zipfile.BadZipFile, OSError, ValueError):
             return "", [("file-corrupt", "文件不完整或已损坏（可能传输中断）。请重新保存后再发送。")], ""
@@ -516,12 +515,19 @@ class _Inflater:
         pass
 
 
+class _BytesZip(zipfile.ZipFile):
+    """A zip read from bytes in memory, which :func:`_open_member` inflates its members from directly."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.view = memoryview(data)
+
+
 def _open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes] | _Inflater:
     """``zf.open(info)``, cheaper for the stored and deflated members every spreadsheet program writes."""
-    view = getattr(zf, "_shixiang_bytes", None)
-    if view is None or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+    if not isinstance(zf, _BytesZip) or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return zf.open(info)
-    return _Inflater(view, info)
+    return _Inflater(zf.view, info)
 
 
 _CORRUPT_PART = ("file-corrupt", "文件内部部件已损坏（可能传输中断）。请重新保存后再发送。")
@@ -597,6 +603,13 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str, *, deep: bool = True) -> tuple[
         elif _has_dtd(xml[:_PROLOG_BYTES]):
             return _DTD
     return None
+
+
+def explain(data: bytes, name: str) -> tuple[str, list[tuple[str, str]]]:
+    """(kind, problems) the deep inspection finds, less the note about the extension: why a parser failed on a
+    file, or must not be given it."""
+    kind, problems, _ = inspect(data, name, deep=True)
+    return kind, [(code, message) for code, message in problems if code != "file-extension-mismatch"]
 
 
 def _looks_like_xml(data: bytes) -> bool:
@@ -730,13 +743,10 @@ def _fast_sheet_scan(xml: bytes) -> bool:
 def _refuse_far_ranges(ranges: list[tuple[bytes, bytes]]) -> None:
     """Refuse the first far-away corner among (element, b"A1:B2") pairs in their regular form (``_FAST_RANGE``)."""
     for what, ref in ranges:
-        for part in ref.split(b":"):
-            digits = part.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            col = 0
-            for ch in part[:len(part) - len(digits)]:
-                col = col * 26 + ch - 64
-            if _far(int(digits), col):
-                _refuse_far("dimension" if what == b"dimension" else "merge", int(digits), col)
+        for part in ref.decode("ascii").split(":"):
+            place = _ref_place(part)
+            if place and _far(*place):
+                _refuse_far("dimension" if what == b"dimension" else "merge", *place)
 
 
 def _refuse_far(what: str, row: int, col: int) -> None:
@@ -994,8 +1004,7 @@ def process_file(ictx: IntakeContext, source: Source) -> FileResult:
     except Exception as exc:  # calamine raises several unrelated types for broken or locked files
         text = f"{type(exc).__name__}: {exc}"
         # The deep inspection the hot path left out says exactly what is wrong, when it can.
-        deep_problems = [] if source.converted or kind not in ("xlsx", "xlsm") else \
-            [p for p in inspect(data, name, deep=True)[1] if p[0] != "file-extension-mismatch"]
+        deep_problems = [] if source.converted or kind not in ("xlsx", "xlsm") else explain(data, name)[1]
         if deep_problems:
             for code, message in deep_problems:
                 add(code, message)
@@ -1120,11 +1129,10 @@ def _failure_result(source: Source, failure: Failure, ictx: IntakeContext) -> Fi
         # The worker went down on this file: the deep inspection (every cell reference, expat on every sheet)
         # usually says exactly why, e.g. one cell at XFD1048576. It reads bytes only, so it is safe here.
         try:
-            kind, problems, _ = inspect(data, source.name, deep=True)
+            kind, explained = explain(data, source.name)
         except Exception:  # never let the explanation fail the batch
-            kind, problems = "", []
+            kind, explained = "", []
         res.kind = kind
-        explained = [(code, message) for code, message in problems if code != "file-extension-mismatch"]
         if explained:
             res.findings += [finding(code, message, file=source.name) for code, message in explained]
             return res
