@@ -69,15 +69,11 @@ class _Checker:
         return name
 
     def _name(self, key: Key) -> str:
-        project, ind = self._lookup(key[1])
+        project, ind = self.plist.row(key[1])
         if project is None:
             return key[1]
         text = f"第{project.number}号项目“{project.name}”"
         return text + f"的“{ind.name}”" if ind is not None else text
-
-    def _lookup(self, row_key: str):
-        """(project, indicator) a row key (P02 / P02-I03) names; None for what the list does not hold."""
-        return self.plist.row(row_key)
 
     def number(self, col: Column, cv: CellValue, what: str) -> float | None:
         v = cv.value
@@ -212,7 +208,7 @@ class _Checker:
         return sum(rates) / len(rates) if rates else None
 
     def _indicator(self, row_key: str):
-        return self._lookup(row_key)[1]
+        return self.plist.row(row_key)[1]
 
     def field_rules(self, read: ReadResult) -> None:
         for f in self.spec.fields:

@@ -210,14 +210,9 @@ def units_values(conn: sqlite3.Connection, period: str, units: Sequence[str]
 
 
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    cursor = store.conn.cursor()
-    cursor.row_factory = None  # plain tuples: a city-wide period has hundreds of thousands of values
-    cursor.execute("SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
-                   "WHERE period = ? ORDER BY unit, sheet, row_key, column_key", (period,))
-    for unit, sheet, row_key, column_key, value_num, value_text in cursor:
-        out[unit].setdefault((sheet, row_key), {})[column_key] = value_num if value_num is not None else value_text
-    return dict(out)
+    """Every unit's values for a period, at once (the ledger reads them a few units at a time: StoredValues)."""
+    units = [u for (u,) in store.conn.execute("SELECT DISTINCT unit FROM entries WHERE period = ?", (period,))]
+    return units_values(store.conn, period, units)
 
 
 def _latest_earlier(store: Store, unit: str, period: Period) -> str | None:

@@ -240,10 +240,7 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
                 if row_values is None:
                     row_values = out.values.setdefault((spec.kind, slot.key), {}) if slot.indicator is not None else {}
                 values = row_values
-            row = rows[rr] if rr < len(rows) else ()
-            actual = row[c] if c < len(row) else None
-            if isinstance(actual, str) and not actual:
-                actual = None
+            actual = _cell(rows, rr, c)
             if locked:
                 expected = expected_locked.get((slot.key, col.key), _MISSING)
                 if expected is not _MISSING and not _same(expected, actual):

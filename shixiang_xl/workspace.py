@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import pickle
@@ -162,6 +163,7 @@ def _load_lists(ws: Workspace) -> tuple[Directory, ProjectList, list[Finding]]:
     return loaded
 
 
+@functools.lru_cache(maxsize=1)
 def _code_digest() -> bytes:
     """The package's own code, so a new version never reads an older version's cache."""
     digest = hashlib.sha256()
