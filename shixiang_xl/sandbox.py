@@ -83,10 +83,13 @@ class Background:
         os.close(writer)
         self._pid, self._reader = pid, reader
 
-    def result(self) -> Any:
+    def result(self, otherwise: Callable[[], Any] | None = None) -> Any:
+        """The copy's result; where there was no copy, or it failed, ``otherwise()`` (by default, the work done
+        here)."""
         func, args, kwargs = self._call
+        here = otherwise or (lambda: func(*args, **kwargs))
         if self._pid is None:
-            return func(*args, **kwargs)
+            return here()
         import pickle
 
         try:
@@ -98,7 +101,7 @@ class Background:
             release_heap()
         if status == 0 and data:
             return pickle.loads(data)
-        return func(*args, **kwargs)  # the copy failed: do it here, where any exception is raised as usual
+        return here()  # the copy failed: do it here, where any exception is raised as usual
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gc
 import io
 import math
 import os
-import pickle
 import re
 import shutil
 import tempfile
@@ -75,7 +73,7 @@ def _worksheet_class():
     from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
     from xlsxwriter.worksheet import Worksheet
 
-    from .sandbox import can_fork, hold_heap, release_heap
+    from .sandbox import Background, can_fork
 
     columns = [xl_col_to_name(c) for c in range(16_384)]
 
@@ -217,52 +215,20 @@ def _worksheet_class():
                 self.write_cells(first_row + k, *make_row(items[k]))
 
         def _write_rows_forked(self, first_row: int, items: Sequence[Any], make_row: Callable, split: int) -> int:
-            """Rows up to ``split`` here, the rest in a forked child; returns how many rows are written."""
-            n, middle, end = len(items), first_row + split, first_row + len(items)
-            xf_indices = _xf_indices(self)
+            """Rows up to ``split`` here, the rest in a forked copy; returns how many rows are written."""
+            middle, end = first_row + split, first_row + len(items)
             fd, child_path = tempfile.mkstemp(dir=self.tmpdir, suffix=".rows")
             os.close(fd)
-            reader, writer = os.pipe()
-            self.fh.flush()  # else the child's copy of our buffer would reach our file a second time
-            hold_heap()
-            pid = os.fork()
-            if pid == 0:  # the child: its half to its own file, then what the parent must know, then exit
-                code = 1
+            try:
+                self.fh.flush()  # else the copy's share of our buffer would reach our file a second time
+                job = Background(self._rows_to_file, child_path, first_row, items, make_row, split)
                 try:
-                    gc.disable()
-                    os.close(reader)
-                    known = len(xf_indices)
-                    # Held, never closed or collected here: it is the parent's file (os._exit skips finalizers).
-                    self._parent_row_file = self.fh
-                    with open(child_path, "w", encoding="utf-8") as fh:
-                        self.row_data_fh = self.fh = fh
-                        self.previous_row, self.row_info, self.row_sizes = middle, {}, {}
-                        for k in range(split, n):
-                            self.write_cells(first_row + k, *make_row(items[k]))
-                        if self.previous_row < end:  # a row xlsxwriter still holds
-                            self._write_single_row(end)
-                    rows = {r: (i.height, i.hidden) for r, i in self.row_info.items() if i.row_format is None
-                            and not i.level and not i.collapsed}
-                    ok = len(xf_indices) == known and len(rows) == len(self.row_info)
-                    dims = (self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax)
-                    with os.fdopen(writer, "wb") as out:
-                        pickle.dump((ok, dims, rows, dict(self.row_sizes)), out)
-                    code = 0
+                    for k in range(split):
+                        self.write_cells(first_row + k, *make_row(items[k]))
+                    if self.previous_row < middle:
+                        self._write_single_row(middle)
                 finally:
-                    os._exit(code)
-            os.close(writer)
-            try:
-                for k in range(split):
-                    self.write_cells(first_row + k, *make_row(items[k]))
-                if self.previous_row < middle:
-                    self._write_single_row(middle)
-            finally:
-                with os.fdopen(reader, "rb") as pipe:
-                    payload = pipe.read()
-                _, status = os.waitpid(pid, 0)
-                release_heap()
-            try:
-                ok, dims, rows, sizes = pickle.loads(payload) if status == 0 and payload else (False, None, {}, {})
+                    ok, dims, rows, sizes = job.result(otherwise=lambda: (False, None, {}, {}))
                 if not ok:
                     return split
                 self.fh.flush()  # then bytes straight after ours (both files are UTF-8): no decoding, no encoding
@@ -276,11 +242,32 @@ def _worksheet_class():
             for r, (height, hidden) in rows.items():
                 self.row_info[r] = RowInfo(height=height, row_format=None, hidden=hidden, level=0, collapsed=False)
             self.row_sizes.update(sizes)
-            rowmin, rowmax, colmin, colmax = dims  # the child's, which began as ours: combine both
+            rowmin, rowmax, colmin, colmax = dims  # the copy's, which began as ours: combine both
             self.dim_rowmin, self.dim_colmin = _least(self.dim_rowmin, rowmin), _least(self.dim_colmin, colmin)
             self.dim_rowmax, self.dim_colmax = _most(self.dim_rowmax, rowmax), _most(self.dim_colmax, colmax)
             self.previous_row = end
-            return n
+            return len(items)
+
+        def _rows_to_file(self, path: str, first_row: int, items: Sequence[Any], make_row: Callable,
+                          split: int) -> tuple[bool, tuple, dict, dict]:
+            """In the forked copy: the rows from ``split`` on, to ``path``; then what the parent must know (ok:
+            no format met without an index, no row record the parent could not rebuild)."""
+            xf_indices = _xf_indices(self)
+            known = len(xf_indices)
+            # Held, never closed or collected here: it is the parent's file (the copy ends with os._exit).
+            self._parent_row_file = self.fh
+            end = first_row + len(items)
+            with open(path, "w", encoding="utf-8") as fh:
+                self.row_data_fh = self.fh = fh
+                self.previous_row, self.row_info, self.row_sizes = first_row + split, {}, {}
+                for k in range(split, len(items)):
+                    self.write_cells(first_row + k, *make_row(items[k]))
+                if self.previous_row < end:  # a row xlsxwriter still holds
+                    self._write_single_row(end)
+            rows = {r: (i.height, i.hidden) for r, i in self.row_info.items() if i.row_format is None
+                    and not i.level and not i.collapsed}
+            ok = len(xf_indices) == known and len(rows) == len(self.row_info)
+            return ok, (self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax), rows, dict(self.row_sizes)
 
         def _row_styles(self, formats: Sequence[Any]) -> list[str | None]:
             """The s="…" attribute of each format (None for none), in cell order, remembered for the same list."""
