@@ -304,9 +304,8 @@ def bench_size(n: int, runs: int, work: Path, openpyxl_limit: int) -> dict:
     inbox = base / "returns"
     make_returns(template, inbox)
     ws = base / "ws"
-    (base / "trash").mkdir()
-
     trash = base / "trash"
+    trash.mkdir()
 
     def fresh() -> None:  # an empty store and archive for every merge run
         if ws.exists():  # set aside, deleted at the end: a mass delete's aftermath is no part of a merge
