@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
 from .findings import Finding
 from .intake import FileResult
-from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, write_ledger
+from .ledger import IndicatorRows, LedgerData, LedgerInput, UnitSubmission, build_ledger, write_ledger
 from .period import Period
 from .sandbox import Background
 from .store import Store, open_store
@@ -287,7 +287,7 @@ def ledger_digest(data: LedgerData) -> str:
     digest = hashlib.sha256()
     for f in dataclasses.fields(data):
         value = getattr(data, f.name)
-        for item in value if isinstance(value, tuple) else (value,):
+        for item in value if isinstance(value, (tuple, IndicatorRows)) else (value,):
             # repr, not marshal or pickle: their bytes depend on object identity (shared and interned strings).
             digest.update(repr(_plain(item)).encode("utf-8"))
             digest.update(b"\x1e")
@@ -297,6 +297,8 @@ def ledger_digest(data: LedgerData) -> str:
 
 def _plain(item: Any) -> Any:
     """A row's field values as a tuple (what the dataclass's repr would say, without its cost)."""
+    if isinstance(item, tuple):  # a NamedTuple row, or a plain tuple (its repr without the class's name)
+        return tuple(item)
     names = _FIELD_NAMES.get(item.__class__)
     if names is None:
         if not dataclasses.is_dataclass(item) or isinstance(item, type):

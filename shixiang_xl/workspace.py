@@ -144,8 +144,11 @@ def _load_lists(ws: Workspace) -> tuple[Directory, ProjectList, list[Finding]]:
             blob = cache.read_bytes()
         except OSError:
             blob = b""
-        mac, body = blob[:32], blob[32:]
-        if len(mac) == 32 and hmac.compare_digest(mac, hmac.new(key, digest.digest() + body, "sha256").digest()):
+        # Views, not copies: a city's cache is megabytes, and every copy would stay in this process's peak.
+        mac, body = memoryview(blob)[:32], memoryview(blob)[32:]
+        check = hmac.new(key, digest.digest(), "sha256")
+        check.update(body)
+        if len(mac) == 32 and hmac.compare_digest(mac, check.digest()):
             try:
                 return pickle.loads(body)
             except Exception:  # an unreadable cache is only a missed shortcut  # noqa: BLE001

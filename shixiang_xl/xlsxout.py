@@ -6,6 +6,7 @@ from a person can ever become a formula.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import io
@@ -16,7 +17,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from .textnorm import display_width
 
@@ -33,12 +34,20 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, durable: b
 
     An interrupted run leaves either the old file or the new one, never half of one.
     """
+    with atomic_output(path, mode, durable=durable) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, mode: int = 0o644, *, durable: bool = True) -> Iterator[BinaryIO]:
+    """A binary file to write ``path``'s new content to: a temporary file in the same folder, renamed over ``path``
+    when the block ends without an exception, else removed (the old file stays as it was)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem[:40], suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "w+b") as fh:
+            yield fh
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -363,9 +372,9 @@ def _workbook_class(lock_structure: bool):
     return StructureLockedWorkbook
 
 
-def new_workbook(buffer: io.BytesIO, *, lock_structure: bool = False, constant_memory: bool = False,
+def new_workbook(buffer: BinaryIO, *, lock_structure: bool = False, constant_memory: bool = False,
                  created: dt.datetime | None = None):
-    """An in-memory xlsxwriter workbook with Chinese-friendly defaults."""
+    """An xlsxwriter workbook with Chinese-friendly defaults, written to ``buffer`` (in memory, or a file)."""
     cls = _workbook_class(lock_structure)
     options: dict[str, Any] = {"in_memory": not constant_memory, "constant_memory": constant_memory,
                                "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
@@ -388,9 +397,19 @@ def safe_text(value: object) -> str:
     return s[:MAX_CELL_TEXT]
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a ledger repeats the same unit and indicator names thousands of times
 def lines_needed(text: str, width: float) -> int:
     """Wrapped lines a text needs in a column ``width`` characters wide (CJK counts double)."""
+    # Short texts (unit and indicator names) repeat thousands of times in a ledger; long ones (progress reports)
+    # are each met once, and a cache would only keep them alive.
+    return _lines_needed_short(text, width) if len(text) < 128 else _lines_needed(text, width)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _lines_needed_short(text: str, width: float) -> int:
+    return _lines_needed(text, width)
+
+
+def _lines_needed(text: str, width: float) -> int:
     if not text:
         return 1
     usable = max(1.0, width - 1)

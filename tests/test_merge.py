@@ -236,19 +236,28 @@ def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
     leads = [u for u in ctx.projects.units if ctx.projects.led_by(u)]
     write_simulated_return(ctx, leads[4], MAR, extra, seed=3)
     script = textwrap.dedent(f"""
-        import os, signal
+        import contextlib, os, signal
         from pathlib import Path
         import shixiang_xl.merge as m
         import shixiang_xl.xlsxout as x
         from shixiang_xl.period import Period
         from shixiang_xl.workspace import load_context
 
-        def dying_write(path, data, mode=0o644):
-            tmp = Path(path).with_name(".~partial.tmp")
-            tmp.write_bytes(data[: len(data) // 2])
-            os.kill(os.getpid(), signal.SIGKILL)
+        real_output = x.atomic_output
 
-        x.atomic_write_bytes = dying_write  # the ledger's writer, whichever process runs it
+        @contextlib.contextmanager
+        def dying_output(path, mode=0o644, durable=True):
+            if Path(path).name != "台账.xlsx":
+                with real_output(path, mode, durable=durable) as fh:
+                    yield fh
+                return
+            with open(Path(path).with_name(".~partial.tmp"), "w+b") as fh:
+                yield fh
+                fh.truncate(fh.tell() // 2)
+                fh.flush()
+                os.kill(os.getpid(), signal.SIGKILL)  # half written, never renamed
+
+        x.atomic_output = dying_output  # the ledger's writer, whichever process runs it
         m.merge_returns(load_context(Path({str(ctx.workspace.root)!r})), Period.parse("2026-03"))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
@@ -308,3 +317,28 @@ def test_year_end_ledger_shows_the_survey_result(tmp_path):
     # Before December the ledger has no survey column.
     mar = merge_returns(ctx, MAR)
     assert "满意率" not in sheet_rows(mar.ledger_path, "总表")[2]
+
+
+def test_packed_indicator_rows_give_back_every_field(two_periods):
+    """The ledger keeps 指标明细's rows packed; every way of reading them gives the rows that were put in."""
+    from shixiang_xl.ledger import IndicatorRow, IndicatorRows
+
+    ctx, _ = two_periods
+    result = merge_returns(ctx, MAR)
+    packed = result.ledger.indicators
+    assert isinstance(packed, IndicatorRows) and len(packed) >= len(ctx.projects.indicators)
+    rows = tuple(packed)
+    assert any(r.current is None for r in rows) and any(r.current is not None for r in rows)  # the missing unit too
+    indicators = {(i.project, i.key): i for i in ctx.projects.indicators}
+    again = IndicatorRows((indicators[r.project, r.key], r) for r in rows)
+    assert tuple(again) == rows and again == rows and again == packed and again != rows[1:]
+    assert [packed[k] for k in range(len(packed))] == list(rows)
+    assert packed[-1] == rows[-1] and packed[2:5] == rows[2:5]
+    with pytest.raises(IndexError):
+        packed[len(packed)]
+    # A share row and None in every number come back as they went in (None is not stored as a number).
+    ind = ctx.projects.indicators[0]
+    row = IndicatorRow(ind.project, ind.key, ind.name, "区某局", True, ind.target, ind.unit, ind.comparator,
+                       None, -0.0, None, None, 12.5, None)
+    assert list(IndicatorRows([(ind, row)])) == [row]
+    assert str(list(IndicatorRows([(ind, row)]))[0].current) == "-0.0"
