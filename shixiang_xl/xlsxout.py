@@ -94,6 +94,14 @@ def _worksheet_class():
           pass, where xlsxwriter spends ~6 µs per cell.
         """
 
+        def _escape_attributes(self, attribute):  # type: ignore[override]
+            # Most attributes are numbers (rows, columns, style indexes), which xlsxwriter lets through only after
+            # a regular-expression search fails with TypeError (~2 µs each, hundreds of times per workbook), or
+            # cell references, letters and digits that cannot hold what the search looks for (& " < > newline).
+            if attribute.__class__ is not str or attribute.isalnum():
+                return attribute
+            return super()._escape_attributes(attribute)
+
         def _initialize(self, init_data) -> None:  # type: ignore[override]
             super()._initialize(init_data)
             if self.constant_memory:

@@ -112,3 +112,32 @@ def _pack(parts: dict[str, bytes]) -> bytes:
         for name, data in parts.items():
             zf.writestr(name, data)
     return buffer.getvalue()
+
+
+def test_attributes_are_escaped_as_xlsxwriter_escapes_them():
+    """The worksheet lets numbers and letters-and-digits through unsearched; everything else as xlsxwriter does."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from shixiang_xl.xlsxout import _worksheet_class
+
+    ours, stock = _worksheet_class()(), Worksheet()
+    for value in [*TRICKY, "A1", "XFD1048576", "项目1", "a\"b", "1&2", "<x>", "行\n二", 7, 2.5, None]:
+        assert ours._escape_attributes(value) == stock._escape_attributes(value), value
+
+    def sheet_xml(escape_like_xlsxwriter: bool) -> bytes:
+        buffer = io.BytesIO()
+        wb = new_workbook(buffer)
+        ws = wb.add_worksheet("表")
+        if escape_like_xlsxwriter:
+            ws._escape_attributes = lambda value: Worksheet._escape_attributes(ws, value)
+        ws.data_validation(0, 0, 9, 2, {"validate": "decimal", "criteria": ">=", "value": 0,
+                                        "input_title": "填\"写\"", "input_message": "A&B <c>\n第二行",
+                                        "error_message": "请填数字 & 重试"})
+        ws.write_string(0, 0, "x", wb.add_format({"num_format": '0.0"%"'}))
+        wb.close()
+        with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as zf:
+            return zf.read("xl/worksheets/sheet1.xml")
+
+    ours_xml = sheet_xml(False)
+    assert ours_xml == sheet_xml(True)
+    assert b"A&amp;B &lt;c&gt;&#xA;" in ours_xml and b"&quot;" in ours_xml
