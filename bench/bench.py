@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PERIOD = "2026-03"
 INDICATORS = 12
+SUBSET = 1000  # returns merged into the largest workspace as well
 CONTENT = ("围绕群众急难愁盼问题，聚焦短板弱项，细化任务分工，明确时间节点，压实工作责任，"
            "实行挂图作战，确保各项目标任务按期保质完成，让群众切实感受到实实在在的变化。")
 
@@ -173,17 +174,21 @@ def step_generate_openpyxl(root: Path, out: Path, limit: int) -> int:
     return n
 
 
-def step_merge_ours(root: Path) -> int:
+def step_merge_ours(root: Path, expected: int) -> int:
     from shixiang_xl.merge import merge_returns
     from shixiang_xl.period import Period
     from shixiang_xl.workspace import load_context
 
     ctx = load_context(root)
+    _LOADED.append(_rss_mb())  # what the workspace's lists alone take, before any return is read
     result = merge_returns(ctx, Period.parse(PERIOD), feedback=False)
     accepted = len(result.batch.accepted)
-    if accepted != len(ctx.projects.units):
-        raise SystemExit(f"merge accepted {accepted} of {len(ctx.projects.units)}")
+    if accepted != expected:
+        raise SystemExit(f"merge accepted {accepted} of {expected}")
     return accepted
+
+
+_LOADED: list[float] = []
 
 
 def step_floor(inbox: Path, out: Path) -> int:
@@ -243,7 +248,7 @@ def child(argv: list[str]) -> None:
     elif step == "generate-openpyxl":
         n = step_generate_openpyxl(Path(args[0]), Path(args[1]), int(args[2]))
     elif step == "merge-ours":
-        n = step_merge_ours(Path(args[0]))
+        n = step_merge_ours(Path(args[0]), int(args[1]))
     elif step == "floor":
         n = step_floor(Path(args[0]), Path(args[1]))
     elif step == "pandas":
@@ -253,7 +258,8 @@ def child(argv: list[str]) -> None:
     seconds = time.perf_counter() - start
     own = _peak_rss_mb()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "items": n, "rss_mb": own, "rss_children_mb": kids}))
+    print(json.dumps({"seconds": seconds, "items": n, "rss_mb": own, "rss_children_mb": kids,
+                      "rss_loaded_mb": _LOADED[0] if _LOADED else None}))
 
 
 def _peak_rss_mb() -> float:
@@ -266,6 +272,14 @@ def _peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (VmRSS)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:
@@ -282,7 +296,7 @@ def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     return {"seconds": statistics.median(r["seconds"] for r in results), "items": results[0]["items"],
             "rss_mb": max(r["rss_mb"] for r in results), "rss_children_mb": max(r["rss_children_mb"] for r in results),
-            "runs": runs}
+            "rss_loaded_mb": max((r["rss_loaded_mb"] or 0) for r in results), "runs": runs}
 
 
 def help_time(runs: int = 5) -> float:
@@ -318,7 +332,21 @@ def bench_size(n: int, runs: int, work: Path, openpyxl_limit: int) -> dict:
     limit = min(n, openpyxl_limit)
     out["generate_openpyxl"] = measure("generate-openpyxl", template, base / "gen-openpyxl-{run}", limit,
                                        runs=runs)
-    out["merge"] = measure("merge-ours", ws, runs=runs, before=fresh)
+    out["merge"] = measure("merge-ours", ws, n, runs=runs, before=fresh)
+    if n >= 5 * SUBSET:
+        # The same workspace with a fifth of the returns: what memory does with the number of returns alone.
+        subset = base / "returns-subset"
+        subset.mkdir()
+        for f in sorted(inbox.glob("*.xlsx"))[:SUBSET]:
+            shutil.copy2(f, subset / f.name)
+
+        def fresh_subset() -> None:
+            if ws.exists():
+                ws.rename(trash / f"ws{len(list(trash.glob('ws*')))}")
+            shutil.copytree(template, ws)
+            shutil.copytree(subset, ws / "inbox" / PERIOD)
+
+        out["merge_subset"] = measure("merge-ours", ws, SUBSET, runs=runs, before=fresh_subset)
     out["floor"] = measure("floor", inbox, base / "floor-{run}.xlsx", runs=runs)
     out["pandas"] = measure("pandas", inbox, base / "pandas-{run}.xlsx", runs=runs if n <= 1000 else 1)
     # Nothing is deleted until every size is measured (main removes the whole folder): ext4 allocates new files
@@ -339,6 +367,16 @@ def table(results: list[dict], help_seconds: float) -> str:
             f"{m['seconds']:.2f} | {f['seconds']:.2f} | {p['seconds']:.2f} | {m['seconds'] / f['seconds']:.2f}× | "
             f"{p['seconds'] / m['seconds']:.1f}× | {m['rss_mb']:.0f} / {m['rss_children_mb']:.0f} | "
             f"{f['rss_mb']:.0f} | {p['rss_mb']:.0f} |")
+    lines += ["", "Merge memory against the size of the workspace (peak RSS, MB; *loaded*: the merging process once "
+              "its modules and the two lists, 项目清单 and 单位名录, are loaded, before any return is read):", "",
+              "| returns | workspace (units = projects; 12 indicators each) | loaded | merge, main | "
+              "merge, largest child | merge (s) |", "|---|---|---|---|---|---|"]
+    for r in results:
+        for key, returns in (("merge", r["n"]), ("merge_subset", SUBSET)):
+            m = r.get(key)
+            if m:
+                lines.append(f"| {returns:,} | {r['n']:,} | {m['rss_loaded_mb']:.0f} | {m['rss_mb']:.0f} | "
+                             f"{m['rss_children_mb']:.0f} | {m['seconds']:.2f} |")
     lines.append("")
     lines.append(f"`shixiang --help`: {help_seconds * 1000:.0f} ms (median of 5).")
     return "\n".join(lines)
