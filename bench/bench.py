@@ -282,21 +282,28 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:
-    results = []
-    for k in range(runs):
-        if before:
-            before()
-        os.sync()  # every step starts on a quiet disk, not while the set-up's writes are still being flushed
-        argv = [str(a).replace("{run}", str(k)) for a in args]  # a fresh output folder per run: nothing replaced
-        proc = subprocess.run([sys.executable, __file__, "--child", step, *argv], capture_output=True,
-                              text=True, cwd=ROOT, timeout=1800)
-        if proc.returncode != 0:
-            raise SystemExit(f"{step} failed:\n{proc.stdout}\n{proc.stderr}")
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+def run_step(step: str, *args: object, run: int = 0, before=None) -> dict:
+    """One run of a step in a fresh subprocess ("{run}" in an argument becomes the run's number)."""
+    if before:
+        before()
+    os.sync()  # every step starts on a quiet disk, not while the set-up's writes are still being flushed
+    argv = [str(a).replace("{run}", str(run)) for a in args]  # a fresh output folder per run: nothing replaced
+    proc = subprocess.run([sys.executable, __file__, "--child", step, *argv], capture_output=True,
+                          text=True, cwd=ROOT, timeout=1800)
+    if proc.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def summarise(results: list[dict]) -> dict:
+    """Median time, largest peak RSS of several runs of one step."""
     return {"seconds": statistics.median(r["seconds"] for r in results), "items": results[0]["items"],
             "rss_mb": max(r["rss_mb"] for r in results), "rss_children_mb": max(r["rss_children_mb"] for r in results),
-            "rss_loaded_mb": max((r["rss_loaded_mb"] or 0) for r in results), "runs": runs}
+            "rss_loaded_mb": max((r["rss_loaded_mb"] or 0) for r in results), "runs": len(results)}
+
+
+def measure(step: str, *args: object, runs: int = 3, before=None) -> dict:
+    return summarise([run_step(step, *args, run=k, before=before) for k in range(runs)])
 
 
 def help_time(runs: int = 5) -> float:
@@ -332,7 +339,17 @@ def bench_size(n: int, runs: int, work: Path, openpyxl_limit: int) -> dict:
     limit = min(n, openpyxl_limit)
     out["generate_openpyxl"] = measure("generate-openpyxl", template, base / "gen-openpyxl-{run}", limit,
                                        runs=runs)
-    out["merge"] = measure("merge-ours", ws, n, runs=runs, before=fresh)
+    # merge, the floor and pandas take turns, so that this VM's drifting speed does not favour one of them: the
+    # ratios compare runs made side by side (pandas once at the large sizes, in the middle round).
+    merges: list[dict] = []
+    floors: list[dict] = []
+    pandas: list[dict] = []
+    for k in range(runs):
+        merges.append(run_step("merge-ours", ws, n, run=k, before=fresh))
+        floors.append(run_step("floor", inbox, base / "floor-{run}.xlsx", run=k))
+        if n <= 1000 or k == runs // 2:
+            pandas.append(run_step("pandas", inbox, base / "pandas-{run}.xlsx", run=k))
+    out["merge"], out["floor"], out["pandas"] = summarise(merges), summarise(floors), summarise(pandas)
     if n >= 5 * SUBSET:
         # The same workspace with a fifth of the returns: what memory does with the number of returns alone.
         subset = base / "returns-subset"
@@ -347,8 +364,6 @@ def bench_size(n: int, runs: int, work: Path, openpyxl_limit: int) -> dict:
             shutil.copytree(subset, ws / "inbox" / PERIOD)
 
         out["merge_subset"] = measure("merge-ours", ws, SUBSET, runs=runs, before=fresh_subset)
-    out["floor"] = measure("floor", inbox, base / "floor-{run}.xlsx", runs=runs)
-    out["pandas"] = measure("pandas", inbox, base / "pandas-{run}.xlsx", runs=runs if n <= 1000 else 1)
     # Nothing is deleted until every size is measured (main removes the whole folder): ext4 allocates new files
     # slowly right after many were deleted (perf: recently_deleted in __ext4_new_inode), which a merge then pays.
     return out

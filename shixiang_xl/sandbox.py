@@ -195,17 +195,21 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
     if method == "fork":
         hold_heap()
     pool = [_Worker(ctx, func, memory_mb) for _ in range(n)]
+
+    def dispatch(w: _Worker) -> None:
+        if w.batch is None and queue:
+            batch = queue.pop()
+            w.batch = batch
+            w.deadline = time.monotonic() + timeout * len(batch)
+            try:
+                w.conn.send([item for _, item in batch])
+            except (OSError, ValueError):
+                pass  # a dead worker is noticed below
+
     try:
         while queue or any(w.batch is not None for w in pool):
-            for k, w in enumerate(pool):
-                if w.batch is None and queue:
-                    batch = queue.pop()
-                    w.batch = batch
-                    w.deadline = time.monotonic() + timeout * len(batch)
-                    try:
-                        w.conn.send([item for _, item in batch])
-                    except (OSError, ValueError):
-                        pass  # a dead worker is noticed below
+            for w in pool:
+                dispatch(w)
             busy = {w.conn: w for w in pool if w.batch is not None}
             ready = wait(list(busy), timeout=0.5)
             now = time.monotonic()
@@ -219,12 +223,15 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
                     except (EOFError, OSError):
                         failed = Failure("crash", _exit_detail(w))
                     else:
-                        for (i, _), (status, value) in zip(w.batch, results):
+                        done, w.batch = w.batch, None
+                        # The worker's next batch goes out before its results are handed over: whatever the
+                        # caller does with them (unpickled values to store, a flush) is no time the worker waits.
+                        dispatch(w)
+                        for (i, _), (status, value) in zip(done, results):
                             if status == "ok":
                                 yield i, value
                             else:
                                 yield i, Failure(status, value)
-                        w.batch = None
                         continue
                 elif now > w.deadline:
                     failed = Failure("timeout")
