@@ -485,7 +485,7 @@ def test_a_workbook_filled_in_and_saved_by_libreoffice_passes(context, tmp_path)
 def test_every_file_is_archived_and_recorded_and_originals_are_untouched(context, tmp_path):
     inbox = context.workspace.folder("inbox", MAR.slug)
     a = simulate(context, inbox / "科室转来" / "区卫生健康局(1).xlsx")
-    b = simulate(context, inbox / "最终版 区民政局 填报表.xlsx", unit="区民政局")
+    simulate(context, inbox / "最终版 区民政局 填报表.xlsx", unit="区民政局")
     c = simulate(context, tmp_path / "src" / "x.xlsx", unit="区司法局")
     d = simulate(context, tmp_path / "src" / "y.xlsx", unit="区财政局")
     h.zip_of(inbox / "镇街打包.zip", {"区司法局填报表.xlsx": c.path, "区财政局（最终版）.xlsx": d.path}, gbk_names=True)
