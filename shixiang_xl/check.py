@@ -28,6 +28,8 @@ _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:\(?0\d{2,3}\)?-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 
 Key = tuple[str, str]  # (sheet kind, row key)
+
+
 @dataclass
 class Checked:
     """A return's values after checking: numbers parsed, text cleaned; plus its findings."""

@@ -341,8 +341,7 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
     cum = v.get("cumulative")
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
-    target = ind.target / max(1, len(p.co_units)) if share else ind.target
-    return IndicatorRow(p.number, key, ind.name, unit, share, target if not share else ind.target, ind.unit,
+    return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit,
                         ind.comparator, last if last is not None else (0.0 if has_values else None),
                         v.get("current"), cum, rate, expected, gap)
 

@@ -21,6 +21,7 @@ from .findings import Finding
 from .intake import FileResult
 from .ledger import IndicatorRows, LedgerData, LedgerInput, UnitSubmission, build_ledger, write_ledger
 from .period import Period
+from .projects import field_names
 from .sandbox import Background
 from .store import Store, open_store
 from .workspace import Context
@@ -299,15 +300,9 @@ def _plain(item: Any) -> Any:
     """A row's field values as a tuple (what the dataclass's repr would say, without its cost)."""
     if isinstance(item, tuple):  # a NamedTuple row, or a plain tuple (its repr without the class's name)
         return tuple(item)
-    names = _FIELD_NAMES.get(item.__class__)
-    if names is None:
-        if not dataclasses.is_dataclass(item) or isinstance(item, type):
-            return item
-        names = _FIELD_NAMES[item.__class__] = tuple(f.name for f in dataclasses.fields(item))
-    return tuple(getattr(item, name) for name in names)
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+    if not dataclasses.is_dataclass(item) or isinstance(item, type):
+        return item
+    return tuple(getattr(item, name) for name in field_names(item.__class__))
 
 
 def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = None, *, strict: bool = False,

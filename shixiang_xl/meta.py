@@ -24,7 +24,11 @@ def canonical(payload: dict[str, Any]) -> bytes:
 
 def sign(payload: dict[str, Any], secret: bytes) -> str:
     """HMAC-SHA256 (hex) of the payload's canonical JSON."""
-    return hmac.new(secret, canonical(payload), hashlib.sha256).hexdigest()
+    return _mac(canonical(payload), secret)
+
+
+def _mac(data: bytes, secret: bytes) -> str:
+    return hmac.new(secret, data, hashlib.sha256).hexdigest()
 
 
 def digest(values: Any) -> str:
@@ -72,6 +76,6 @@ def read_meta(rows: list[list[object]], secret: bytes) -> Meta | None:
         return None
     # What we wrote is the canonical JSON itself: its MAC verifies without encoding the payload again. Re-encoding
     # is the fallback for a text some program changed without changing its content.
-    valid = (hmac.compare_digest(hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest(), signature)
+    valid = (hmac.compare_digest(_mac(text.encode("utf-8"), secret), signature)
              or hmac.compare_digest(sign(payload, secret), signature))
     return Meta(payload, signature, valid)

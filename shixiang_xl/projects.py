@@ -53,14 +53,15 @@ _ROW_KEY = re.compile(r"P(\d+)(?:-I(\d+))?")
 
 
 @functools.lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, in order (looked up once per class)."""
     return tuple(f.name for f in fields(cls))
 
 
 def _reduce_by_fields(self: object) -> tuple:
     # Rebuilt through the class itself: a frozen slotted dataclass's own pickling sets every field from Python,
     # which more than doubled the time to load the cached list of a city (5,000 projects, 60,000 indicators).
-    return self.__class__, tuple(getattr(self, name) for name in _field_names(self.__class__))
+    return self.__class__, tuple(getattr(self, name) for name in field_names(self.__class__))
 
 
 @dataclass(frozen=True, slots=True)

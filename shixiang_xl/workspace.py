@@ -146,9 +146,7 @@ def _load_lists(ws: Workspace) -> tuple[Directory, ProjectList, list[Finding]]:
             blob = b""
         # Views, not copies: a city's cache is megabytes, and every copy would stay in this process's peak.
         mac, body = memoryview(blob)[:32], memoryview(blob)[32:]
-        check = hmac.new(key, digest.digest(), "sha256")
-        check.update(body)
-        if len(mac) == 32 and hmac.compare_digest(mac, check.digest()):
+        if len(mac) == 32 and hmac.compare_digest(mac, _cache_mac(key, digest.digest(), body)):
             try:
                 return pickle.loads(body)
             except Exception:  # an unreadable cache is only a missed shortcut  # noqa: BLE001
@@ -159,11 +157,17 @@ def _load_lists(ws: Workspace) -> tuple[Directory, ProjectList, list[Finding]]:
     if key is not None and cache.parent.is_dir():
         body = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            atomic_write_bytes(cache, hmac.new(key, digest.digest() + body, "sha256").digest() + body, 0o600,
-                               durable=False)
+            atomic_write_bytes(cache, _cache_mac(key, digest.digest(), body) + body, 0o600, durable=False)
         except OSError:  # a read-only workspace still loads; it only parses every time
             pass
     return loaded
+
+
+def _cache_mac(key: bytes, inputs: bytes, body: bytes | memoryview) -> bytes:
+    """The cache's signature: over the digest of what it was made from, then its body (fed, not concatenated)."""
+    mac = hmac.new(key, inputs, "sha256")
+    mac.update(body)
+    return mac.digest()
 
 
 @functools.lru_cache(maxsize=1)
