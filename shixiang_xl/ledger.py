@@ -144,6 +144,16 @@ class IndicatorRows(Sequence[IndicatorRow]):
     def __repr__(self) -> str:
         return f"IndicatorRows({len(self)} rows)"
 
+    def digest_into(self, digest: Any) -> None:
+        """Feed every row's content to ``digest`` (a hashlib object): equal rows, equal bytes. From the packed
+        form, without rebuilding the rows (a city's ledger digest spent most of its time there)."""
+        digest.update("\n".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}"
+                                  for p, i, u in zip(self._projects, self._indicators, self._units)]).encode("utf-8"))
+        digest.update(b"\x1d" + bytes(self._shares) + b"\x1d")
+        # The numbers as they are held (None is NaN): their IEEE 754 bytes, little-endian on every machine this
+        # runs on (a store is never shared between machines of both kinds).
+        digest.update(self._numbers.tobytes())
+
 
 _NAN = float("nan")
 _new_row = tuple.__new__

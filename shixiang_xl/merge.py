@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import marshal
 import sqlite3
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
 from .findings import Finding
@@ -51,95 +52,112 @@ class MergeResult:
 
 
 STAGING_SCHEMA = """
-CREATE TEMP TABLE IF NOT EXISTS staged_entries (
-    sha256 TEXT NOT NULL, sheet TEXT NOT NULL, row_key TEXT NOT NULL, column_key TEXT NOT NULL,
-    value_num REAL, value_text TEXT
-);
-CREATE TEMP TABLE IF NOT EXISTS staged_chosen (sha256 TEXT PRIMARY KEY, unit TEXT NOT NULL);
+CREATE TEMP TABLE IF NOT EXISTS staged_returns (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, data BLOB NOT NULL);
+CREATE TEMP TABLE IF NOT EXISTS staged_chosen (unit TEXT PRIMARY KEY, sha256 TEXT NOT NULL, id INTEGER NOT NULL);
 """
 
 
 class Staging:
     """Each return's checked values go to a temporary table of the store as the return arrives; only the returns
-    the cross-unit share check needs keep theirs in memory. Memory stays flat however many returns there are."""
+    the cross-unit share check needs keep theirs in memory. Memory stays flat however many returns there are.
 
-    BUFFER = 20_000  # rows held before they go to the table in one transaction
+    A return's values are one row there (marshalled): a city's batch has hundreds of thousands of values, which
+    as rows of their own cost the merging process a third of a second per 5,000 returns, on a core the parsing
+    workers need.
+    :meth:`choose` notes each unit's counted return; the ledger reads the values from here, and :func:`store_values`
+    copies them into ``entries``.
+    """
+
+    BUFFER = 500  # returns held before they go to the table in one transaction
 
     def __init__(self, store: Store, keep_units: frozenset[str]) -> None:
         self.conn = store.conn
         self.conn.executescript(STAGING_SCHEMA)
-        self.conn.execute("DELETE FROM staged_entries")
+        self.conn.execute("DELETE FROM staged_returns")
+        self.conn.execute("DELETE FROM staged_chosen")
         self.keep_units = keep_units
-        self.staged: set[str] = set()
-        self._pending: list[tuple] = []
+        self.ids: dict[str, int] = {}  # sha256 → row id
+        self.chosen: frozenset[str] | None = None  # set by choose()
+        self._pending: list[tuple[int, str, bytes]] = []
 
     def __call__(self, r: FileResult) -> None:
-        if not r.sha256 or r.sha256 in self.staged or not (r.values or r.fields):
+        if not r.sha256 or r.sha256 in self.ids or not (r.values or r.fields):
             return
-        self._pending.extend(_rows(r))
-        self.staged.add(r.sha256)
+        self.ids[r.sha256] = row_id = len(self.ids) + 1
+        self._pending.append((row_id, r.sha256, marshal.dumps(_value_rows(r))))
         if r.unit not in self.keep_units:
             r.values, r.fields, r.cells = {}, {}, {}
         if len(self._pending) >= self.BUFFER:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered rows (one transaction unless the caller has one open)."""
+        """Write the buffered returns (one transaction unless the caller has one open)."""
         if not self._pending:
             return
         own = not self.conn.in_transaction
         if own:
             self.conn.execute("BEGIN")
-        self.conn.executemany("INSERT INTO staged_entries VALUES (?, ?, ?, ?, ?, ?)", self._pending)
+        self.conn.executemany("INSERT INTO staged_returns VALUES (?, ?, ?)", self._pending)
         if own:
             self.conn.execute("COMMIT")
         self._pending = []
 
+    def choose(self, batch: BatchResult) -> None:
+        """Note each accepted unit's counted return whose values are here (what the ledger and the store take)."""
+        self.flush()
+        rows = [(unit, r.sha256, self.ids[r.sha256]) for unit, r in batch.accepted.items() if r.sha256 in self.ids]
+        self.conn.execute("DELETE FROM staged_chosen")
+        self.conn.executemany("INSERT INTO staged_chosen VALUES (?, ?, ?)", rows)
+        self.chosen = frozenset(unit for unit, _, _ in rows)
 
-def _rows(r: FileResult) -> Iterator[tuple]:
-    """(sha256, sheet, row key, column key, number, text) for every value and field of a return."""
-    sha = r.sha256
-    for (kind, row_key), cols in r.values.items():
+    def clear(self) -> None:
+        self.conn.execute("DELETE FROM staged_returns")
+        self.conn.execute("DELETE FROM staged_chosen")
+
+
+def _value_rows(r: FileResult) -> list[tuple[str, str, str, float | None, str | None]]:
+    """(sheet, row key, column key, number, text) for every value and field of a return."""
+    out: list[tuple[str, str, str, float | None, str | None]] = []
+    append = out.append
+    for (kind, row_key), cols in (*r.values.items(), (("info", "info"), r.fields)):
         for col, value in cols.items():
-            yield _row(sha, kind, row_key, col, value)
-    for col, value in r.fields.items():
-        yield _row(sha, "info", "info", col, value)
-
-
-def _row(sha: str, kind: str, row_key: str, col: str, value: Any) -> tuple:
-    if value is None:
-        return sha, kind, row_key, col, None, None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return sha, kind, row_key, col, float(value), None
-    return sha, kind, row_key, col, None, str(value)
+            cls = value.__class__
+            if value is None:
+                append((kind, row_key, col, None, None))
+            elif cls is float or (cls is not bool and isinstance(value, (int, float))):
+                append((kind, row_key, col, float(value), None))
+            else:
+                append((kind, row_key, col, None, str(value)))
+    return out
 
 
 def store_values(store: Store, batch: BatchResult, staging: Staging | None = None) -> None:
     """Replace each accepted unit's values for the period with its counted return's values (from memory, or
     from ``staging`` for the returns whose values went there)."""
-    period = batch.period.slug
-    if staging is not None:
-        staging.flush()
     with store.transaction() as conn:
-        if staging is not None:
-            conn.execute("DELETE FROM staged_chosen")
-            conn.executemany("INSERT INTO staged_chosen (sha256, unit) VALUES (?, ?)",
-                             [(r.sha256, unit) for unit, r in batch.accepted.items() if r.sha256 in staging.staged])
-        conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
-                         [(period, unit) for unit in sorted(batch.accepted)])
-        for unit, r in sorted(batch.accepted.items()):
-            if staging is not None and r.sha256 in staging.staged:
-                continue  # all at once below
-            conn.executemany("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, "
-                             "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             [(period, unit, kind, row_key, col, num, text, sha)
-                              for sha, kind, row_key, col, num, text in _rows(r)])
-        if staging is not None:
-            conn.execute("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, sha256) "
-                         "SELECT ?, c.unit, s.sheet, s.row_key, s.column_key, s.value_num, s.value_text, s.sha256 "
-                         "FROM staged_entries AS s JOIN staged_chosen AS c ON c.sha256 = s.sha256", (period,))
-            conn.execute("DELETE FROM staged_entries")
-            conn.execute("DELETE FROM staged_chosen")
+        _store_values(conn, batch, staging)
+
+
+_INSERT_ENTRY = ("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, sha256) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _store_values(conn: sqlite3.Connection, batch: BatchResult, staging: Staging | None) -> None:
+    period = batch.period.slug
+    if staging is not None and staging.chosen is None:
+        staging.choose(batch)
+    staged = (staging.chosen or frozenset()) if staging is not None else frozenset()
+    conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
+                     [(period, unit) for unit in sorted(batch.accepted)])
+    for unit, r in sorted(batch.accepted.items()):
+        if unit not in staged:
+            conn.executemany(_INSERT_ENTRY, [(period, unit, *row, r.sha256) for row in _value_rows(r)])
+    if staging is not None:
+        # Unit by unit (the order of entries' key), never the whole batch's values at once.
+        for unit, sha, data in conn.execute("SELECT c.unit, c.sha256, s.data FROM staged_chosen AS c "
+                                            "JOIN staged_returns AS s ON s.id = c.id ORDER BY c.unit"):
+            conn.executemany(_INSERT_ENTRY, [(period, unit, *row, sha) for row in marshal.loads(data)])
+        staging.clear()
 
 
 class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
@@ -149,17 +167,31 @@ class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
     ``order`` is the order the units will be asked for in (the ledger's: project by project); a unit's values
     are read together with those of the next units in that order, a few hundred per query. ``with_values`` shows
     other values for a unit (an earlier period's, for a return sent back).
+
+    ``batch`` (with its ``staging``) shows the store as it will be once the batch's accepted values are stored
+    (:func:`store_values`): the ledger is built, and written on the other core, while they are copied.
     """
 
     CHUNK = 256
 
-    def __init__(self, store: Store, period: str, order: Sequence[str] = ()) -> None:
+    def __init__(self, store: Store, period: str, order: Sequence[str] = (), *, batch: BatchResult | None = None,
+                 staging: Staging | None = None) -> None:
         self._conn, self._period = store.conn, period
-        self._units = frozenset(u for (u,) in self._conn.execute(
-            "SELECT DISTINCT unit FROM entries WHERE period = ?", (period,)).fetchall())
+        units = {u for (u,) in self._conn.execute("SELECT DISTINCT unit FROM entries WHERE period = ?", (period,))}
+        self._staged: frozenset[str] = frozenset()
+        self._extra: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        if batch is not None:
+            if staging is not None and staging.chosen is None:
+                staging.choose(batch)
+            self._staged = (staging.chosen or frozenset()) if staging is not None else frozenset()
+            units -= batch.accepted.keys()
+            units |= self._staged
+            for unit, r in batch.accepted.items():
+                if unit not in self._staged and (r.values or r.fields):
+                    self._extra[unit] = _grouped((unit, *row) for row in _value_rows(r)).get(unit, {})
+        self._units = frozenset(units)
         self._order = [u for u in dict.fromkeys(order) if u in self._units]
         self._place = {u: i for i, u in enumerate(self._order)}
-        self._extra: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self._cache: OrderedDict[str, dict[tuple[str, str], dict[str, Any]]] = OrderedDict()
 
     def __getitem__(self, unit: str) -> dict[tuple[str, str], dict[str, Any]]:
@@ -172,7 +204,10 @@ class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
             start = self._place.get(unit)
             wanted = [unit] if start is None else \
                 [u for u in self._order[start:start + self.CHUNK] if u not in self._cache]
-            loaded = units_values(self._conn, self._period, wanted)
+            staged = [u for u in wanted if u in self._staged]
+            loaded = units_values(self._conn, self._period, [u for u in wanted if u not in self._staged])
+            if staged:
+                loaded.update(staged_values(self._conn, staged))
             for u in wanted:
                 self._cache[u] = loaded.get(u, {})
             while len(self._cache) > 2 * self.CHUNK:
@@ -194,19 +229,41 @@ class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
         self._extra[unit] = values
 
 
+def _grouped(rows: Iterable[tuple], out: dict | None = None) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """(unit, sheet, row key, column key, number, text) rows as unit → (sheet, row key) → column key → value."""
+    out = {} if out is None else out
+    for unit, sheet, row_key, column_key, value_num, value_text in rows:
+        out.setdefault(unit, {}).setdefault((sheet, row_key), {})[column_key] = \
+            value_num if value_num is not None else value_text
+    return out
+
+
 def units_values(conn: sqlite3.Connection, period: str, units: Sequence[str]
                  ) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """Some units' values for a period: unit → (sheet, row key) → column key → number or text."""
+    return _query_units(conn, "SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
+                              "WHERE period = ? AND unit IN ({})", (period,), units)
+
+
+def staged_values(conn: sqlite3.Connection, units: Sequence[str]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """Some units' values from their counted returns in the staging table (:meth:`Staging.choose`)."""
+    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
+        part = list(units[start:start + 500])
+        for unit, data in conn.execute("SELECT c.unit, s.data FROM staged_chosen AS c JOIN staged_returns AS s "
+                                       f"ON s.id = c.id WHERE c.unit IN ({', '.join('?' * len(part))})", part):
+            _grouped([(unit, *row) for row in marshal.loads(data)], out)
+    return out
+
+
+def _query_units(conn: sqlite3.Connection, sql: str, params: tuple, units: Sequence[str]
+                 ) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: a city-wide period has hundreds of thousands of values
     for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
         part = list(units[start:start + 500])
-        cursor.execute("SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
-                       f"WHERE period = ? AND unit IN ({', '.join('?' * len(part))})", (period, *part))
-        for unit, sheet, row_key, column_key, value_num, value_text in cursor:
-            out.setdefault(unit, {}).setdefault((sheet, row_key), {})[column_key] = \
-                value_num if value_num is not None else value_text
+        _grouped(cursor.execute(sql.format(", ".join("?" * len(part))), (*params, *part)), out)
     return out
 
 
@@ -222,8 +279,9 @@ def _latest_earlier(store: Store, unit: str, period: Period) -> str | None:
     return row[0]
 
 
-def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
-    """Everything the ledger needs, read from the store and the batch."""
+def ledger_input(ctx: Context, store: Store, batch: BatchResult, staging: Staging | None = None) -> LedgerInput:
+    """Everything the ledger needs, read from the store and the batch (whose accepted values may still be in
+    ``staging``, not yet stored)."""
     submissions: dict[str, UnitSubmission] = {}
     first = dict(store.conn.execute(
         "SELECT sha256, MIN(received_at) FROM receipts WHERE sha256 IN (SELECT sha256 FROM returns WHERE period = ?) "
@@ -238,14 +296,17 @@ def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
                                            ("rejected" if status == "rejected" else "accepted"),
                                            received, r.source.name if r else "", r.errors if r else 0,
                                            r.warnings if r else 0)
-    return ledger_input_from(ctx, store, batch.period, submissions, batch.findings)
+    return ledger_input_from(ctx, store, batch.period, submissions, batch.findings, batch=batch, staging=staging)
 
 
 def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: Mapping[str, UnitSubmission],
-                      findings: Sequence[Finding]) -> LedgerInput:
+                      findings: Sequence[Finding], *, batch: BatchResult | None = None,
+                      staging: Staging | None = None) -> LedgerInput:
     """Everything the ledger needs, from the store plus each unit's submission this period (from a batch, or
-    rebuilt from the store's ``returns`` by :func:`shixiang_xl.report.ledger_for`)."""
-    values = StoredValues(store, period.slug, [u for p in ctx.projects.projects for u in (*p.leads, *p.co_units)])
+    rebuilt from the store's ``returns`` by :func:`shixiang_xl.report.ledger_for`); ``batch`` and ``staging``:
+    as :class:`StoredValues`."""
+    values = StoredValues(store, period.slug, [u for p in ctx.projects.projects for u in (*p.leads, *p.co_units)],
+                          batch=batch, staging=staging)
     stale: dict[str, str] = {}
     for unit in ctx.projects.units:
         s = submissions.get(unit)
@@ -288,7 +349,11 @@ def ledger_digest(data: LedgerData) -> str:
     digest = hashlib.sha256()
     for f in dataclasses.fields(data):
         value = getattr(data, f.name)
-        for item in value if isinstance(value, (tuple, IndicatorRows)) else (value,):
+        if isinstance(value, IndicatorRows):
+            value.digest_into(digest)
+            digest.update(f.name.encode("ascii") + b"\x1d")
+            continue
+        for item in value if isinstance(value, tuple) else (value,):
             # repr, not marshal or pickle: their bytes depend on object identity (shared and interned strings).
             digest.update(repr(_plain(item)).encode("utf-8"))
             digest.update(b"\x1e")
@@ -320,20 +385,19 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
         staging = Staging(store, sharing)
         batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress,
                           on_result=staging, cells_for=sharing)
-        store_values(store, batch, staging)
-        for r in batch.files:
-            # In the store now (the ledger reads them back from there); a city-wide batch is large.
-            r.values, r.fields, r.cells = {}, {}, {}
-        # The workbooks are written by forked copies of this process, on the other core, while this one goes on
-        # with the ledger's data and the store (both wait until then to be seen: atomic writes).
+        staging.choose(batch)
+        # The workbooks are written by forked copies of this process, on the other core, while this one goes on:
+        # the ledger is built from the values as they will be stored, then written while they are stored (both
+        # are seen only once complete: atomic writes, one transaction).
         outdir = ws.folder("reports", period.slug)
         outdir.mkdir(parents=True, exist_ok=True)
         report_job = Background(write_check_report, ctx, batch, outdir / "校验报告.xlsx")
-        data = build_ledger(ledger_input(ctx, store, batch))
+        data = build_ledger(ledger_input(ctx, store, batch, staging))
         ledger_path = outdir / "台账.xlsx"
         ledger_job = Background(write_ledger, data, ledger_path, a3=a3)
         digest = ledger_digest(data)
         with store.transaction() as conn:
+            _store_values(conn, batch, staging)
             old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
             changed = old is None or old[0] != digest
             if changed:
@@ -344,6 +408,9 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
             conn.execute("DELETE FROM progress WHERE period = ?", (period.slug,))
             conn.executemany("INSERT INTO progress (period, project, completion, expected, status) VALUES (?, ?, ?, ?, ?)",
                              [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
+        for r in batch.files:
+            # In the store now; a city-wide batch is large.
+            r.values, r.fields, r.cells = {}, {}, {}
     ledger_job.result()
     report = report_job.result()
     copies = write_feedback_copies(ctx, batch) if feedback else {}

@@ -537,6 +537,46 @@ def test_merge_streams_values_to_the_store_and_keeps_what_the_share_check_needs(
         assert len(lazy) == len(stored) + 1
 
 
+def test_the_ledger_sees_a_batch_before_it_is_stored_as_the_store_holds_it_after(context, tmp_path):
+    """merge builds the ledger from the staged values while they are copied into the store: its view of the
+    period (an accepted resubmission replaces, a rejected one keeps the stored figures, a new unit appears, a unit
+    not in the batch stays) must be the store's own once they are copied."""
+    from shixiang_xl.merge import Staging, StoredValues, load_values, merge_returns
+
+    other = context.projects.get(2).leads[0]
+    town = context.projects.get(4).co_units[0]
+    assert len({UNIT, other, town}) == 3
+    merge_returns(context, MAR, [simulate(context, tmp_path / "first" / "a.xlsx").path,
+                                 simulate(context, tmp_path / "first" / "b.xlsx", unit=other).path], feedback=False)
+
+    def second(values: dict, fields: dict) -> None:
+        for cols in values.values():
+            if "progress_text" in cols:
+                cols["progress_text"] = "第二次报送：已完成招标。"
+
+    folder = tmp_path / "second"
+    paths = [simulate(context, folder / "a.xlsx", tweak=lambda v, f: v[I1].update(cumulative="很多")).path,
+             simulate(context, folder / "b.xlsx", unit=other, tweak=second).path,
+             simulate(context, folder / "c.xlsx", unit=town).path]
+    order = list(reversed(context.projects.units))
+    with open_store(context.workspace.db_path) as store:
+        before = load_values(store, MAR.slug)
+        staging = Staging(store, frozenset())
+        batch = run_batch(context, store, paths, MAR, on_result=staging)
+        assert {r.source.name: r.status for r in batch.files} == {"a.xlsx": "rejected", "b.xlsx": "accepted",
+                                                                    "c.xlsx": "accepted"}
+        view = StoredValues(store, MAR.slug, order, batch=batch, staging=staging)
+        view.CHUNK = 2
+        seen = {unit: view[unit] for unit in view}
+        assert load_values(store, MAR.slug) == before  # nothing is stored yet
+        store_values(store, batch, staging)
+        after = load_values(store, MAR.slug)
+    assert seen == after
+    assert set(after) == {UNIT, other, town}
+    assert after[UNIT] == before[UNIT] and after[other] != before[other]
+    assert {cols.get("progress_text") for cols in after[other].values()} >= {"第二次报送：已完成招标。"}
+
+
 def test_a_return_from_a_unit_with_nothing_to_report(context, tmp_path):
     """The project list changed after the workbooks went out: 区公共法律服务中心 no longer co-leads project 10."""
     sim = simulate(context, tmp_path / "x.xlsx", unit="区公共法律服务中心")

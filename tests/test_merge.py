@@ -342,3 +342,38 @@ def test_packed_indicator_rows_give_back_every_field(two_periods):
                        None, -0.0, None, None, 12.5, None)
     assert list(IndicatorRows([(ind, row)])) == [row]
     assert str(list(IndicatorRows([(ind, row)]))[0].current) == "-0.0"
+
+
+def test_the_digest_of_packed_rows_follows_every_field(two_periods):
+    """The ledger's digest reads 指标明细 from its packed form: equal rows give equal bytes, and a change in any
+    field (a number, None for a number, the unit, a share, an indicator's text) gives others."""
+    import dataclasses
+    import hashlib
+
+    from shixiang_xl.ledger import IndicatorRows
+
+    ctx, _ = two_periods
+    rows = tuple(merge_returns(ctx, MAR, feedback=False).ledger.indicators)
+    indicators = {(i.project, i.key): i for i in ctx.projects.indicators}
+
+    def digest(changed=None, k: int = 0, indicator=None) -> str:
+        packed = IndicatorRows()
+        for j, r in enumerate(rows):
+            ind = indicators[r.project, r.key]
+            if j == k:
+                r, ind = changed or r, indicator or ind
+            packed.append(ind, r)
+        h = hashlib.sha256()
+        packed.digest_into(h)
+        return h.hexdigest()
+
+    first = rows[0]
+    assert first.current is not None
+    same = digest()
+    assert same == digest(first._replace())
+    changes = [first._replace(current=first.current + 1), first._replace(current=None),
+               first._replace(unit_name=first.unit_name + "甲"), first._replace(is_share=not first.is_share),
+               first._replace(gap=-1.0 if first.gap != -1.0 else 1.0)]
+    digests = {digest(c) for c in changes}
+    digests.add(digest(indicator=dataclasses.replace(indicators[first.project, first.key], name="另一个指标")))
+    assert same not in digests and len(digests) == len(changes) + 1
