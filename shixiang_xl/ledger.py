@@ -147,8 +147,11 @@ class IndicatorRows(Sequence[IndicatorRow]):
     def digest_into(self, digest: Any) -> None:
         """Feed every row's content to ``digest`` (a hashlib object): equal rows, equal bytes. From the packed
         form, without rebuilding the rows (a city's ledger digest spent most of its time there)."""
-        digest.update("\n".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}"
-                                  for p, i, u in zip(self._projects, self._indicators, self._units)]).encode("utf-8"))
+        for start in range(0, len(self), 1024):  # a thousand rows at a time: the text of all would be megabytes
+            end = start + 1024
+            digest.update("".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}\n"
+                                   for p, i, u in zip(self._projects[start:end], self._indicators[start:end],
+                                                      self._units[start:end])]).encode("utf-8"))
         digest.update(b"\x1d" + bytes(self._shares) + b"\x1d")
         # The numbers as they are held (None is NaN): their IEEE 754 bytes, little-endian on every machine this
         # runs on (a store is never shared between machines of both kinds).
