@@ -73,8 +73,7 @@ class Staging:
     def __init__(self, store: Store, keep_units: frozenset[str]) -> None:
         self.conn = store.conn
         self.conn.executescript(STAGING_SCHEMA)
-        self.conn.execute("DELETE FROM staged_returns")
-        self.conn.execute("DELETE FROM staged_chosen")
+        self.clear()
         self.keep_units = keep_units
         self.ids: dict[str, int] = {}  # sha256 → row id
         self.chosen: frozenset[str] | None = None  # set by choose()
@@ -110,6 +109,13 @@ class Staging:
         self.conn.executemany("INSERT INTO staged_chosen VALUES (?, ?, ?)", rows)
         self.chosen = frozenset(unit for unit, _, _ in rows)
 
+    def counted(self, batch: BatchResult) -> frozenset[str]:
+        """The accepted units whose counted returns' values are here (chosen now, if not yet)."""
+        if self.chosen is None:
+            self.choose(batch)
+        assert self.chosen is not None
+        return self.chosen
+
     def clear(self) -> None:
         self.conn.execute("DELETE FROM staged_returns")
         self.conn.execute("DELETE FROM staged_chosen")
@@ -144,9 +150,7 @@ _INSERT_ENTRY = ("INSERT INTO entries (period, unit, sheet, row_key, column_key,
 
 def _store_values(conn: sqlite3.Connection, batch: BatchResult, staging: Staging | None) -> None:
     period = batch.period.slug
-    if staging is not None and staging.chosen is None:
-        staging.choose(batch)
-    staged = (staging.chosen or frozenset()) if staging is not None else frozenset()
+    staged = staging.counted(batch) if staging is not None else frozenset()
     conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
                      [(period, unit) for unit in sorted(batch.accepted)])
     for unit, r in sorted(batch.accepted.items()):
@@ -181,9 +185,7 @@ class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
         self._staged: frozenset[str] = frozenset()
         self._extra: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         if batch is not None:
-            if staging is not None and staging.chosen is None:
-                staging.choose(batch)
-            self._staged = (staging.chosen or frozenset()) if staging is not None else frozenset()
+            self._staged = staging.counted(batch) if staging is not None else frozenset()
             units -= batch.accepted.keys()
             units |= self._staged
             for unit, r in batch.accepted.items():
@@ -229,9 +231,9 @@ class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
         self._extra[unit] = values
 
 
-def _grouped(rows: Iterable[tuple], out: dict | None = None) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+def _grouped(rows: Iterable[tuple]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """(unit, sheet, row key, column key, number, text) rows as unit → (sheet, row key) → column key → value."""
-    out = {} if out is None else out
+    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
     for unit, sheet, row_key, column_key, value_num, value_text in rows:
         out.setdefault(unit, {}).setdefault((sheet, row_key), {})[column_key] = \
             value_num if value_num is not None else value_text
@@ -241,30 +243,24 @@ def _grouped(rows: Iterable[tuple], out: dict | None = None) -> dict[str, dict[t
 def units_values(conn: sqlite3.Connection, period: str, units: Sequence[str]
                  ) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """Some units' values for a period: unit → (sheet, row key) → column key → number or text."""
-    return _query_units(conn, "SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
-                              "WHERE period = ? AND unit IN ({})", (period,), units)
+    return _grouped(_select_units(conn, "SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
+                                        "WHERE period = ? AND unit IN ({})", (period,), units))
 
 
 def staged_values(conn: sqlite3.Connection, units: Sequence[str]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """Some units' values from their counted returns in the staging table (:meth:`Staging.choose`)."""
-    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-    for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
-        part = list(units[start:start + 500])
-        for unit, data in conn.execute("SELECT c.unit, s.data FROM staged_chosen AS c JOIN staged_returns AS s "
-                                       f"ON s.id = c.id WHERE c.unit IN ({', '.join('?' * len(part))})", part):
-            _grouped([(unit, *row) for row in marshal.loads(data)], out)
-    return out
+    return _grouped((unit, *row) for unit, data in _select_units(
+        conn, "SELECT c.unit, s.data FROM staged_chosen AS c JOIN staged_returns AS s ON s.id = c.id "
+              "WHERE c.unit IN ({})", (), units) for row in marshal.loads(data))
 
 
-def _query_units(conn: sqlite3.Connection, sql: str, params: tuple, units: Sequence[str]
-                 ) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+def _select_units(conn: sqlite3.Connection, sql: str, params: tuple, units: Sequence[str]) -> Iterator[tuple]:
+    """The rows of ``sql`` (its ``{}``: the units' placeholders), a few hundred units per query."""
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: a city-wide period has hundreds of thousands of values
     for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
         part = list(units[start:start + 500])
-        _grouped(cursor.execute(sql.format(", ".join("?" * len(part))), (*params, *part)), out)
-    return out
+        yield from cursor.execute(sql.format(", ".join("?" * len(part))), (*params, *part))
 
 
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
@@ -351,12 +347,11 @@ def ledger_digest(data: LedgerData) -> str:
         value = getattr(data, f.name)
         if isinstance(value, IndicatorRows):
             value.digest_into(digest)
-            digest.update(f.name.encode("ascii") + b"\x1d")
-            continue
-        for item in value if isinstance(value, tuple) else (value,):
-            # repr, not marshal or pickle: their bytes depend on object identity (shared and interned strings).
-            digest.update(repr(_plain(item)).encode("utf-8"))
-            digest.update(b"\x1e")
+        else:
+            for item in value if isinstance(value, tuple) else (value,):
+                # repr, not marshal or pickle: their bytes depend on object identity (shared and interned strings).
+                digest.update(repr(_plain(item)).encode("utf-8"))
+                digest.update(b"\x1e")
         digest.update(f.name.encode("ascii") + b"\x1d")
     return digest.hexdigest()
 
