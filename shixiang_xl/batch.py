@@ -11,6 +11,7 @@ import functools
 import json
 import re
 import shutil
+import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
         containers = archive_containers(paths, str(archive_dir))
         results: list[FileResult] = []
         for r in take_in(ictx, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
+            _share_strings(r)
             results.append(r)
             if on_result:
                 on_result(r)
@@ -164,6 +166,13 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     result = BatchResult(period, results, findings, ctx.projects.units)
     _record(store, result, containers)
     return result
+
+
+def _share_strings(r: FileResult) -> None:
+    """One string object for the strings a batch's results repeat (unit, period, kind, times): each result comes
+    unpickled from a worker with copies of its own, and a city-wide batch holds thousands of results."""
+    for name in ("unit", "period", "kind", "saved_at", "issued_at"):
+        setattr(r, name, sys.intern(getattr(r, name)))
 
 
 def _decide(results: list[FileResult], strict: bool) -> None:

@@ -50,7 +50,7 @@ _UNIT_IN_TITLE = re.compile(r"填报单位[:：]\s*([^\s　]+)")
 _PERIOD_IN_TITLE = re.compile(r"报送期[:：]\s*(\d{4}年(?:\d{1,2}月|第[一二三四]季度))")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """One file to take in: where it is, and the name to show (``batch.zip › a.xlsx`` for zip members)."""
 
@@ -77,7 +77,7 @@ class IntakeContext:
     cells_for: frozenset[str] | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # without slots, each of a city batch's thousands carried a dict of its own
 class FileResult:
     """What intake and the per-file checks made of one file."""
 

@@ -155,7 +155,7 @@ class IndicatorRows(Sequence[IndicatorRow]):
         digest.update(b"\x1d" + bytes(self._shares) + b"\x1d")
         # The numbers as they are held (None is NaN): their IEEE 754 bytes, little-endian on every machine this
         # runs on (a store is never shared between machines of both kinds).
-        digest.update(self._numbers.tobytes())
+        digest.update(self._numbers)  # the buffer itself: a copy would be megabytes
 
 
 _NAN = float("nan")

@@ -15,6 +15,7 @@ import sqlite3
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
@@ -57,6 +58,11 @@ CREATE TEMP TABLE IF NOT EXISTS staged_chosen (unit TEXT PRIMARY KEY, sha256 TEX
 """
 
 
+# What a result's values become once they are in the store: one read-only empty mapping shared by a city batch's
+# thousands of results (three empty dicts each were a megabyte), which fails loudly should anything write to it.
+_NONE: Mapping[Any, Any] = MappingProxyType({})
+
+
 class Staging:
     """Each return's checked values go to a temporary table of the store as the return arrives; only the returns
     the cross-unit share check needs keep theirs in memory. Memory stays flat however many returns there are.
@@ -85,7 +91,7 @@ class Staging:
         self.ids[r.sha256] = row_id = len(self.ids) + 1
         self._pending.append((row_id, r.sha256, marshal.dumps(_value_rows(r))))
         if r.unit not in self.keep_units:
-            r.values, r.fields, r.cells = {}, {}, {}
+            r.values = r.fields = r.cells = _NONE  # type: ignore[assignment]
         if len(self._pending) >= self.BUFFER:
             self.flush()
 
@@ -405,7 +411,7 @@ def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = N
                              [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
         for r in batch.files:
             # In the store now; a city-wide batch is large.
-            r.values, r.fields, r.cells = {}, {}, {}
+            r.values = r.fields = r.cells = _NONE  # type: ignore[assignment]
     ledger_job.result()
     report = report_job.result()
     copies = write_feedback_copies(ctx, batch) if feedback else {}

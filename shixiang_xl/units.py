@@ -24,7 +24,7 @@ REQUIRED = ("name",)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a city's directory has thousands
 class Unit:
     """A reporting unit."""
 

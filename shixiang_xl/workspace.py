@@ -136,7 +136,8 @@ def _load_lists(ws: Workspace) -> tuple[Directory, ProjectList, list[Finding]]:
     digest = hashlib.sha256()
     for path in (ws.directory_path, ws.project_list_path):
         data = path.read_bytes()
-        digest.update(len(data).to_bytes(8, "big") + data)
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)  # fed, not concatenated: a city's list is megabytes
     digest.update(_code_digest())
     cache = ws.root / CACHE_FILE
     if key is not None:

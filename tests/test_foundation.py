@@ -1012,6 +1012,28 @@ def test_project_replace_keeps_frozen_dataclass(example_2026):
     assert replace(p, due_month=6).end_month == 6 and p.end_month == 12
 
 
+def test_a_pickled_project_comes_back_equal_with_its_indicators_sharing_its_number(example_2026):
+    """The cache pickles a project's indicators as one flat list (no argument tuple per indicator); every field
+    comes back, an indicator whose project number differs from its project's included."""
+    import pickle
+
+    from shixiang_xl.projects import Indicator
+
+    plist = example_2026[2]
+    again = pickle.loads(pickle.dumps(plist, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == plist and [p.indicators for p in again.projects] == [p.indicators for p in plist.projects]
+    first = next(p for p in plist.projects if p.indicators)
+    number = int("1001")  # above 256: not one of Python's shared small ints, so sharing is the rebuild's doing
+    big = replace(first, number=number, indicators=tuple(replace(i, project=int("1001")) for i in first.indicators))
+    big_again = pickle.loads(pickle.dumps(big))
+    assert big_again == big and all(i.project is big_again.number for i in big_again.indicators)
+    odd = replace(plist.projects[0], indicators=(Indicator(99, 1, "特殊指标", 2.5, "家", "≥", True, "某局", "注", "原文", True),
+                                                 *plist.projects[0].indicators))
+    assert pickle.loads(pickle.dumps(odd)) == odd and pickle.loads(pickle.dumps(odd)).indicators[0].project == 99
+    empty = replace(plist.projects[0], indicators=())
+    assert pickle.loads(pickle.dumps(empty)) == empty
+
+
 def test_lists_are_parsed_once_and_the_signed_cache_follows_every_change(workspace, monkeypatch):
     first = load_context(workspace.root)
     cache = workspace.root / ".shixiang" / "清单缓存.bin"
