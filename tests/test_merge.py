@@ -377,3 +377,18 @@ def test_the_digest_of_packed_rows_follows_every_field(two_periods):
     digests = {digest(c) for c in changes}
     digests.add(digest(indicator=dataclasses.replace(indicators[first.project, first.key], name="另一个指标")))
     assert same not in digests and len(digests) == len(changes) + 1
+
+
+def test_a_merged_batch_keeps_its_results_light_and_their_stored_values_read_only(two_periods):
+    """Once stored, a result's values are one shared read-only mapping (writing to it fails loudly, rather than
+    changing every result), and the strings a batch repeats are one object each."""
+    ctx, _ = two_periods
+    result = merge_returns(ctx, MAR, feedback=False)
+    stored = [r for r in result.batch.files if r.status in ("accepted", "rejected")]
+    assert len(stored) >= 2 and all(not r.values and not r.fields and not r.cells for r in stored)
+    with pytest.raises(TypeError):
+        stored[0].values[("lead", "P01")] = {}
+    first, second = stored[0], stored[1]
+    assert first.period == second.period == MAR.slug and first.period is second.period
+    assert first.kind == second.kind and first.kind is second.kind
+    assert not hasattr(first, "__dict__") and not hasattr(first.source, "__dict__")  # slots: thousands per batch
