@@ -116,8 +116,9 @@ def _reduce_project(self: Project) -> tuple:
 
 
 def _rebuild_project(cls: type[Project], values: tuple) -> Project:
-    at = field_names(cls).index("indicators")
-    number, flat, width = values[0], values[at], len(field_names(Indicator))
+    names = field_names(cls)
+    at = names.index("indicators")
+    number, flat, width = values[names.index("number")], values[at], len(field_names(Indicator))
     indicators = tuple(Indicator(number if flat[k] is None else flat[k], *flat[k + 1:k + width])
                        for k in range(0, len(flat), width))
     return cls(*values[:at], indicators, *values[at + 1:])
