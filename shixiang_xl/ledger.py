@@ -5,15 +5,19 @@ office's print-ready workbook (``write_ledger``). Building knows nothing of file
 from __future__ import annotations
 
 import datetime as dt
+import marshal
+import os
+import tempfile
+import weakref
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence, overload
+from typing import Any, BinaryIO, Callable, Generic, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeVar, overload
 
 from .config import Config
 from .findings import Finding
 from .period import Period, expected_progress
-from .projects import Indicator, Project, ProjectList
+from .projects import Indicator, Project, ProjectList, field_names
 from .spec import TemplateSpec
 from .textnorm import format_number
 
@@ -81,14 +85,18 @@ class IndicatorRows(Sequence[IndicatorRow]):
     anyway) and its six numbers in one array; each row is rebuilt as it is read.
 
     A city's 60,000 rows as objects took ~17 MB of the merging process (and of each process it forks); packed, they
-    take ~4 MB. Equal to any sequence of the same rows.
+    take ~4 MB. The numbers of every full chunk of rows go to a temporary file (:class:`_Spill`) as the rows are
+    added: ~3 MB less for a city. Equal to any sequence of the same rows.
     """
 
-    __slots__ = ("_numbers", "_indicators", "_units", "_projects", "_shares")
+    __slots__ = ("_numbers", "_indicators", "_units", "_projects", "_shares", "_spill", "_cached")
     _WIDTH = 6  # last, current, cumulative, rate, expected, gap
+    CHUNK = 1024  # rows whose numbers go to the file together
 
     def __init__(self, rows: Iterable[tuple[Indicator, IndicatorRow]] = ()) -> None:
-        self._numbers = array("d")
+        self._numbers = array("d")  # the rows' after the spilled ones
+        self._spill: _Spill | None = None
+        self._cached: tuple[int, array] = (-1, array("d"))
         self._indicators: list[Indicator] = []
         self._units: list[str] = []
         self._projects: list[int] = []
@@ -104,6 +112,11 @@ class IndicatorRows(Sequence[IndicatorRow]):
         self._shares.append(row.is_share)
         self._numbers.extend([_NAN if v is None else v
                               for v in (row.last, row.current, row.cumulative, row.rate, row.expected, row.gap)])
+        if len(self._numbers) == self.CHUNK * self._WIDTH:
+            if self._spill is None:
+                self._spill = _Spill()
+            self._spill.append(self._numbers.tobytes())
+            self._numbers = array("d")
 
     def __len__(self) -> int:
         return len(self._indicators)
@@ -129,10 +142,19 @@ class IndicatorRows(Sequence[IndicatorRow]):
 
     def _row(self, k: int) -> IndicatorRow:
         ind = self._indicators[k]
-        at = k * self._WIDTH
+        c, at = divmod(k, self.CHUNK)
+        if self._spill is not None and c < len(self._spill):
+            if self._cached[0] != c:  # rows are asked for in order: one chunk is kept
+                numbers = array("d")
+                numbers.frombytes(self._spill.read(c))
+                self._cached = (c, numbers)
+            numbers = self._cached[1]
+        else:
+            numbers, at = self._numbers, k - (len(self._spill) * self.CHUNK if self._spill is not None else 0)
+        at *= self._WIDTH
         return _new_row(IndicatorRow, (
             self._projects[k], ind.key, ind.name, self._units[k], self._shares[k] == 1, ind.target, ind.unit,
-            ind.comparator, *[None if v != v else v for v in self._numbers[at:at + self._WIDTH]]))  # NaN: none
+            ind.comparator, *[None if v != v else v for v in numbers[at:at + self._WIDTH]]))  # NaN: none
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
@@ -154,12 +176,163 @@ class IndicatorRows(Sequence[IndicatorRow]):
                                                       self._units[start:end])]).encode("utf-8"))
         digest.update(b"\x1d" + bytes(self._shares) + b"\x1d")
         # The numbers as they are held (None is NaN): their IEEE 754 bytes, little-endian on every machine this
-        # runs on (a store is never shared between machines of both kinds).
-        digest.update(self._numbers)  # the buffer itself: a copy would be megabytes
+        # runs on (a store is never shared between machines of both kinds); the same bytes however many are spilled.
+        for data in self._spill.chunks() if self._spill is not None else ():
+            digest.update(data)
+        digest.update(self._numbers)
+
+    def __reduce__(self) -> tuple:
+        return IndicatorRows._from_rows, (list(zip(self._indicators, self)),)
+
+    @staticmethod
+    def _from_rows(rows: list[tuple[Indicator, IndicatorRow]]) -> IndicatorRows:
+        return IndicatorRows(rows)
 
 
 _NAN = float("nan")
 _new_row = tuple.__new__
+
+
+T = TypeVar("T")
+
+
+class _Spill:
+    """A temporary file that chunks of bytes are appended to and read back from, by chunk number. It is created
+    ``0600`` in the system's temporary folder and removed with the last reference to this object (by the process
+    that made it: the forked copies that read it leave it be). Any process can read it: the 台账's writers are
+    forked copies of the one that made it."""
+
+    __slots__ = ("path", "ends", "__weakref__")
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="shixiang-rows-", suffix=".bin")
+        os.close(fd)
+        self.ends = array("q")  # each chunk's end offset
+        weakref.finalize(self, _remove, self.path, os.getpid())
+
+    def append(self, data: bytes) -> None:
+        with open(self.path, "ab") as fh:
+            fh.write(data)
+            self.ends.append(fh.tell())
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def read(self, c: int) -> bytes:
+        """Chunk ``c``."""
+        start = self.ends[c - 1] if c else 0
+        with open(self.path, "rb") as fh:
+            fh.seek(start)
+            return fh.read(self.ends[c] - start)
+
+    def chunks(self) -> Iterator[bytes]:
+        """Every chunk, in order."""
+        with open(self.path, "rb") as fh:
+            start = 0
+            for end in self.ends:
+                yield fh.read(end - start)
+                start = end
+
+
+def _remove(path: str, owner: int) -> None:
+    if os.getpid() != owner:
+        return
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class SpilledRows(Sequence[T], Generic[T]):
+    """A sheet's rows kept in a temporary file (:class:`_Spill`), not in memory, and read back a chunk at a time,
+    each row rebuilt by ``make(*fields)``; a sheet of one chunk or less stays in memory. Equal to any sequence of
+    the same rows.
+
+    A city's 总表 alone holds megabytes of reported text: the merging process (and each process it forks to write
+    the 台账) held every row at once, so its peak grew with the number of returns.
+    """
+
+    CHUNK = 256
+
+    def __init__(self, rows: Iterable[T], fields: Callable[[T], tuple], make: Callable[..., T]) -> None:
+        self._make = make
+        self._spill: _Spill | None = None
+        self._len = 0
+        self._cached: tuple[int, list[T]] = (-1, [])
+        chunk: list[tuple] = []
+        for row in rows:
+            if len(chunk) == self.CHUNK:
+                if self._spill is None:
+                    self._spill = _Spill()
+                self._spill.append(marshal.dumps(chunk))
+                chunk = []
+            chunk.append(fields(row))
+            self._len += 1
+        self._memory: tuple[T, ...] | None = None
+        if self._spill is None:
+            self._memory = tuple(make(*t) for t in chunk)
+        else:
+            self._spill.append(marshal.dumps(chunk))
+
+    @classmethod
+    def of(cls, kind: type[T], rows: Iterable[T]) -> SpilledRows[T]:
+        """Rows of the dataclass ``kind``, spilled field by field."""
+        names = field_names(kind)
+        return cls(rows, lambda row: tuple([getattr(row, name) for name in names]), kind)
+
+    @classmethod
+    def of_tuples(cls, rows: Iterable[T]) -> SpilledRows[T]:
+        """Plain tuples of marshallable values."""
+        return cls(rows, tuple, lambda *fields: fields)  # type: ignore[arg-type, return-value]
+
+    def _rows(self, data: bytes) -> list[T]:
+        make = self._make
+        return [make(*t) for t in marshal.loads(data)]
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(self[k] for k in range(*index.indices(self._len)))
+        if self._spill is None:
+            assert self._memory is not None
+            return self._memory[index]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        c = index // self.CHUNK
+        if self._cached[0] != c:  # rows are mostly asked for in order: one chunk is kept
+            self._cached = (c, self._rows(self._spill.read(c)))
+        return self._cached[1][index % self.CHUNK]
+
+    def __iter__(self) -> Iterator[T]:
+        if self._spill is None:
+            assert self._memory is not None
+            yield from self._memory
+            return
+        for data in self._spill.chunks():
+            yield from self._rows(data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SpilledRows({self._len} rows{'' if self._spill is None else ', in a file'})"
+
+    def __reduce__(self) -> tuple:
+        return tuple, (tuple(self),)  # another process gets the rows themselves
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,12 +384,12 @@ class LedgerData:
     title: str
     subtitle: str
     period: Period
-    projects: tuple[ProjectRow, ...]
+    projects: Sequence[ProjectRow]  # SpilledRows, when built here
     indicators: Sequence[IndicatorRow]  # IndicatorRows, when built here
-    submissions: tuple[SubmissionRow, ...]
-    bulletin: tuple[BulletinRow, ...]
+    submissions: Sequence[SubmissionRow]
+    bulletin: Sequence[BulletinRow]
     trend_periods: tuple[str, ...]
-    trend: tuple[tuple[int, str, tuple[float | None, ...], float], ...]  # (number, name, completions, expected)
+    trend: Sequence[tuple[int, str, tuple[float | None, ...], float]]  # (number, name, completions, expected)
     findings: tuple[Finding, ...]
     lag_threshold: float
 
@@ -274,11 +447,32 @@ def _completion(indicators: Sequence[IndicatorRow]) -> float | None:
 
 
 def build_ledger(data: LedgerInput) -> LedgerData:
-    """The ledger's content, computed from plain data (deterministic: same input, same ledger)."""
-    cfg, period, plist = data.config, data.period, data.projects
-    month = period.end_month
+    """The ledger's content, computed from plain data (deterministic: same input, same ledger).
+
+    Built project by project as the values are read; the rows of every sheet but 指标明细 (packed) are spilled to
+    temporary files as they are made (:class:`SpilledRows`).
+    """
+    cfg, period = data.config, data.period
     indicator_rows = IndicatorRows()
-    project_rows: list[ProjectRow] = []
+    project_rows = SpilledRows.of(ProjectRow, _project_rows(data, indicator_rows))
+    submissions = SpilledRows.of(SubmissionRow, _submissions(data))
+    bulletin = SpilledRows.of(BulletinRow, _bulletin(data, project_rows, submissions))
+    periods = tuple(sorted(data.history)) + (period.slug,)
+    trend = SpilledRows.of_tuples((pr.number, pr.name, tuple(data.history[s].get(pr.number)
+                                                             for s in periods[:-1]) + (pr.progress,), pr.expected)
+                                  for pr in project_rows)
+    received = [s.received_at for s in data.submissions.values() if s.received_at]
+    as_of = max(received)[:10] if received else period.due(cfg.due_day).isoformat()
+    y, m, d = as_of.split("-")
+    title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
+    subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
+    return LedgerData(title, subtitle, period, project_rows, indicator_rows, submissions, bulletin,
+                      periods, trend, tuple(data.findings), cfg.lag_threshold)
+
+
+def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[ProjectRow]:
+    """总表's rows, project by project; 指标明细's go to ``indicator_rows`` as they are made."""
+    cfg, plist, month = data.config, data.projects, data.period.end_month
     standard = {"progress", "status", "progress_text", "problems", "next_steps"}
     extra_cols = [c for c in data.spec.lead.inputs if c.scope == "project" and c.key not in standard]
     for p in plist.projects:
@@ -314,25 +508,14 @@ def build_ledger(data: LedgerInput) -> LedgerData:
         notes = [f"{u}：{data.stale[u]}" for u in p.leads if u in data.stale]
         extra = tuple((c.heading, _join([(u, _text(v.get(c.key))) for u, v in lead_values], single))
                       for c in extra_cols)
-        project_rows.append(ProjectRow(
+        survey = data.survey.get(p.number)
+        yield ProjectRow(
             number=p.number, name=p.name, targets="；".join(f"{i.name}{i.target_text}" for i in p.indicators)
             or "（无量化指标）", leads="、".join(p.leads), co_units=p.co_text or "、".join(p.co_units),
             progress_text=progress_text, completion=completion, reported=reported_progress, expected=expected,
             status=status, problems=_join([(u, _text(v.get("problems"))) for u, v in lead_values], single),
             next_steps=_join([(u, _text(v.get("next_steps"))) for u, v in lead_values], single),
-            note="；".join(notes), extra=extra, survey=data.survey.get(p.number)))
-    submissions = _submissions(data)
-    bulletin = _bulletin(data, project_rows, submissions)
-    periods = tuple(sorted(data.history)) + (period.slug,)
-    trend = tuple((pr.number, pr.name, tuple(data.history[s].get(pr.number) for s in sorted(data.history))
-                   + (pr.progress,), pr.expected) for pr in project_rows)
-    received = [s.received_at for s in data.submissions.values() if s.received_at]
-    as_of = max(received)[:10] if received else period.due(cfg.due_day).isoformat()
-    y, m, d = as_of.split("-")
-    title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
-    subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
-    return LedgerData(title, subtitle, period, tuple(project_rows), indicator_rows, submissions, bulletin,
-                      periods, trend, tuple(data.findings), cfg.lag_threshold)
+            note="；".join(notes), extra=extra, survey=dict(survey) if survey is not None else None)
 
 
 def _text(v: Any) -> str:
@@ -359,61 +542,66 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
                         v.get("current"), cum, rate, expected, gap)
 
 
-def _submissions(data: LedgerInput) -> tuple[SubmissionRow, ...]:
+def _submission_status(data: LedgerInput, s: UnitSubmission) -> str:
+    if s.status == "missing":
+        return SUBMIT_MISSING
+    if s.status == "rejected":
+        return SUBMIT_BACK
     due = data.period.due(data.config.due_day)
-    out = []
+    return SUBMIT_LATE if s.received_at and s.received_at[:10] > due.isoformat() else SUBMIT_ON_TIME
+
+
+def _submissions(data: LedgerInput) -> Iterator[SubmissionRow]:
     for unit in data.projects.units:
         s = data.submissions.get(unit, UnitSubmission(unit, "missing"))
         role = "牵头" if data.projects.led_by(unit) else "协办"
-        if s.status == "missing":
-            status = SUBMIT_MISSING
-        elif s.status == "rejected":
-            status = SUBMIT_BACK
-        else:
-            status = SUBMIT_LATE if s.received_at and s.received_at[:10] > due.isoformat() else SUBMIT_ON_TIME
         contact, phone = data.contacts.get(unit, ("", ""))
-        out.append(SubmissionRow(unit, role, status, s.received_at[:16].replace("T", " "), s.file, s.errors,
-                                 s.warnings, contact, phone))
-    return tuple(out)
+        yield SubmissionRow(unit, role, _submission_status(data, s), s.received_at[:16].replace("T", " "), s.file,
+                            s.errors, s.warnings, contact, phone)
 
 
 def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[SubmissionRow]
-              ) -> tuple[BulletinRow, ...]:
-    by_unit = {s.unit: s for s in subs}
+              ) -> Iterator[BulletinRow]:
+    """拟通报表扬 first, then 拟通报曝光 (lagging projects, then late, missing and sent-back units)."""
     due = data.period.due(data.config.due_day)
     threshold = data.config.lag_threshold
-    praise: list[BulletinRow] = []
-    blame: list[BulletinRow] = []
     plist = data.projects
+    clean = {unit for unit, s in data.submissions.items()
+             if s.errors == 0 and s.warnings == 0 and _submission_status(data, s) == SUBMIT_ON_TIME}
     for pr in projects:
+        if pr.status not in (STATUS_DONE, STATUS_AHEAD) or pr.progress is None:
+            continue
         project = plist.get(pr.number)
         assert project is not None
         for unit in project.leads:
-            s = by_unit.get(unit)
-            clean = s is not None and s.status == SUBMIT_ON_TIME and s.errors == 0 and s.warnings == 0
-            if pr.status in (STATUS_DONE, STATUS_AHEAD) and clean and pr.progress is not None:
-                if pr.status == STATUS_DONE:
-                    why = f"牵头的“{pr.name}”已全部完成，按时报送且填报规范。"
-                else:
-                    why = (f"牵头的“{pr.name}”完成进度 {format_number(pr.progress, 1)}%，超过序时进度 "
-                           f"{format_number(pr.expected, 1)}% 达 {format_number(pr.progress - pr.expected, 1)} 个百分点，"
-                           "按时报送且填报规范。")
-                praise.append(BulletinRow("表扬", unit, unit + why))
-            if pr.status == STATUS_LAG and pr.progress is not None:
-                blame.append(BulletinRow("曝光", unit, f"{unit}牵头的“{pr.name}”完成进度 {format_number(pr.progress, 1)}%，"
-                                         f"低于序时进度 {format_number(pr.expected, 1)}% 达 "
-                                         f"{format_number(pr.expected - pr.progress, 1)} 个百分点（超过 {format_number(threshold)} 个百分点）。"))
+            if unit not in clean:
+                continue
+            if pr.status == STATUS_DONE:
+                why = f"牵头的“{pr.name}”已全部完成，按时报送且填报规范。"
+            else:
+                why = (f"牵头的“{pr.name}”完成进度 {format_number(pr.progress, 1)}%，超过序时进度 "
+                       f"{format_number(pr.expected, 1)}% 达 {format_number(pr.progress - pr.expected, 1)} 个百分点，"
+                       "按时报送且填报规范。")
+            yield BulletinRow("表扬", unit, unit + why)
+    for pr in projects:
+        if pr.status != STATUS_LAG or pr.progress is None:
+            continue
+        project = plist.get(pr.number)
+        assert project is not None
+        for unit in project.leads:
+            yield BulletinRow("曝光", unit, f"{unit}牵头的“{pr.name}”完成进度 {format_number(pr.progress, 1)}%，"
+                              f"低于序时进度 {format_number(pr.expected, 1)}% 达 "
+                              f"{format_number(pr.expected - pr.progress, 1)} 个百分点（超过 {format_number(threshold)} 个百分点）。")
     for s in subs:
         if s.status == SUBMIT_MISSING:
-            blame.append(BulletinRow("曝光", s.unit, f"{s.unit}截至目前未报送{data.period.label}进度（截止时间 "
-                                     f"{due.month}月{due.day}日）。"))
+            yield BulletinRow("曝光", s.unit, f"{s.unit}截至目前未报送{data.period.label}进度（截止时间 "
+                              f"{due.month}月{due.day}日）。")
         elif s.status == SUBMIT_LATE:
             got = dt.date.fromisoformat(s.received_at[:10])
-            blame.append(BulletinRow("曝光", s.unit, f"{s.unit}于{got.month}月{got.day}日报送，晚于截止时间"
-                                     f"（{due.month}月{due.day}日）{(got - due).days} 天。"))
+            yield BulletinRow("曝光", s.unit, f"{s.unit}于{got.month}月{got.day}日报送，晚于截止时间"
+                              f"（{due.month}月{due.day}日）{(got - due).days} 天。")
         elif s.status == SUBMIT_BACK:
-            blame.append(BulletinRow("曝光", s.unit, f"{s.unit}报送的填报表有 {s.errors} 处错误，已退回修改。"))
-    return tuple(praise + blame)
+            yield BulletinRow("曝光", s.unit, f"{s.unit}报送的填报表有 {s.errors} 处错误，已退回修改。")
 
 
 # ------------------------------------------------------------------ writing
@@ -444,6 +632,26 @@ def write_ledger_to(ledger: LedgerData, fh: BinaryIO, *, a3: bool = False) -> No
     w.trend()
     w.findings()
     wb.close()
+
+
+class _Numbered(Sequence[tuple[int, T]]):
+    """(1, rows[0]), (2, rows[1]), …, without a list of them all (a city's rows are spilled: SpilledRows)."""
+
+    def __init__(self, rows: Sequence[T]) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def, override]
+        if isinstance(k, slice):
+            return tuple(self[i] for i in range(*k.indices(len(self))))
+        if k < 0:
+            k += len(self)
+        return k + 1, self._rows[k]
+
+    def __iter__(self) -> Iterator[tuple[int, T]]:
+        return enumerate(self._rows, start=1)
 
 
 class _Writer:
@@ -584,7 +792,7 @@ class _Writer:
             return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone],
                     by_status[s.status])
 
-        self._rows(ws, list(enumerate(l.submissions, start=1)), widths, row, list(by_status.values()))
+        self._rows(ws, _Numbered(l.submissions), widths, row, list(by_status.values()))
         r = 3 + len(l.submissions)
         ws.merge_range(r, 0, r, len(headings) - 1, f"应报 {len(l.submissions)} 个单位，报送率 {l.reporting_rate:.0%}。",
                        self.fmt("plain", bold=True))
@@ -648,5 +856,5 @@ class _Writer:
             n, f = numbered
             return [n, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message, f.code], formats
 
-        self._rows(ws, list(enumerate(l.findings, start=1)), widths, row, [formats])
+        self._rows(ws, _Numbered(l.findings), widths, row, [formats])
         ws.autofilter(2, 0, max(3, 2 + len(l.findings)), len(headings) - 1)

@@ -16,6 +16,8 @@ import re
 import shutil
 import tempfile
 import zipfile
+from array import array
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
@@ -77,6 +79,69 @@ _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 
 
+class RowSizes(MutableMapping[int, list]):
+    """A worksheet's ``row_sizes`` (row → [height in pixels, hidden]: what xlsxwriter positions drawings by), with
+    the plain heights in an array: as a dict of lists, a city's 台账 held ~11 MB of them in each process writing
+    it. Reads give what xlsxwriter stored."""
+
+    __slots__ = ("_heights", "_other")
+    _NONE = -1
+    _GAP = 1 << 16  # a row this far past the last one goes to the dict (no array of a million rows for it)
+
+    def __init__(self) -> None:
+        self._heights = array("i")  # by row; _NONE: no entry
+        self._other: dict[int, list] = {}  # hidden rows, and heights an int cannot hold
+
+    def set_height(self, row: int, pixels: int) -> None:
+        """``self[row] = [pixels, False]``, without the list."""
+        heights = self._heights
+        if row < len(heights):
+            heights[row] = pixels
+        elif row < len(heights) + self._GAP:
+            heights.extend([self._NONE] * (row - len(heights)))
+            heights.append(pixels)
+        else:
+            self._other[row] = [pixels, False]
+            return
+        self._other.pop(row, None)
+
+    def __setitem__(self, row: int, value: list) -> None:
+        height, hidden = value
+        if not hidden and height.__class__ is int and 0 <= height < 1 << 31 and row >= 0:
+            self.set_height(row, height)
+        else:
+            self._discard(row)
+            self._other[row] = value
+
+    def _discard(self, row: int) -> None:
+        if 0 <= row < len(self._heights):
+            self._heights[row] = self._NONE
+
+    def __getitem__(self, row: int) -> list:
+        if row in self._other:
+            return self._other[row]
+        if row.__class__ is int and 0 <= row < len(self._heights) and self._heights[row] != self._NONE:
+            return [self._heights[row], False]
+        raise KeyError(row)
+
+    def __delitem__(self, row: int) -> None:
+        if row not in self:
+            raise KeyError(row)
+        self._other.pop(row, None)
+        self._discard(row)
+
+    def __contains__(self, row: object) -> bool:
+        return row in self._other or (row.__class__ is int and 0 <= row < len(self._heights)  # type: ignore[operator]
+                                      and self._heights[row] != self._NONE)  # type: ignore[index]
+
+    def __iter__(self) -> Iterator[int]:
+        rows = [r for r, h in enumerate(self._heights) if h != self._NONE]
+        return iter(sorted(rows + list(self._other)))
+
+    def __len__(self) -> int:
+        return len(self._heights) - self._heights.count(self._NONE) + len(self._other)
+
+
 @functools.lru_cache(maxsize=None)
 def _worksheet_class():
     from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
@@ -104,6 +169,7 @@ def _worksheet_class():
 
         def _initialize(self, init_data) -> None:  # type: ignore[override]
             super()._initialize(init_data)
+            self.row_sizes = RowSizes()
             if self.constant_memory:
                 # Rows go to the temporary file write-only: a readable text file resets its decoder on every
                 # write (two Python calls per row). It is opened for reading once, when the sheet is assembled.
@@ -146,7 +212,7 @@ def _worksheet_class():
                 # right here, and never looked up again); anything unusual goes through set_row itself.
                 pixels = int(height * 4.0 / 3.0 + 0.5)
                 if pixels > 0 and not self._check_dimensions(row, self.dim_colmin or 0):
-                    self.row_sizes[row] = [pixels, False]
+                    self.row_sizes.set_height(row, pixels)
                     self.row_info.pop(row, None)
                 else:
                     self.set_row(row, height)
@@ -276,7 +342,7 @@ def _worksheet_class():
             end = first_row + len(items)
             with open(path, "w", encoding="utf-8") as fh:
                 self.row_data_fh = self.fh = fh
-                self.previous_row, self.row_info, self.row_sizes = first_row + split, {}, {}
+                self.previous_row, self.row_info, self.row_sizes = first_row + split, {}, RowSizes()
                 for k in range(split, len(items)):
                     self.write_cells(first_row + k, *make_row(items[k]))
                 if self.previous_row < end:  # a row xlsxwriter still holds
@@ -284,7 +350,7 @@ def _worksheet_class():
             rows = {r: (i.height, i.hidden) for r, i in self.row_info.items() if i.row_format is None
                     and not i.level and not i.collapsed}
             ok = len(xf_indices) == known and len(rows) == len(self.row_info)
-            return ok, (self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax), rows, dict(self.row_sizes)
+            return ok, (self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax), rows, self.row_sizes
 
         def _row_styles(self, formats: Sequence[Any]) -> list[str | None]:
             """The s="…" attribute of each format (None for none), in cell order, remembered for the same list."""

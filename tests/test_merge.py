@@ -392,3 +392,67 @@ def test_a_merged_batch_keeps_its_results_light_and_their_stored_values_read_onl
     assert first.period == second.period == MAR.slug and first.period is second.period
     assert first.kind == second.kind and first.kind is second.kind
     assert not hasattr(first, "__dict__") and not hasattr(first.source, "__dict__")  # slots: thousands per batch
+
+
+def test_a_ledger_spilled_chunk_by_chunk_is_the_ledger_held_in_memory(two_periods, tmp_path, monkeypatch):
+    """Chunks of a few rows (every sheet's rows, and 指标明细's numbers, go to temporary files) give the same 台账
+    as the district-sized ledger held in memory, the same digest (the merge sees no change), and no file is left
+    once the ledger is dropped."""
+    import gc
+    import tempfile
+
+    from shixiang_xl.ledger import IndicatorRows, SpilledRows
+
+    ctx, _ = two_periods
+    held = merge_returns(ctx, MAR, feedback=False)
+    assert held.ledger.projects.__class__ is SpilledRows and "in a file" not in repr(held.ledger.projects)
+    in_memory = all_sheets(held.ledger_path)
+    spills = tmp_path / "spills"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    monkeypatch.setattr(SpilledRows, "CHUNK", 3)
+    monkeypatch.setattr(IndicatorRows, "CHUNK", 5)
+    spilled = merge_returns(ctx, MAR, feedback=False)
+    ledger = spilled.ledger
+    assert "in a file" in repr(ledger.projects) and "in a file" in repr(ledger.submissions)
+    assert len(list(spills.glob("shixiang-rows-*"))) >= 4  # 总表, 指标明细, 报送情况, 走势 (通报建议: if long)
+    assert not spilled.changed and all_sheets(spilled.ledger_path) == in_memory
+    assert ledger.projects == held.ledger.projects and ledger.indicators == held.ledger.indicators
+    assert ledger.submissions == held.ledger.submissions and ledger.bulletin == held.ledger.bulletin
+    assert ledger.trend == held.ledger.trend and ledger.projects != tuple(held.ledger.projects)[1:]
+    rows = tuple(held.ledger.projects)
+    assert [ledger.projects[k] for k in (0, 4, 3, -1, 9)] == [rows[k] for k in (0, 4, 3, -1, 9)]
+    assert ledger.projects[2:8] == rows[2:8]
+    with pytest.raises(IndexError):
+        ledger.projects[len(rows)]
+    import pickle
+
+    assert pickle.loads(pickle.dumps(ledger.projects)) == rows  # another process gets the rows themselves
+    assert pickle.loads(pickle.dumps(ledger.indicators)) == ledger.indicators
+    del ledger, spilled
+    gc.collect()
+    assert list(spills.glob("shixiang-rows-*")) == []
+
+
+def test_spilled_rows_outlive_a_forked_copy_that_reads_them(tmp_path, monkeypatch):
+    """The 台账's writers are forked copies: they read the spilled rows, and ending (clean-ups run) leaves the
+    file to the process that made it."""
+    import atexit
+    import tempfile
+
+    from shixiang_xl.ledger import SpilledRows
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rows = SpilledRows.of_tuples((k, f"第{k}行", None, (1.5, None)) for k in range(1000))
+    (path,) = tmp_path.glob("shixiang-rows-*")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    pid = os.fork()
+    if pid == 0:
+        ok = list(rows) == [(k, f"第{k}行", None, (1.5, None)) for k in range(1000)] and rows[-1][0] == 999
+        atexit._run_exitfuncs()  # what a copy that ends normally runs, weakref.finalize's hook among them
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and path.exists()
+    assert len(rows) == 1000 and rows[500] == (500, "第500行", None, (1.5, None))
+    del rows
+    assert not path.exists()

@@ -141,3 +141,68 @@ def test_attributes_are_escaped_as_xlsxwriter_escapes_them():
     ours_xml = sheet_xml(False)
     assert ours_xml == sheet_xml(True)
     assert b"A&amp;B &lt;c&gt;&#xA;" in ours_xml and b"&quot;" in ours_xml
+
+
+def test_row_sizes_behave_as_the_dict_xlsxwriter_keeps():
+    """RowSizes (heights in an array) answers every question xlsxwriter asks as its dict of [height, hidden]."""
+    from shixiang_xl.xlsxout import RowSizes
+
+    rng = random.Random(5)
+    sizes, model = RowSizes(), {}
+    for _ in range(3000):
+        op, row = rng.random(), rng.choice([rng.randint(0, 400), rng.randint(0, 5), 1_048_575, 70_000])
+        if op < 0.5:
+            pixels = rng.randint(1, 545)
+            sizes.set_height(row, pixels)
+            model[row] = [pixels, False]
+        elif op < 0.8:
+            value = [rng.choice([rng.randint(0, 545), 12.5]), rng.random() < 0.5]
+            sizes[row] = value
+            model[row] = value
+        elif row in model:
+            del sizes[row]
+            del model[row]
+        else:
+            try:
+                del sizes[row]
+            except KeyError:
+                pass
+            else:
+                raise AssertionError(f"row {row} was deleted without being there")
+    assert dict(sizes) == model and len(sizes) == len(model) and list(sizes) == sorted(model)
+    assert all((r in sizes) == (r in model) for r in range(-2, 500)) and "1" not in sizes
+    assert bool(RowSizes()) is False and bool(sizes) is True
+
+
+def _drawing(ours: bool) -> bytes:
+    """A sheet of rows of many heights (one hidden) with a chart over some of them, written by our worksheet
+    (write_cells) or by plain xlsxwriter (set_row); where the chart ends depends on the heights of the rows it
+    covers."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    wb = new_workbook(buffer, constant_memory=True) if ours else \
+        xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})
+    ws = wb.add_worksheet("表")
+    for r in range(500):
+        height = 15.0 + (r * 7) % 40
+        if r == 250:
+            ws.set_row(r, height, None, {"hidden": True})
+            ws.write_string(r, 0, "隐藏")
+        elif ours:
+            ws.write_cells(r, ["文本", r], [None, None], height)
+        else:
+            ws.set_row(r, height)
+            ws.write_string(r, 0, "文本")
+            ws.write_number(r, 1, r)
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": ["表", 0, 1, 499, 1]})
+    ws.insert_chart(245, 1, chart)
+    wb.close()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as zf:
+        return zf.read("xl/drawings/drawing1.xml")
+
+
+def test_a_chart_over_rows_written_in_one_pass_sits_where_xlsxwriter_puts_it():
+    ours, theirs = _drawing(True), _drawing(False)
+    assert b"<xdr:row>245</xdr:row>" in ours and ours == theirs
