@@ -12,7 +12,8 @@ import weakref
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Generic, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeVar, overload
+from typing import (Any, BinaryIO, Callable, Generic, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeVar,
+                    overload)
 
 from .config import Config
 from .findings import Finding

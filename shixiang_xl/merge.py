@@ -263,7 +263,7 @@ def staged_values(conn: sqlite3.Connection, units: Sequence[str]) -> dict[str, d
 
 
 def _select_units(conn: sqlite3.Connection, sql: str, params: tuple, units: Sequence[str]) -> Iterator[tuple]:
-    """The rows of ``sql`` (its ``{}``: the units' placeholders), a few hundred units per query."""
+    """The rows of ``sql`` (its ``{}``: the units' placeholders), at most 500 units per query."""
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: a city-wide period has hundreds of thousands of values
     for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
