@@ -12,7 +12,7 @@ import weakref
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import (Any, BinaryIO, Callable, Generic, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeVar,
+from typing import (Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeVar,
                     overload)
 
 from .config import Config
@@ -81,7 +81,46 @@ class IndicatorRow(NamedTuple):
     gap: float | None  # percentage points, completion − expected
 
 
-class IndicatorRows(Sequence[IndicatorRow]):
+T = TypeVar("T")
+
+
+class _Rows(Sequence[T]):
+    """A sequence whose rows are made as they are read (``_row(k)`` for 0 ≤ k < len): indexes and slices as a
+    tuple's, and equal to any sequence of the same rows."""
+
+    __slots__ = ()
+
+    def _row(self, k: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        n = len(self)
+        if isinstance(index, slice):
+            return tuple(self._row(k) for k in range(*index.indices(n)))
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        return self._row(index)
+
+    def __iter__(self) -> Iterator[T]:
+        return map(self._row, range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class IndicatorRows(_Rows[IndicatorRow]):
     """指标明细's rows, packed: per row, references to the indicator and the unit (objects the project list holds
     anyway) and its six numbers in one array; each row is rebuilt as it is read.
 
@@ -122,25 +161,6 @@ class IndicatorRows(Sequence[IndicatorRow]):
     def __len__(self) -> int:
         return len(self._indicators)
 
-    @overload
-    def __getitem__(self, index: int) -> IndicatorRow: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[IndicatorRow, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> IndicatorRow | tuple[IndicatorRow, ...]:
-        if isinstance(index, slice):
-            return tuple(self._row(k) for k in range(*index.indices(len(self))))
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(index)
-        return self._row(index)
-
-    def __iter__(self) -> Iterator[IndicatorRow]:
-        return map(self._row, range(len(self)))
-
     def _row(self, k: int) -> IndicatorRow:
         ind = self._indicators[k]
         c, at = divmod(k, self.CHUNK)
@@ -156,13 +176,6 @@ class IndicatorRows(Sequence[IndicatorRow]):
         return _new_row(IndicatorRow, (
             self._projects[k], ind.key, ind.name, self._units[k], self._shares[k] == 1, ind.target, ind.unit,
             ind.comparator, *[None if v != v else v for v in numbers[at:at + self._WIDTH]]))  # NaN: none
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"IndicatorRows({len(self)} rows)"
@@ -192,9 +205,6 @@ class IndicatorRows(Sequence[IndicatorRow]):
 
 _NAN = float("nan")
 _new_row = tuple.__new__
-
-
-T = TypeVar("T")
 
 
 class _Spill:
@@ -244,7 +254,7 @@ def _remove(path: str, owner: int) -> None:
         pass
 
 
-class SpilledRows(Sequence[T], Generic[T]):
+class SpilledRows(_Rows[T]):
     """A sheet's rows kept in a temporary file (:class:`_Spill`), not in memory, and read back a chunk at a time,
     each row rebuilt by ``make(*fields)``; a sheet of one chunk or less stays in memory. Equal to any sequence of
     the same rows.
@@ -293,41 +303,22 @@ class SpilledRows(Sequence[T], Generic[T]):
     def __len__(self) -> int:
         return self._len
 
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
-        if isinstance(index, slice):
-            return tuple(self[k] for k in range(*index.indices(self._len)))
+    def _row(self, k: int) -> T:
         if self._spill is None:
             assert self._memory is not None
-            return self._memory[index]
-        if index < 0:
-            index += self._len
-        if not 0 <= index < self._len:
-            raise IndexError(index)
-        c = index // self.CHUNK
+            return self._memory[k]
+        c = k // self.CHUNK
         if self._cached[0] != c:  # rows are mostly asked for in order: one chunk is kept
             self._cached = (c, self._rows(self._spill.read(c)))
-        return self._cached[1][index % self.CHUNK]
+        return self._cached[1][k % self.CHUNK]
 
-    def __iter__(self) -> Iterator[T]:
+    def __iter__(self) -> Iterator[T]:  # chunk by chunk through one open file
         if self._spill is None:
             assert self._memory is not None
             yield from self._memory
             return
         for data in self._spill.chunks():
             yield from self._rows(data)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"SpilledRows({self._len} rows{'' if self._spill is None else ', in a file'})"
@@ -543,22 +534,20 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
                         v.get("current"), cum, rate, expected, gap)
 
 
-def _submission_status(data: LedgerInput, s: UnitSubmission) -> str:
-    if s.status == "missing":
-        return SUBMIT_MISSING
-    if s.status == "rejected":
-        return SUBMIT_BACK
-    due = data.period.due(data.config.due_day)
-    return SUBMIT_LATE if s.received_at and s.received_at[:10] > due.isoformat() else SUBMIT_ON_TIME
-
-
 def _submissions(data: LedgerInput) -> Iterator[SubmissionRow]:
+    due = data.period.due(data.config.due_day).isoformat()
     for unit in data.projects.units:
         s = data.submissions.get(unit, UnitSubmission(unit, "missing"))
         role = "牵头" if data.projects.led_by(unit) else "协办"
+        if s.status == "missing":
+            status = SUBMIT_MISSING
+        elif s.status == "rejected":
+            status = SUBMIT_BACK
+        else:
+            status = SUBMIT_LATE if s.received_at and s.received_at[:10] > due else SUBMIT_ON_TIME
         contact, phone = data.contacts.get(unit, ("", ""))
-        yield SubmissionRow(unit, role, _submission_status(data, s), s.received_at[:16].replace("T", " "), s.file,
-                            s.errors, s.warnings, contact, phone)
+        yield SubmissionRow(unit, role, status, s.received_at[:16].replace("T", " "), s.file, s.errors, s.warnings,
+                            contact, phone)
 
 
 def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[SubmissionRow]
@@ -567,8 +556,7 @@ def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[
     due = data.period.due(data.config.due_day)
     threshold = data.config.lag_threshold
     plist = data.projects
-    clean = {unit for unit, s in data.submissions.items()
-             if s.errors == 0 and s.warnings == 0 and _submission_status(data, s) == SUBMIT_ON_TIME}
+    clean = {s.unit for s in subs if s.status == SUBMIT_ON_TIME and s.errors == 0 and s.warnings == 0}
     for pr in projects:
         if pr.status not in (STATUS_DONE, STATUS_AHEAD) or pr.progress is None:
             continue
@@ -635,24 +623,22 @@ def write_ledger_to(ledger: LedgerData, fh: BinaryIO, *, a3: bool = False) -> No
     wb.close()
 
 
-class _Numbered(Sequence[tuple[int, T]]):
+class _Numbered(_Rows[tuple[int, T]]):
     """(1, rows[0]), (2, rows[1]), …, without a list of them all (a city's rows are spilled: SpilledRows)."""
 
+    __slots__ = ("_of",)
+
     def __init__(self, rows: Sequence[T]) -> None:
-        self._rows = rows
+        self._of = rows
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._of)
 
-    def __getitem__(self, k):  # type: ignore[no-untyped-def, override]
-        if isinstance(k, slice):
-            return tuple(self[i] for i in range(*k.indices(len(self))))
-        if k < 0:
-            k += len(self)
-        return k + 1, self._rows[k]
+    def _row(self, k: int) -> tuple[int, T]:
+        return k + 1, self._of[k]
 
     def __iter__(self) -> Iterator[tuple[int, T]]:
-        return enumerate(self._rows, start=1)
+        return enumerate(self._of, start=1)
 
 
 class _Writer:

@@ -117,12 +117,20 @@ class RowSizes(MutableMapping[int, list]):
         if 0 <= row < len(self._heights):
             self._heights[row] = self._NONE
 
+    def _height(self, row: object) -> int | None:
+        """The row's height in the array, if it has one there."""
+        if row.__class__ is int and 0 <= row < len(self._heights):  # type: ignore[operator]
+            height = self._heights[row]  # type: ignore[index]
+            return None if height == self._NONE else height
+        return None
+
     def __getitem__(self, row: int) -> list:
         if row in self._other:
             return self._other[row]
-        if row.__class__ is int and 0 <= row < len(self._heights) and self._heights[row] != self._NONE:
-            return [self._heights[row], False]
-        raise KeyError(row)
+        height = self._height(row)
+        if height is None:
+            raise KeyError(row)
+        return [height, False]
 
     def __delitem__(self, row: int) -> None:
         if row not in self:
@@ -131,8 +139,7 @@ class RowSizes(MutableMapping[int, list]):
         self._discard(row)
 
     def __contains__(self, row: object) -> bool:
-        return row in self._other or (row.__class__ is int and 0 <= row < len(self._heights)  # type: ignore[operator]
-                                      and self._heights[row] != self._NONE)  # type: ignore[index]
+        return row in self._other or self._height(row) is not None
 
     def __iter__(self) -> Iterator[int]:
         rows = [r for r, h in enumerate(self._heights) if h != self._NONE]
