@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,15 @@ from .projects import ProjectList
 from .reader import CellValue, ReadResult
 from .spec import STATUSES, Column, TemplateSpec
 from .textnorm import clean, compact, format_number, parse_number_text
+from .wslock import workspace_lock
 
 MIN_PROGRESS_TEXT = 15
 MAX_TEXT = 2000
 FAR_ABOVE_TARGET = 1.5
+# Beyond these a figure is a typing or unit mistake, never a result: refused at the cell so that no ledger or
+# document ever states it (or a completion rate computed from it).
+MAX_NUMBER = 1e12
+MAX_TIMES_TARGET = 100
 PROGRESS_TOLERANCE = 30.0
 SHARE_TOLERANCE = 0.01
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
@@ -95,6 +101,10 @@ class _Checker:
                 self.add("number-unreadable", cv, f"{what}填写的「{clean(v)[:40]}」无法识别为数字，请只填数字（如 120），不要带单位或文字。")
                 return None
             self.add("text-in-number-cell", cv, f"{what}填写的是文字，{how}。请只填数字，不要带单位、“约”等文字。")
+        if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+            self.add("number-implausible", cv, f"{what}填写的数值大得不合常理（超过 {MAX_NUMBER:.0e} 或无法表示），"
+                     "请核对后填写实际数值。")
+            return None
         if number < 0:
             self.add("negative-number", cv, f"{what}是负数（{format_number(number)}），请核对后填写不小于 0 的数。")
             return None
@@ -148,6 +158,17 @@ class _Checker:
     def row_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> None:
         kind, row_key = key
         what = self.where(key)
+        ind = self._indicator(row_key)
+        if ind is not None and ind.target > 0:
+            for col_key in ("cumulative", "current"):
+                value = v.get(col_key)
+                if value is not None and col_key in cells and value > ind.target * MAX_TIMES_TARGET:
+                    col = (self.spec.lead if kind == "lead" else self.spec.co).column(col_key)
+                    self.add("number-implausible", cells[col_key],
+                             f"{what}的“{col.heading if col else col_key}”填写 {format_number(value)}，"
+                             f"超过目标 {format_number(ind.target)}{ind.unit} 的 {MAX_TIMES_TARGET} 倍，不合常理。"
+                             "请核对数值和计量单位后重新填写。")
+                    v[col_key] = None
         cum, cur = v.get("cumulative"), v.get("current")
         last = self.history.cumulative.get(key, 0.0)
         if cum is not None and "cumulative" in cells:
@@ -158,7 +179,6 @@ class _Checker:
                 self.add("current-mismatch", cells["current"],
                          f"{what}本期完成值 {format_number(cur)} 不等于累计完成值 {format_number(cum)} 减上期累计 "
                          f"{format_number(last)}（应为 {format_number(cum - last)}），请核对。")
-            ind = self._indicator(row_key)
             if ind is not None and kind == "lead" and ind.comparator != "≤" and ind.target > 0 and ind.unit != "%" \
                     and cum > ind.target * FAR_ABOVE_TARGET:
                 self.add("cumulative-above-target", cells["cumulative"],
@@ -316,7 +336,7 @@ class CheckRun:
 
 def check_returns(ctx: Any, paths: Sequence[Path] | None, period: Period, *, strict: bool = False,
                   feedback: bool = True, workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
-                  progress: Any = None) -> CheckRun:
+                  progress: Any = None, wait: float = 60.0) -> CheckRun:
     """Take in and check every return under ``paths`` (default ``inbox/<period>/``); write 校验报告.xlsx and
     the feedback copies. The store records every file; nothing is merged."""
     from .batch import run_batch, write_check_report, write_feedback_copies
@@ -329,9 +349,10 @@ def check_returns(ctx: Any, paths: Sequence[Path] | None, period: Period, *, str
             from .config import ShixiangError
 
             raise ShixiangError(f"找不到 {p}。请把各单位报回的文件放到 inbox/{period.slug}/ 文件夹，或指定文件/文件夹。")
-    with open_store(ws.db_path) as store:
-        batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, memory_mb=memory_mb,
-                          timeout=timeout, progress=progress)
-    report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
-    copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
+    with workspace_lock(ws.secret_path.parent, f"校验 {period.slug}", wait=wait):
+        with open_store(ws.db_path) as store:
+            batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, memory_mb=memory_mb,
+                              timeout=timeout, progress=progress)
+        report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
+        copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
     return CheckRun(batch, report, copies)

@@ -188,16 +188,18 @@ def generate(ctx: click.Context, period_text: str, units: tuple[str, ...], out: 
 @click.option("--strict", is_flag=True, help="有警告的也退回修改。")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-feedback", is_flag=True, help="不生成退回修改标注件。")
+@click.option("--wait", type=float, default=60.0, show_default=True,
+              help="工作区正在进行另一项校验或汇总时，最多等待的秒数。")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict: bool, fmt: str,
-          no_feedback: bool) -> None:
+          no_feedback: bool, wait: float) -> None:
     """校验报回的填报表（默认 inbox/<报送期>/），生成校验报告和退回修改标注件。有错误时以 1 退出。"""
     from .batch import batch_json
     from .check import check_returns
 
     c = _context(ctx)
     period = _period(period_text)
-    run = check_returns(c, list(paths) or None, period, strict=strict, feedback=not no_feedback)
+    run = check_returns(c, list(paths) or None, period, strict=strict, feedback=not no_feedback, wait=wait)
     batch = run.batch
     if fmt == "json":
         click.echo(batch_json(batch))
@@ -219,16 +221,18 @@ def check(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict:
 @click.option("--accept-warnings", is_flag=True, help="有警告的报送照常汇总（默认）。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 台账.pdf。")
 @click.option("--a3", is_flag=True, help="台账按 A3 横向排版（默认 A4 横向）。")
+@click.option("--wait", type=float, default=60.0, show_default=True,
+              help="工作区正在进行另一项校验或汇总时，最多等待的秒数。")
 @click.pass_context
 def merge(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict: bool, accept_warnings: bool,
-          pdf: bool, a3: bool) -> None:
+          pdf: bool, a3: bool, wait: float) -> None:
     """校验并汇总本期报回的填报表，生成台账（总表、指标明细、报送情况、通报建议、走势、校验问题）。"""
     from .merge import merge_returns
 
     if strict and accept_warnings:
         raise click.UsageError("--strict 与 --accept-warnings 不能同时使用。")
     c = _context(ctx)
-    result = merge_returns(c, _period(period_text), list(paths) or None, strict=strict, pdf=pdf, a3=a3)
+    result = merge_returns(c, _period(period_text), list(paths) or None, strict=strict, pdf=pdf, a3=a3, wait=wait)
     click.echo(render_ledger(result.ledger))
     click.echo("")
     click.echo(f"台账：{result.ledger_path}" + ("" if result.changed else "（与上次汇总相同）"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .findings import Finding
+from .formulas import formula_risk
 from .xlsxout import FONT_BODY, FONT_HEAD, atomic_write_bytes, safe_text
 
 SHEET = "退回修改意见"
@@ -35,6 +36,52 @@ def _summary_rows(job: FeedbackJob) -> list[list[str]]:
     return [[f.severity.value, f.sheet, f.cell, f.message, f.code] for f in job.findings]
 
 
+def _inert(formula: object) -> bool:
+    return isinstance(formula, str) and formula_risk(formula) == ""
+
+
+def disarm(wb) -> int:  # an openpyxl Workbook
+    """Make every formula the unit could have put in its workbook inert text, before we write a copy of it.
+
+    Kept live: only a formula in a locked cell (the report workbook's own checks) made of plain functions on this
+    workbook. Any formula in a cell a unit can type into, and any formula calling another program (DDE), another
+    workbook, the web or an unusual function, becomes its own text, shown as text. Defined names, conditional
+    formats and validations that reach outside the workbook are dropped. Returns how many cells were changed.
+    """
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+
+    changed = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type != "f":
+                    continue
+                value = cell.value
+                text = value if isinstance(value, str) else str(getattr(value, "text", "") or "")
+                if cell.protection.locked and _inert(text):
+                    continue
+                cell.value = text if text.startswith("=") else "=" + text
+                cell.data_type = "s"  # the formula's text, never a formula
+                changed += 1
+        for name in list(ws.defined_names):
+            if not _inert(ws.defined_names[name].attr_text or ""):
+                del ws.defined_names[name]
+        formats = list(ws.conditional_formatting)
+        if any(not _inert(f) for cf in formats for rule in cf.rules for f in (rule.formula or [])):
+            ws.conditional_formatting = ConditionalFormattingList()
+            for cf in formats:
+                for rule in cf.rules:
+                    if all(_inert(f) for f in (rule.formula or [])):
+                        ws.conditional_formatting.add(str(cf.sqref), rule)
+        ws.data_validations.dataValidation = [
+            dv for dv in ws.data_validations.dataValidation
+            if all(_inert(f) for f in (dv.formula1, dv.formula2) if f is not None)]
+    for name in list(wb.defined_names):
+        if not _inert(wb.defined_names[name].attr_text or ""):
+            del wb.defined_names[name]
+    return changed
+
+
 def write_feedback(job: FeedbackJob) -> str:
     """Write the annotated copy (xlsx/xlsm), or a findings-only workbook for formats openpyxl cannot edit."""
     from openpyxl import Workbook, load_workbook
@@ -51,7 +98,8 @@ def write_feedback(job: FeedbackJob) -> str:
         # unknown parts of someone else's file) are not ours to show.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(data), keep_vba=False, rich_text=False)
+            wb = load_workbook(io.BytesIO(data), keep_vba=False, rich_text=False, keep_links=False)
+        disarm(wb)
     else:
         wb = Workbook()
         wb.active.title = "说明"

@@ -89,6 +89,7 @@ _CODES: tuple[Code, ...] = (
     Code("duplicate-file", I, "intake", "同一文件重复报送，只计一次"),
     Code("superseded", I, "intake", "同一单位本期有更新的报送，本文件未采用"),
     Code("archive-member-skipped", W, "intake", "压缩包中的文件被跳过"),
+    Code("file-outside-inbox", E, "intake", "文件是指向收件文件夹以外的链接，已拒绝读取"),
     # --- identity (_meta)
     Code("meta-missing", E, "identity", "缺少填报表身份信息（_meta），无法确认来源"),
     Code("meta-forged", E, "identity", "填报表身份信息校验失败（可能被篡改）"),
@@ -110,6 +111,9 @@ _CODES: tuple[Code, ...] = (
     Code("text-in-number-cell", W, "values", "数字单元格中填写了文字（已识别数值）"),
     Code("number-unreadable", E, "values", "数字单元格中的内容无法识别为数字"),
     Code("negative-number", E, "values", "数值为负数"),
+    Code("number-implausible", E, "values", "数值大得不合常理（远超目标或超出合理范围）"),
+    Code("formula-in-input", E, "values", "填报单元格中填写了公式"),
+    Code("error-value-in-input", E, "values", "填报单元格中是 Excel 错误值（#VALUE!、#REF!、#N/A 等）"),
     Code("percent-out-of-range", E, "values", "百分比不在 0–100 之间"),
     Code("percent-as-fraction", W, "values", "百分比疑似按小数填写"),
     Code("status-invalid", E, "values", "状态不是“未启动/推进中/已完成”之一"),

@@ -119,6 +119,7 @@ class _Builder:
         self.required: list[str] = []  # references of required input cells/ranges, for the banner
         self.invalid: list[str] = []  # formula terms counting invalid inputs, for the banner
         self.field_cells: dict[str, str] = {}
+        self.frame: list[list] = []  # (sheet, cell, text) of titles, headings and labels: locked content too
         self._locked: dict[str, object] = {}
         self._inputs: dict[str, object] = {}
 
@@ -157,7 +158,7 @@ class _Builder:
             "kind": KIND, "workspace": job.workspace_id, "unit": job.unit, "period": job.period.slug,
             "spec_version": job.spec.version, "spec_digest": job.spec.digest, "issued_at": job.issued_at,
             "info_sheet": job.spec.info_sheet, "fields": self.field_cells, "sheets": sheets_meta,
-            "locked_digest": digest(self.locked), "locked": self.locked,
+            "locked_digest": digest(self.locked), "locked": self.locked, "frame": self.frame,
         }
         write_meta(self.wb, payload, job.secret, job.config.sheet_password)
         self.wb.close()
@@ -169,15 +170,17 @@ class _Builder:
         ws = self.wb.add_worksheet(spec.sheet)
         ncols = len(spec.columns)
         title = spec.title.format(title=job.config.full_title)
-        ws.merge_range(TITLE_ROW, 0, TITLE_ROW, ncols - 1, title, self.fmt("title", font_size=16))
+        ws.merge_range(TITLE_ROW, 0, TITLE_ROW, ncols - 1, self.framed(spec.sheet, TITLE_ROW, 0, title),
+                       self.fmt("title", font_size=16))
         ws.set_row(TITLE_ROW, 32)
         sub = f"填报单位：{job.unit}　　报送期：{job.period.label}（{job.period.as_of}）　　" \
               f"报送截止：{self._due_text()}　　黄色单元格为填报项"
-        ws.merge_range(SUBTITLE_ROW, 0, SUBTITLE_ROW, ncols - 1, sub, self.fmt("subtitle"))
+        ws.merge_range(SUBTITLE_ROW, 0, SUBTITLE_ROW, ncols - 1, self.framed(spec.sheet, SUBTITLE_ROW, 0, sub),
+                       self.fmt("subtitle"))
         ws.set_row(SUBTITLE_ROW, 22)
         for c, col in enumerate(spec.columns):
             ws.set_column(c, c, col.width)
-            ws.write_string(HEADER_ROW, c, col.heading, self.fmt("header"))
+            ws.write_string(HEADER_ROW, c, col.heading, self.fmt("header"))  # headings: the reader's own checks
         ws.set_row(HEADER_ROW, row_height(((c.heading, c.width) for c in spec.columns), minimum=30))
 
         slots = iter(layout.rows)
@@ -250,6 +253,11 @@ class _Builder:
             own = row_height([(t, w) for t, w, s in hs if s == "indicator"], minimum=20)
             ws.set_row(slot.row, max(own, share, 36.0))
 
+    def framed(self, sheet: str, row: int, col: int, text: str) -> str:
+        """Record a title, heading or label as locked content (``_meta``'s frame), and give it back to write."""
+        self.frame.append([sheet, a1(row, col), text])
+        return text
+
     def _write(self, ws, rows: tuple[int, int], col: int, value: object, fmt) -> None:
         if rows[0] != rows[1]:
             ws.merge_range(rows[0], col, rows[1], col, None, fmt)
@@ -310,18 +318,22 @@ class _Builder:
         ws.set_column(1, 1, 30)
         ws.set_column(2, 8, 12)
         ws.set_column(CHECK_COL, CHECK_COL + 1, 8, None, {"hidden": True})
-        ws.merge_range(0, 0, 0, 8, f"{cfg.full_title}进度填报表", fmt("title", font_size=18))
+        info = job.spec.info_sheet
+        ws.merge_range(0, 0, 0, 8, self.framed(info, 0, 0, f"{cfg.full_title}进度填报表"), fmt("title", font_size=18))
         ws.set_row(0, 36)
-        ws.merge_range(1, 0, 1, 8, f"填报单位：{job.unit}", fmt("subtitle", font_name=FONT_HEAD, font_size=14))
-        ws.merge_range(2, 0, 2, 8, f"报送期：{job.period.label}（{job.period.as_of}）　　报送截止：{self._due_text()}",
+        ws.merge_range(1, 0, 1, 8, self.framed(info, 1, 0, f"填报单位：{job.unit}"),
+                       fmt("subtitle", font_name=FONT_HEAD, font_size=14))
+        ws.merge_range(2, 0, 2, 8, self.framed(info, 2, 0, f"报送期：{job.period.label}（{job.period.as_of}）　　"
+                                               f"报送截止：{self._due_text()}"),
                        fmt("subtitle", font_size=12))
         # Fields block (填报人, 联系电话, …)
-        ws.merge_range(FIELDS_ROW - 1, 0, FIELDS_ROW - 1, 1, "一、填报单位信息（黄色单元格必填项请填写完整）",
+        ws.merge_range(FIELDS_ROW - 1, 0, FIELDS_ROW - 1, 1,
+                       self.framed(info, FIELDS_ROW - 1, 0, "一、填报单位信息（黄色单元格必填项请填写完整）"),
                        fmt("subtitle", font_name=FONT_HEAD, font_size=12))
         for k, field in enumerate(job.spec.fields):
             r = FIELDS_ROW + k
             label = field.heading + ("（必填）" if field.required else "")
-            ws.write_string(r, 0, label, self.locked_fmt())
+            ws.write_string(r, 0, self.framed(info, r, 0, label), self.locked_fmt())
             col = Column(key=field.key, heading=field.heading, scope="project", role="input", type=field.type,
                          required=field.required)
             filled = (job.filled_fields or {}).get(field.key)
@@ -339,9 +351,9 @@ class _Builder:
             if field.required:
                 self.required.append(q + cell)
         r = FIELDS_ROW + len(job.spec.fields) + 1
-        ws.merge_range(r, 0, r, 8, "二、填报说明", fmt("subtitle", font_name=FONT_HEAD, font_size=12))
+        ws.merge_range(r, 0, r, 8, self.framed(info, r, 0, "二、填报说明"), fmt("subtitle", font_name=FONT_HEAD, font_size=12))
         for k, line in enumerate(self._instructions(), start=1):
-            ws.merge_range(r + k, 0, r + k, 8, line, fmt("plain"))
+            ws.merge_range(r + k, 0, r + k, 8, self.framed(info, r + k, 0, line), fmt("plain"))
             ws.set_row(r + k, row_height([(line, 150)], minimum=20))
         # Self-check banner: counts in hidden helper cells, coloured by conditional formatting.
         missing = "+".join(f"COUNTBLANK({x})" for x in self.required) or "0"

@@ -28,11 +28,12 @@ from typing import IO, Any, Iterable, Iterator
 
 from .check import Checked, History, check_values
 from .findings import Finding, finding
+from .formulas import marked_cells
 from .layout import SheetLayout, computed_locked, unit_layouts
 from .meta import META_SHEET, Meta, read_meta
 from .period import Period
 from .projects import ProjectList
-from .reader import CellValue, ReadResult, expected_locked_values, locate_sheet, read_fields, read_sheet
+from .reader import CellValue, ReadResult, check_frame, expected_locked_values, locate_sheet, read_fields, read_sheet
 from .sandbox import Failure, run_isolated
 from .spec import TemplateSpec
 
@@ -118,11 +119,20 @@ def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = Non
     now = dt.datetime.now().astimezone()
     for root in paths:
         folder = root.is_dir()
+        inside = root.resolve() if folder else None
         found: list[tuple[tuple[str, ...], Path, float | None]] = []
         for p in root.rglob("*") if folder else [root]:
             try:  # one stat per file (a city-wide inbox has thousands)
-                st = p.stat()
-            except OSError:
+                st = p.lstat() if folder else p.stat()
+                if folder and stat.S_ISLNK(st.st_mode):
+                    if _escapes(p, inside):
+                        findings.append(finding(
+                            "file-outside-inbox", f"「{os.path.join(*p.parts[len(root.parts):])}」是指向收件文件夹"
+                            "以外的快捷方式（链接），已拒绝读取。请把单位报回的文件本身放入收件文件夹。",
+                            file=os.path.join(*p.parts[len(root.parts):])))
+                        continue
+                    st = p.stat()
+            except (OSError, RuntimeError):  # RuntimeError: a loop of links
                 if folder:
                     continue
                 st = None
@@ -145,6 +155,17 @@ def discover(paths: Iterable[Path], workdir: Path, received_at: str | None = Non
     return sources, findings
 
 
+def _escapes(path: Path, inside: Path) -> bool:
+    """Whether ``path`` is a link leading out of the folder ``inside`` (or into a loop). A link is followed only to
+    a place inside the inbox: never read or archive a file from elsewhere because a link to it was dropped there."""
+    if not path.is_symlink():
+        return False
+    try:
+        return not path.resolve(strict=True).is_relative_to(inside)
+    except (OSError, RuntimeError):
+        return True
+
+
 def archive_containers(paths: Iterable[Path], archive_dir: str) -> list[tuple[str, int, str, str, str, str]]:
     """Archive every .zip batch found under ``paths`` too (its members are archived one by one as they are read).
 
@@ -152,7 +173,9 @@ def archive_containers(paths: Iterable[Path], archive_dir: str) -> list[tuple[st
     """
     out = []
     for root in paths:
-        files = sorted(p for p in root.rglob("*.zip") if p.is_file()) if root.is_dir() else [root]
+        inside = root.resolve()
+        files = sorted(p for p in root.rglob("*.zip") if p.is_file() and not _escapes(p, inside)) \
+            if root.is_dir() else [root]
         for p in files:
             if p.suffix.lower() != ".zip":
                 continue
@@ -1019,12 +1042,19 @@ def process_file(ictx: IntakeContext, source: Source) -> FileResult:
         add("converted", f"本程序无法直接读取这个{_KIND_CN[kind]}，已用 LibreOffice 转换为 .xlsx 后读取。"
             "如发现数值与原表不符，请另存为 .xlsx 后重新报送。")
     res.readable = True
-    read_return(ictx, res, sheets)
+    try:
+        marked = marked_cells(data, "xlsx" if source.converted else kind)
+    except Exception:  # noqa: BLE001 - calamine read the file; a part only expat finds odd hides no formula
+        marked = {}
+    read_return(ictx, res, sheets, marked)
     return res
 
 
-def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[list[Any]]]) -> None:
-    """Identity from ``_meta``, then structure and values (pure: works on parsed sheets)."""
+def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[list[Any]]],
+                marked: dict[str, dict[str, str]] | None = None) -> None:
+    """Identity from ``_meta``, then structure and values (pure: works on parsed sheets and, by sheet and A1
+    cell, the formulas and error values found in the file: :func:`~shixiang_xl.formulas.marked_cells`)."""
+    marked = marked or {}
     name = res.source.name
 
     def add(code: str, message: str, **where: str) -> None:
@@ -1070,6 +1100,7 @@ def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[lis
         return
     read = ReadResult()
     taken: set[str] = set()
+    issued_names: dict[str, str] = {}  # issued sheet name → the sheet it was found as
     issued: dict[str, dict] = {}
     if trusted and meta is not None:
         issued = {s["kind"]: s for s in meta.get("sheets", [])}
@@ -1081,6 +1112,7 @@ def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[lis
                 "使用下发的填报表重新填写。", sheet=layout.name)
             continue
         taken.add(sheet_name)
+        issued_names[layout.name] = sheet_name
         read.sheet_names[sheet_spec.kind] = sheet_name
         if renamed:
             add("sheet-renamed", f"工作表「{layout.name}」被改名为「{sheet_name}」，已按内容识别。请不要修改工作表名称。",
@@ -1088,11 +1120,17 @@ def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[lis
         locked = meta.get("locked") if trusted and meta is not None else None
         expected = expected_locked_values(layout, sheet_spec, locked,
                                           functools.partial(computed_locked, sheet_spec, computed_layout, blocks))
-        read_sheet(sheets[sheet_name], sheet_spec, layout, expected, sheet_name, name, res.unit, read)
+        read_sheet(sheets[sheet_name], sheet_spec, layout, expected, sheet_name, name, res.unit, read,
+                   marked.get(sheet_name, {}))
     info_name = ictx.spec.info_sheet
     info_rows = sheets.get(info_name) or next((rows for n, rows in sheets.items() if n not in taken and n != META_SHEET), [])
     fields_cells = meta.get("fields", {}) if trusted and meta is not None else {}
-    read_fields(info_rows, ictx.spec, fields_cells, info_name, read)
+    read_fields(info_rows, ictx.spec, fields_cells, info_name, read, marked.get(info_name, {}), name, res.unit)
+    if trusted and meta is not None:
+        names = dict(issued_names)
+        if info_name in sheets:
+            names[info_name] = info_name
+        check_frame(sheets, meta.get("frame") or [], names, name, res.unit, read)
     res.findings += read.findings
     period = ictx.period or (Period.parse(res.period) if res.period else None)
     if period is None:

@@ -28,6 +28,7 @@ from .projects import field_names
 from .sandbox import Background
 from .store import Store, open_store
 from .workspace import Context
+from .wslock import workspace_lock
 from .xlsxout import atomic_write_bytes
 
 PROGRESS_SCHEMA = """
@@ -375,8 +376,17 @@ def _plain(item: Any) -> Any:
 
 def merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None = None, *, strict: bool = False,
                   pdf: bool = False, a3: bool = False, feedback: bool = True, workers: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> MergeResult:
-    """Check and merge the period's returns; write 校验报告, feedback copies, 台账.xlsx (and 台账.pdf)."""
+                  progress: Callable[[int], None] | None = None, wait: float = 60.0) -> MergeResult:
+    """Check and merge the period's returns; write 校验报告, feedback copies, 台账.xlsx (and 台账.pdf).
+
+    One check or merge runs in a workspace at a time: a second waits up to ``wait`` seconds, then says so."""
+    with workspace_lock(ctx.workspace.secret_path.parent, f"汇总 {period.slug}", wait=wait):
+        return _merge_returns(ctx, period, paths, strict=strict, pdf=pdf, a3=a3, feedback=feedback,
+                              workers=workers, progress=progress)
+
+
+def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *, strict: bool, pdf: bool, a3: bool,
+                   feedback: bool, workers: int | None, progress: Callable[[int], None] | None) -> MergeResult:
     ws = ctx.workspace
     paths = list(paths) if paths else [ws.folder("inbox", period.slug)]
     for p in paths:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
 from .findings import Finding, finding
+from .formulas import formula_risk, shown
 from .layout import HEADER_ROW, RowSlot, SheetLayout
 from .spec import SheetSpec, TemplateSpec
 from .textnorm import a1, clean, col_letter, fold, format_number
@@ -117,8 +118,14 @@ def locate_sheet(sheets: dict[str, Rows], spec: SheetSpec, expected_name: str, t
 
 
 def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked: dict[tuple[str, str], Any],
-               sheet_name: str, fname: str, unit: str, out: ReadResult) -> None:
-    """Map one report sheet back onto its layout; add values and structure findings to ``out``."""
+               sheet_name: str, fname: str, unit: str, out: ReadResult, marked: dict[str, str] | None = None
+               ) -> None:
+    """Map one report sheet back onto its layout; add values and structure findings to ``out``.
+
+    ``marked`` (A1 → "=formula" or "#ERROR") are this sheet's formulas and error values: one in an input cell is
+    a finding, and a text column takes the formula's text, never its stored result.
+    """
+    marked = marked or {}
 
     def add(code: str, message: str, cell: str = "") -> None:
         out.findings.append(finding(code, message, file=fname, sheet=sheet_name, cell=cell, unit=unit))
@@ -247,11 +254,39 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
                     add("locked-changed", f"锁定内容「{col.heading}」被修改：原为「{_show(expected)}」，现为「{_show(actual)}」。"
                         "锁定内容不能改动，请改回原值。", a1(rr, c))
             elif is_input:
-                values[col.key] = CellValue(actual, sheet_name, f"{letter}{rr + 1}")
+                ref = f"{letter}{rr + 1}"
+                if ref in marked:
+                    actual = marked_input(marked[ref], actual, col.is_numeric, col.heading, add, ref)
+                values[col.key] = CellValue(actual, sheet_name, ref)
 
 
-def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_name: str, out: ReadResult) -> None:
+def marked_input(mark: str, cached: Any, numeric: bool, heading: str, add: Callable[..., None], ref: str) -> Any:
+    """Report a formula (``formula-in-input``) or an Excel error value (``error-value-in-input``) in an input cell,
+    and give the value to read: a text column reads the formula's own text (shown as text wherever it goes), a
+    number column its stored result; an error value reads as nothing."""
+    if not mark.startswith("="):
+        add("error-value-in-input", f"「{heading}」显示的是错误值「{mark[:20]}」（公式出错或引用失效），不是有效内容。"
+            "请删除错误值，直接填写正确的数值或文字后重新报送。", ref)
+        return None
+    formula = mark[1:]
+    risk = formula_risk(formula)
+    why = {"dde": "会调用外部程序（DDE），存在安全风险",
+           "external": "引用了其他工作簿或网络上的数据，本表中的数值来自该外部来源，无法核实",
+           "function": "使用了填报表不需要的函数"}.get(risk, "")
+    text = shown(formula)
+    add("formula-in-input", f"「{heading}」填写的是公式「{text}」" + (f"，{why}" if why else "")
+        + "。填报项只接受直接填写的数值或文字，请删除公式，直接填写内容后重新报送。", ref)
+    return cached if numeric else text
+
+
+def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_name: str, out: ReadResult,
+                marked: dict[str, str] | None = None, fname: str = "", unit: str = "") -> None:
     """填报人 / 联系电话 / …: found by their label (rows may have moved), else at the issued cell."""
+    marked = marked or {}
+
+    def add(code: str, message: str, cell: str = "") -> None:
+        out.findings.append(finding(code, message, file=fname, sheet=sheet_name, cell=cell, unit=unit))
+
     labels = [(r, c, fold(v)) for r, row in enumerate(rows[:60]) for c, v in enumerate(row[:6])
               if isinstance(v, str) and 0 < len(v) <= 40]
     for f in spec.fields:
@@ -265,7 +300,44 @@ def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_nam
                     col = col * 26 + ord(ch) - 64
                 hit = (int(m.group(2)) - 1, col - 1)
         if hit is not None:
-            out.fields[f.key] = CellValue(_cell(rows, *hit), sheet_name, a1(*hit))
+            ref, value = a1(*hit), _cell(rows, *hit)
+            if ref in marked:
+                value = marked_input(marked[ref], value, False, f.heading, add, ref)
+            out.fields[f.key] = CellValue(value, sheet_name, ref)
+
+
+def check_frame(sheets: dict[str, Rows], frame: list[list[Any]], names: dict[str, str], fname: str, unit: str,
+                out: ReadResult) -> None:
+    """Titles, headings and labels (``_meta``'s frame: [issued sheet, A1 cell, text]) are locked content too: a
+    changed one (say the 填报单位 in a title, edited after protection was removed) is ``locked-changed`` at the
+    cell. ``names`` maps an issued sheet name to the sheet it was found as; a text found elsewhere on its sheet
+    (rows or columns were inserted before it) has moved, not changed: moving is reported with the rows."""
+    texts: dict[str, set[str]] = {}
+    for entry in frame:
+        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[1], str)):
+            continue
+        issued, cell, text = entry
+        sheet = names.get(issued, issued)
+        rows = sheets.get(sheet)
+        m = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", cell)
+        if rows is None or m is None:
+            continue
+        c = 0
+        for ch in m.group(1):
+            c = c * 26 + ord(ch) - 64
+        r, c = int(m.group(2)) - 1, c - 1
+        actual = _cell(rows, r, c)
+        if _same(text, actual):
+            continue
+        seen = texts.get(sheet)
+        if seen is None:
+            seen = texts[sheet] = {fold(v) for row in rows[:200] for v in row[:60] if isinstance(v, str) and v}
+        if fold(text) in seen:
+            continue
+        out.findings.append(finding(
+            "locked-changed", f"锁定内容被修改：原为「{_show(text)}」，现为「{_show(actual)}」。"
+            "标题、表头和说明文字不能改动，请改回原值（或使用下发的填报表重新填写）。",
+            file=fname, sheet=sheet, cell=cell, unit=unit))
 
 
 def expected_locked_values(layout: SheetLayout, spec: SheetSpec, locked: list[list[Any]] | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 
@@ -155,6 +156,10 @@ def format_number(value: float | int | None, digits: int = 2) -> str:
     """12.0 → "12", 12.5 → "12.5", 1234567 → "1234567" (no grouping: official tables write plain numbers)."""
     if value is None:
         return ""
+    if not math.isfinite(value):
+        return "（无效数值）"
+    if abs(value) >= 1e15:  # never a 16-digit (let alone 300-digit) figure in a message or a table
+        return f"{value:.3g}"
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.{digits}f}".rstrip("0").rstrip(".")

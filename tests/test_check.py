@@ -131,8 +131,10 @@ def test_rows_inserted_above_the_header(context, tmp_path, good):
 def test_a_non_data_row_deleted(context, tmp_path, good):
     path = restructure(good, tmp_path / "x.xlsx", lambda ws: ws.delete_rows(2))  # the subtitle row
     res = only(check(context, path))
-    assert places(res.findings) == {("row-moved", LEAD, "A2")}
-    assert res.status == "accepted"
+    # The subtitle names the 填报单位: deleting it changes the locked content a printout shows.
+    assert places(res.findings) == {("row-moved", LEAD, "A2"), ("locked-changed", LEAD, "A2")}
+    assert "填报单位：" in message(res.findings, "locked-changed")
+    assert res.status == "rejected"
     assert_values(res, good)
 
 
