@@ -255,7 +255,8 @@ def write_feedback_copies(ctx: Context, result: BatchResult, *, memory_mb: int =
         if not shown or not r.archive_path or not r.readable:
             continue
         stem = Path(r.source.name.split(" › ")[-1]).stem[:60]
-        out = outdir / f"{unit}_退回修改意见_{stem}.xlsx"
+        what = "退回修改意见" if any(f.is_error for f in shown) else "修改提示"
+        out = outdir / f"{unit}_{what}_{stem}.xlsx"
         jobs.append(FeedbackJob(r.archive_path, r.kind, unit, r.source.name, result.period.label, ctx.config.office,
                                 tuple(sorted(r.findings, key=sort_key)), str(out)))
     if not jobs:
@@ -318,14 +319,20 @@ def write_check_report(ctx: Context, result: BatchResult, path: Path) -> Path:
         print_setup(ws, repeat=(2, 2))
 
         ws = book.sheet("问题明细")
-        headings = ["级别", "单位", "文件", "工作表", "单元格", "问题和修改要求", "代码"]
-        widths = [6, 20, 36, 10, 8, 70, 22]
-        book.header(ws, 0, headings, widths)
-        for i, f in enumerate(result.findings, start=1):
-            book.text_row(ws, i, [f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message, f.code], widths)
-        ws.autofilter(0, 0, max(1, len(result.findings)), len(headings) - 1)
-        ws.freeze_panes(1, 0)
-        print_setup(ws, repeat=(0, 0))
+        headings = ["级别", "单位", "文件", "工作表", "单元格", "问题", "问题和修改要求", "代码"]
+        widths = [6, 20, 30, 10, 8, 18, 60, 22]
+        ws.merge_range(0, 0, 0, len(headings) - 2, f"{cfg.full_title}填报表校验问题明细（{result.period.label}）",
+                       fmt("title", font_size=16))
+        ws.set_row(0, 30)
+        book.header(ws, 1, headings, widths)
+        ws.set_column(len(headings) - 1, len(headings) - 1, widths[-1], None, {"hidden": True})  # for tools
+        for i, f in enumerate(result.findings, start=2):
+            book.text_row(ws, i, [f.severity.value, f.unit, f.file, f.sheet, f.cell, f.title, f.message, f.code],
+                          widths)
+        ws.autofilter(1, 0, max(2, len(result.findings) + 1), len(headings) - 1)
+        ws.freeze_panes(2, 0)
+        print_setup(ws, repeat=(1, 1))
+        ws.print_area(0, 0, max(2, len(result.findings) + 1), len(headings) - 2)
     result.report_path = path
     return path
 

@@ -1,5 +1,6 @@
-"""退回修改: an annotated copy of a unit's own workbook, problem cells highlighted and commented, with a short
-退回修改意见 sheet in front — ready to e-mail back.
+"""退回修改 / 修改提示: an annotated copy of a unit's own workbook, problem cells highlighted and commented, with a
+short sheet in front — ready to e-mail back. A return with errors is sent back (退回修改意见: fix and report again);
+one accepted with warnings only gets 修改提示 (accepted; please check these places).
 
 openpyxl is slow and only needed here, so this runs only for returns that have findings, in an isolated worker,
 and only on a file that passes intake's deep byte-level inspection.
@@ -7,6 +8,7 @@ and only on a file that passes intake's deep byte-level inspection.
 
 from __future__ import annotations
 
+import copy
 import io
 import warnings
 from dataclasses import dataclass
@@ -14,9 +16,10 @@ from pathlib import Path
 
 from .findings import Finding
 from .formulas import formula_risk
-from .xlsxout import FONT_BODY, FONT_HEAD, atomic_write_bytes, safe_text
+from .xlsxout import FONT_BODY, FONT_HEAD, atomic_write_bytes, row_height, safe_text
 
 SHEET = "退回修改意见"
+HINT_SHEET = "修改提示"
 HIGHLIGHT = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
 
 
@@ -32,8 +35,48 @@ class FeedbackJob:
     out_path: str
 
 
+    @property
+    def returned(self) -> bool:
+        """Errors send the return back; warnings alone do not."""
+        return any(f.is_error for f in self.findings)
+
+
 def _summary_rows(job: FeedbackJob) -> list[list[str]]:
-    return [[f.severity.value, f.sheet, f.cell, f.message, f.code] for f in job.findings]
+    return [[f.severity.value, f.sheet, f.cell, f.title, f.message, f.code] for f in job.findings]
+
+
+def _grow_rows(ws, first: int = 1) -> None:
+    """Rows as tall as the text a unit wrote in them (wrapped at its cell's width), never shorter than issued: a
+    long 进展情况 is then printed whole, not clipped top and bottom. A text merged over several rows shares its
+    height among them."""
+    from openpyxl.utils import get_column_letter
+
+    widths = {letter: dim.width for letter, dim in ws.column_dimensions.items() if dim.width}
+
+    def width(col: int) -> float:
+        return widths.get(get_column_letter(col), 9.0)
+
+    spans = {(m.min_row, m.min_col): m for m in ws.merged_cells.ranges}
+    need: dict[int, float] = {}
+    for row in ws.iter_rows(min_row=first):
+        for cell in row:
+            if not (isinstance(cell.value, str) and cell.data_type == "s") or type(cell).__name__ == "MergedCell":
+                continue
+            merged = spans.get((cell.row, cell.column))
+            rows = range(cell.row, (merged.max_row if merged else cell.row) + 1)
+            cols = range(cell.column, (merged.max_col if merged else cell.column) + 1)
+            share = row_height([(cell.value, sum(width(c) for c in cols))], minimum=15) / len(rows)
+            for r in rows:
+                need[r] = max(need.get(r, 0.0), share)
+    for r, height in need.items():
+        current = ws.row_dimensions[r].height
+        if height > (current or 15.0):
+            ws.row_dimensions[r].height = round(height, 1)
+            for cell in ws[r]:
+                if isinstance(cell.value, str) and type(cell).__name__ != "MergedCell":
+                    alignment = copy.copy(cell.alignment)
+                    alignment.wrap_text = True
+                    cell.alignment = alignment
 
 
 def _inert(formula: object) -> bool:
@@ -90,6 +133,7 @@ def write_feedback(job: FeedbackJob) -> str:
 
     from .intake import explain
 
+    sheet_name = SHEET if job.returned else HINT_SHEET
     data = Path(job.archive_path).read_bytes() if job.kind in ("xlsx", "xlsm") else b""
     # Intake's hot path left the deep byte inspection to python-calamine's worker; openpyxl gets it first.
     if data and not explain(data, job.original_name)[1]:
@@ -104,7 +148,7 @@ def write_feedback(job: FeedbackJob) -> str:
         wb = Workbook()
         wb.active.title = "说明"
         why = f"格式为 {job.kind}" if not data else "内部结构异常"
-        wb.active["A1"] = f"原文件「{job.original_name}」{why}，无法直接标注，问题清单见「{SHEET}」。"
+        wb.active["A1"] = f"原文件「{job.original_name}」{why}，无法直接标注，问题清单见「{sheet_name}」。"
     for f in job.findings:
         if not f.sheet or not f.cell or f.sheet not in wb.sheetnames:
             continue
@@ -123,23 +167,33 @@ def write_feedback(job: FeedbackJob) -> str:
         comment = Comment(safe_text(text)[:2000], job.office or "督查室")
         comment.width, comment.height = 320, 160
         cell.comment = comment
-    ws = wb.create_sheet(SHEET, 0)
-    ws.sheet_properties.tabColor = "C00000"
+    for sheet in wb.worksheets:
+        _grow_rows(sheet, 4)
+    ws = wb.create_sheet(sheet_name, 0)
+    ws.sheet_properties.tabColor = "C00000" if job.returned else "FFC000"
     head = Font(name=FONT_HEAD, size=12, bold=True)
     body = Font(name=FONT_BODY, size=11)
     wrap = Alignment(wrap_text=True, vertical="center")
-    ws["A1"] = f"{job.unit} {job.period_label} 填报表退回修改意见"
+    if job.returned:
+        ws["A1"] = f"{job.unit} {job.period_label} 填报表退回修改意见"
+        intro = (f"您单位报送的「{job.original_name}」经校验有需要改正的错误，暂未采用（问题已在原表中用颜色标出并加批注）。"
+                 "请在本文件中逐项修改后重新报送：“错误”必须改正，“警告”请一并核实。")
+    else:
+        ws["A1"] = f"{job.unit} {job.period_label} 填报表修改提示（已采用）"
+        intro = (f"您单位报送的「{job.original_name}」已通过校验并采用。以下几处请核实（已在原表中用颜色标出并加批注）："
+                 "确有差错的，请修改后重新报送；无误的，下期填报时请注意，不必回复。")
     ws["A1"].font = Font(name=FONT_HEAD, size=16, bold=True)
-    ws["A2"] = (f"您单位报送的「{job.original_name}」经校验发现以下问题（已在原表中用颜色标出并加批注）。"
-                "请在本文件中逐项修改后重新报送；“错误”必须改正，“警告”请核实。")
+    ws["A2"] = intro
     ws["A2"].alignment = wrap
     ws["A2"].font = body
     ws.merge_cells("A2:E2")
-    ws.row_dimensions[2].height = 36
-    for c, (h, w) in enumerate(zip(("级别", "工作表", "单元格", "问题和修改要求", "代码"), (8, 14, 10, 80, 22)), start=1):
+    ws.row_dimensions[2].height = row_height([(intro, 8 + 14 + 10 + 20 + 70)], minimum=36)
+    widths = (8, 14, 10, 20, 70, 22)
+    for c, (h, w) in enumerate(zip(("级别", "工作表", "单元格", "问题", "问题和修改要求", "代码"), widths), start=1):
         cell = ws.cell(row=4, column=c, value=h)
         cell.font = head
         ws.column_dimensions[cell.column_letter].width = w
+    ws.column_dimensions["F"].hidden = True  # the code is for the office's tools, not for the unit
     for r, row in enumerate(_summary_rows(job), start=5):
         for c, v in enumerate(row, start=1):
             cell = ws.cell(row=r, column=c)
@@ -147,7 +201,7 @@ def write_feedback(job: FeedbackJob) -> str:
             cell.data_type = "s"  # never a formula, whatever the text
             cell.font = body
             cell.alignment = wrap
-        ws.row_dimensions[r].height = max(20, 15 * (len(row[3]) // 45 + 1))
+        ws.row_dimensions[r].height = row_height(zip(row[:5], widths[:5]), minimum=20)
     ws.merge_cells("A1:E1")
     ws.row_dimensions[1].height = 30
     # Print-ready like everything else the office sends: A4 landscape, fit to width, header row repeated.
@@ -160,7 +214,7 @@ def write_feedback(job: FeedbackJob) -> str:
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     wb.active = 0
     for sheet in wb.worksheets:
-        sheet.sheet_view.tabSelected = sheet.title == SHEET
+        sheet.sheet_view.tabSelected = sheet.title == sheet_name
     buffer = io.BytesIO()
     wb.save(buffer)
     wb.close()

@@ -185,6 +185,12 @@ class Finding:
         return self.severity is Severity.ERROR
 
     @property
+    def title(self) -> str:
+        """The problem's Chinese name, for what units and clerks read (the code stays for machines)."""
+        registered = REGISTRY.get(self.code)
+        return registered.title if registered else self.code
+
+    @property
     def place(self) -> str:
         """The place as a clerk reads it: 文件 › 工作表 › 单元格."""
         parts = [p for p in (self.file, self.sheet, self.cell) if p]

@@ -834,14 +834,15 @@ class _Writer:
 
     def findings(self) -> None:
         l = self.l
-        headings = ["序号", "级别", "单位", "文件", "工作表", "单元格", "问题", "代码"]
-        widths = [5, 6, 18, 32, 10, 7, 60, 20]
+        headings = ["序号", "级别", "单位", "文件", "工作表", "单元格", "问题", "说明", "代码"]
+        widths = [5, 6, 18, 28, 10, 7, 16, 52, 20]
         ws = self._sheet("校验问题", f"{l.title}——校验问题", headings, widths)
-        formats = self._formats_for(["center", "center", "text", "text", "center", "center", "text", "text"])
+        ws.set_column(len(headings) - 1, len(headings) - 1, widths[-1], None, {"hidden": True})  # for tools
+        formats = self._formats_for(["center", "center", "text", "text", "center", "center", "text", "text", "text"])
 
         def row(numbered: tuple[int, Finding]) -> tuple[list[Any], list]:
             n, f = numbered
-            return [n, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message, f.code], formats
+            return [n, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.title, f.message, f.code], formats
 
         self._rows(ws, _Numbered(l.findings), widths, row, [formats])
         ws.autofilter(2, 0, max(3, 2 + len(l.findings)), len(headings) - 1)

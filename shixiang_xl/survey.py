@@ -1109,16 +1109,19 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
         _discrepancy_sheet(wb, fmt, tally, "录入核对")
     if findings:
         fs = wb.add_worksheet("问题清单")
-        headings, fw = ("级别", "代码", "文件", "工作表", "单元格", "说明"), (6, 22, 24, 8, 8, 80)
+        headings, fw = ("级别", "问题", "文件", "工作表", "单元格", "说明", "代码"), (6, 18, 24, 8, 8, 70, 22)
+        fs.merge_range(0, 0, 0, len(headings) - 2, f"{title}——录入问题清单", fmt("title", font_size=16))
+        fs.set_row(0, 30)
         for c, (h, w) in enumerate(zip(headings, fw)):
-            fs.set_column(c, c, w)
-            fs.write_string(0, c, h, fmt("header"))
-        for k, f in enumerate(findings, start=1):
-            for c, v in enumerate((f.severity.value, f.code, f.file, f.sheet, f.cell, f.message)):
+            fs.set_column(c, c, w, None, {"hidden": True} if h == "代码" else None)
+            fs.write_string(1, c, h, fmt("header"))
+        for k, f in enumerate(findings, start=2):
+            for c, v in enumerate((f.severity.value, f.title, f.file, f.sheet, f.cell, f.message, f.code)):
                 write_value(fs, k, c, v, f_text)
-            fs.set_row(k, row_height([(f.message, fw[5]), (f.file, fw[2])]))
-        print_setup(fs, landscape=True, repeat=(0, 0))
-        fs.freeze_panes(1, 0)
+            fs.set_row(k, row_height([(f.message, fw[5]), (f.file, fw[2]), (f.title, fw[1])]))
+        print_setup(fs, landscape=True, repeat=(1, 1))
+        fs.print_area(0, 0, len(findings) + 1, len(headings) - 2)
+        fs.freeze_panes(2, 0)
     ws.activate()
 
 

@@ -304,3 +304,46 @@ def test_a_killed_holder_leaves_no_lock_behind(context, tmp_path):
         holder.wait()
     assert merge_returns(context, MAR, wait=0).ledger_path.exists()
     assert os.path.exists(context.workspace.secret_path.parent / "运行中.lock")
+
+
+# ------------------------------------------------------------------ feedback: sent back, or only hints
+
+
+def test_errors_send_a_return_back_warnings_alone_only_get_hints(context, tmp_path):
+    long_text = "本期新建中心村卫生室三家，完成主体施工，正在进行内部装修和设备采购，预计下月底前全部投入使用。" * 2
+
+    def warned(wb):
+        wb[LEAD]["M4"] = long_text
+        wb[INFO]["B7"] = "12345"  # 联系电话: a warning only
+    returned(context, tmp_path, warned)
+    returned(context, tmp_path / "2", lambda wb: wb[LEAD].__setitem__("I4", -5), unit="区民政局")
+    run = check_returns(context, None, MAR)
+    hint, back = run.feedback[UNIT], run.feedback["区民政局"]
+    assert "修改提示" in hint.name and "退回" not in hint.name
+    assert "退回修改意见" in back.name
+    wb = openpyxl.load_workbook(hint)
+    try:
+        front = wb.worksheets[0]
+        assert front.title == "修改提示"
+        assert "已采用" in front["A1"].value and "退回" not in front["A1"].value
+        assert "已通过校验并采用" in front["A2"].value
+        header = [c.value for c in front[4]]
+        assert header[:5] == ["级别", "工作表", "单元格", "问题", "问题和修改要求"]
+        assert front.column_dimensions["F"].hidden  # the code, hidden from the unit
+        titles = {front.cell(row=r, column=4).value for r in range(5, front.max_row + 1)}
+        assert "联系电话不是有效的手机或座机号码" in titles
+        assert not any(re.fullmatch(r"[a-z]+(-[a-z]+)+", str(t)) for t in titles)
+        # The long 进展情况 (merged over the project's rows) makes its rows tall enough to print whole.
+        merged = next(m for m in wb[LEAD].merged_cells.ranges if m.min_row == 4 and m.min_col == 13)
+        total = sum(wb[LEAD].row_dimensions[r].height or 15 for r in range(merged.min_row, merged.max_row + 1))
+        width = wb[LEAD].column_dimensions["M"].width
+        lines = -(-len(long_text) * 2 // int(width))  # CJK characters take two width units
+        assert total >= lines * 13
+    finally:
+        wb.close()
+    wb = openpyxl.load_workbook(back)
+    try:
+        assert wb.worksheets[0].title == "退回修改意见"
+        assert "退回修改意见" in wb.worksheets[0]["A1"].value
+    finally:
+        wb.close()

@@ -32,7 +32,7 @@ from shixiang_xl import intake, office
 from shixiang_xl.batch import BatchResult, run_batch
 from shixiang_xl.check import check_returns
 from shixiang_xl.cli import main
-from shixiang_xl.feedback import SHEET as FEEDBACK_SHEET
+from shixiang_xl.feedback import HINT_SHEET
 from shixiang_xl.findings import Severity
 from shixiang_xl.generate import generate_workbooks
 from shixiang_xl.intake import FileResult, parse_sheets
@@ -324,7 +324,7 @@ def test_a_file_whose_extension_lies_is_read_by_its_bytes_and_annotated(context,
     copy_path = run.feedback[UNIT]
     wb = openpyxl.load_workbook(copy_path)
     try:
-        assert wb.sheetnames[0] == FEEDBACK_SHEET
+        assert wb.sheetnames[0] == HINT_SHEET
         assert LEAD in wb.sheetnames
     finally:
         wb.close()
@@ -753,8 +753,10 @@ def test_report_and_annotated_copy_point_at_the_cells(context, tmp_path):
         rows = [r for r in wb["问题明细"].iter_rows(values_only=True)]
     finally:
         wb.close()
-    header = list(rows[0])
-    table = [dict(zip(header, r)) for r in rows[1:]]
+    assert rows[0][0] == "2026年区政府十件民生实事填报表校验问题明细（2026年3月）"
+    header = list(rows[1])
+    table = [dict(zip(header, r)) for r in rows[2:]]
+    assert {r["问题"] for r in table} >= {"联系电话不是有效的手机或座机号码"}
     assert {(r["代码"], r["工作表"], r["单元格"]) for r in table} >= {
         ("text-in-number-cell", LEAD, "I5"), ("current-mismatch", LEAD, "H5"), ("phone-invalid", INFO, "B7")}
     assert {r["级别"] for r in table} <= {"错误", "警告", "提示"}
@@ -762,7 +764,7 @@ def test_report_and_annotated_copy_point_at_the_cells(context, tmp_path):
     assert copy_path.parent == context.workspace.folder("feedback", MAR.slug)
     wb = openpyxl.load_workbook(copy_path)
     try:
-        assert wb.sheetnames[0] == FEEDBACK_SHEET
+        assert wb.sheetnames[0] == HINT_SHEET
         assert wb[LEAD]["I5"].comment is not None and "约50" in wb[LEAD]["I5"].comment.text
         assert wb[INFO]["B7"].comment is not None
         assert wb[LEAD]["I5"].value == "约50"  # the unit's own content, untouched
@@ -829,12 +831,12 @@ def test_openpyxl_never_opens_a_return_that_fails_the_deep_inspection(context, t
                                                      found, str(tmp_path / f"{name}-退回.xlsx"))))
     wb = openpyxl.load_workbook(outs["far"])
     try:
-        assert wb.sheetnames == [FEEDBACK_SHEET, "说明"] and "内部结构异常" in wb["说明"]["A1"].value
+        assert wb.sheetnames == [HINT_SHEET, "说明"] and "内部结构异常" in wb["说明"]["A1"].value
     finally:
         wb.close()
     wb = openpyxl.load_workbook(outs["good"])
     try:
-        assert wb.sheetnames[0] == FEEDBACK_SHEET and LEAD in wb.sheetnames and wb[LEAD]["H4"].comment is not None
+        assert wb.sheetnames[0] == HINT_SHEET and LEAD in wb.sheetnames and wb[LEAD]["H4"].comment is not None
     finally:
         wb.close()
 

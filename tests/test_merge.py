@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import re
 import subprocess
 import sys
 import textwrap
@@ -126,6 +127,10 @@ def test_ledger_sheets_hold_what_the_returns_held(two_periods):
     assert trend[2][2:4] == ["2月", "3月"]
     # 校验问题 lists every finding of the period.
     assert len([r for r in sheets["校验问题"][3:] if r[1]]) == len(result.batch.findings)
+    # Units and clerks read the problem's Chinese name; the code sits in the last (hidden) column.
+    header = sheets["校验问题"][2]
+    assert header[6:8] == ["问题", "说明"]
+    assert all(not re.fullmatch(r"[a-z]+(-[a-z]+)+", str(r[6])) for r in sheets["校验问题"][3:] if r[1])
 
 
 def test_returned_unit_is_not_merged_and_shows_its_last_accepted_figures(two_periods):

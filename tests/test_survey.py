@@ -375,6 +375,8 @@ def test_tally_reads_a_workbook_a_clerk_filled_in_another_program(ctx: Context, 
     assert result.tally.counted == 3  # 1, 2, 4 (ballot 3 is a duplicate)
     assert result.tally.projects[0].invalid == 1  # the "=1+1" entry
     problems = _read(result.result_path)["问题清单"]
+    assert problems[0][0].endswith("——录入问题清单")  # the sheet has its title
+    assert problems[1][:2] == ["级别", "问题"] and "测评票编号重复" in {r[1] for r in problems[2:]}
     assert any("=1+1" in str(v) for row in problems for v in row)  # kept as text, never as a formula
     with zipfile.ZipFile(result.result_path) as zf:
         assert all("<f>" not in zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/"))
