@@ -3,8 +3,11 @@ function, and renders its result. Heavy libraries are imported inside the comman
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -13,8 +16,103 @@ from .config import ShixiangError
 from .render import render_batch, render_ledger, render_projects, render_table
 
 
-class _Group(click.Group):
-    """Turns :class:`ShixiangError` (work cannot continue) into a clean Chinese error, in this one place."""
+HELP_TEXT = "显示本帮助并退出。"
+
+
+class _Formatter(click.HelpFormatter):
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class _Chinese:
+    """Click's own words in Chinese (用法, 选项, 命令, the help option), through click's public hooks."""
+
+    context_class = _Context
+
+    def get_help_option(self, ctx: click.Context):
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="用法：")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records = [_chinese_record(r) for p in self.get_params(ctx)  # type: ignore[attr-defined]
+                   if not isinstance(p, click.Argument) and (r := p.get_help_record(ctx)) is not None]
+        if records:
+            with formatter.section("选项"):
+                _write_dl(formatter, records)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+_METAVARS = {"TEXT": "文字", "FLOAT": "数字", "INTEGER RANGE": "整数", "INTEGER": "整数", "DIRECTORY": "文件夹",
+             "FILE": "文件", "PATH": "路径"}
+_METAVAR = re.compile("|".join(rf"\b{m}\b" for m in _METAVARS))
+
+
+def _chinese_record(record: tuple[str, str]) -> tuple[str, str]:
+    """An option's help line with click's English extras and type names in Chinese."""
+    names, text = record
+    text = re.sub(r"\s*\[required\]", "（必填）", text)
+    text = re.sub(r"\s*\[default: ([^\]]*)\]", r"（默认：\1）", text)
+    text = re.sub(r"\s*\[(\S+)<=x<=(\S+)\]", r"（\1–\2）", text)
+    return _METAVAR.sub(lambda m: _METAVARS[m.group(0)], names), text
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _write_dl(formatter: click.HelpFormatter, rows: list[tuple[str, str]]) -> None:
+    """Two aligned columns, measured as a terminal shows Chinese (click's own measure counts characters)."""
+    first = min(30, max(_width(a) for a, _ in rows)) + 2
+    for a, b in rows:
+        pad = first - _width(a)
+        line = f"{a}{' ' * pad}{b}" if pad > 0 else f"{a}\n{' ' * (first + formatter.current_indent)}{b}"
+        formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+
+
+class _Command(_Chinese, click.Command):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+
+class _Group(_Chinese, click.Group):
+    """The ``shixiang`` command: Chinese usage, help and errors, and :class:`ShixiangError` (work cannot continue)
+    turned into a clean Chinese error, in this one place."""
+
+    command_class = _Command
+    group_class = type  # subgroups (survey) are Chinese too
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, cmd.get_short_help_str(limit=60)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("命令"):
+                _write_dl(formatter, rows)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
+            hint = f"是不是要用「{close[0]}」？" if close else ""
+            raise click.UsageError(f"没有「{name}」这个命令。{hint}", ctx)
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -23,6 +121,62 @@ class _Group(click.Group):
             error = click.ClickException(str(exc))
             error.exit_code = 2
             raise error
+
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        """Run with click's own error printing replaced by Chinese messages (exit codes as click's)."""
+        extra.pop("standalone_mode", None)
+        try:
+            result = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("已取消。", err=True)
+            sys.exit(1)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+                path = exc.ctx.command_path
+                click.echo(f"运行「{path} -h」查看用法。", err=True)
+            click.echo(f"错误：{_usage_message(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"错误：{exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _param_name(param: click.Parameter | None, hint: object = None) -> str:
+    if hint:
+        return " / ".join(hint) if isinstance(hint, (list, tuple)) else str(hint)
+    if param is None:
+        return ""
+    if isinstance(param, click.Option):
+        return " / ".join(param.opts)
+    return (param.human_readable_name or "").upper()
+
+
+_BAD_VALUE = ((re.compile(r"does not exist"), "不存在"), (re.compile(r"is a directory"), "是文件夹，这里要的是文件"),
+              (re.compile(r"is a file"), "是文件，这里要的是文件夹"),
+              (re.compile(r"is not a valid (float|integer)"), "不是有效的数字"),
+              (re.compile(r"is not (one of|in the range)"), "不在可选范围内"))
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    """A usage error in Chinese: what was wrong, and with which option or argument."""
+    if isinstance(exc, click.NoSuchOption):
+        close = f"是不是要用 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
+        return f"没有 {exc.option_name} 这个选项。{close}"
+    if isinstance(exc, click.MissingParameter):
+        kind = "参数" if isinstance(exc.param, click.Argument) else "选项"
+        return f"缺少{kind} {_param_name(exc.param, exc.param_hint)}。"
+    if isinstance(exc, click.BadOptionUsage):
+        return f"选项 {exc.option_name} 的用法不对（后面要跟一个值吗？）。"
+    if isinstance(exc, click.BadParameter):
+        why = next((cn for pattern, cn in _BAD_VALUE if pattern.search(exc.message)), "")
+        shown = f"：{why}" if why else f"（{exc.message}）"
+        return f"{_param_name(exc.param, exc.param_hint)} 的值不对{shown}。"
+    message = exc.format_message()
+    if re.search(r"[\u4e00-\u9fff]", message):
+        return message
+    return f"命令用法不对（{message}）。"
 
 
 def _echo_findings(findings, err: bool = True) -> None:
@@ -38,8 +192,8 @@ def _context(ctx: click.Context):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="工作区文件夹（默认当前文件夹）。")
-@click.version_option(package_name="shixiang-xl")
+              help="工作区文件夹（默认当前文件夹）。")
+@click.version_option(package_name="shixiang-xl", help="显示版本并退出。")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path) -> None:
     """实事通 shixiang-xl：为民办十件实事的填报、回收、校验、台账与测评工具。"""
@@ -51,15 +205,15 @@ def main(ctx: click.Context, workspace: Path) -> None:
 
 
 @main.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--example", default="yanzhou-2026", show_default=True,
-              help="内置示例：yanzhou-2026 或 yanzhou-2024。")
+@click.argument("directory", metavar="文件夹", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--example", default="yanzhou-2026",
+              help="内置示例：yanzhou-2026（默认）或 yanzhou-2024。")
 @click.option("--from", "notice", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="从发布的通知（.docx/.md/.txt/.xlsx/.csv）导入项目清单。")
 @click.option("--units", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="与 --from 同用：按这份单位名录.xlsx 解析单位（不给时，单位名录按通知中出现的单位新建）。")
 def init(directory: Path, example: str, notice: Path | None, units: Path | None) -> None:
-    """创建工作区 DIRECTORY（配置、项目清单、单位名录和各文件夹）。"""
+    """创建工作区文件夹（配置、项目清单、单位名录和各文件夹）。"""
     from .workspace import init_workspace, load_context
 
     if units is not None and notice is None:
@@ -79,7 +233,8 @@ def init(directory: Path, example: str, notice: Path | None, units: Path | None)
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              help="输出格式：table 表格（默认）或 json。")
 @click.pass_context
 def projects(ctx: click.Context, fmt: str) -> None:
     """显示项目清单（项目、指标、牵头和协办单位）；有误时列出全部问题并以 1 退出。"""
@@ -110,12 +265,13 @@ def _projects_json(plist) -> dict:
 
 
 @main.command(name="import")
-@click.argument("notice", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("notice", metavar="通知文件", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="把识别出的项目清单写入此文件（如 项目清单.xlsx）；不加则只显示识别结果。")
 @click.option("--units", "units_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="用来解析单位名称的单位名录（默认：工作区中的 单位名录.xlsx）。")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              help="输出格式：table 表格（默认）或 json。")
 @click.option("--force", is_flag=True, help="-o 指定的文件已存在时覆盖它。")
 @click.pass_context
 def import_(ctx: click.Context, notice: Path, output: Path | None, units_path: Path | None, fmt: str,
@@ -183,13 +339,14 @@ def generate(ctx: click.Context, period_text: str, units: tuple[str, ...], out: 
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[文件或文件夹]...", type=click.Path(exists=True, path_type=Path))
 @click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
 @click.option("--strict", is_flag=True, help="有警告的也退回修改。")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              help="输出格式：table 表格（默认）或 json。")
 @click.option("--no-feedback", is_flag=True, help="不生成退回修改标注件。")
-@click.option("--wait", type=float, default=60.0, show_default=True,
-              help="工作区正在进行另一项校验或汇总时，最多等待的秒数。")
+@click.option("--wait", type=float, default=60.0,
+              help="工作区正在进行另一项校验或汇总时，最多等待的秒数（默认 60）。")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict: bool, fmt: str,
           no_feedback: bool, wait: float) -> None:
@@ -215,14 +372,14 @@ def check(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[文件或文件夹]...", type=click.Path(exists=True, path_type=Path))
 @click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
 @click.option("--strict", is_flag=True, help="有警告的报送也不汇总（默认：有警告的照常汇总）。")
 @click.option("--accept-warnings", is_flag=True, help="有警告的报送照常汇总（默认）。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 台账.pdf。")
 @click.option("--a3", is_flag=True, help="台账按 A3 横向排版（默认 A4 横向）。")
-@click.option("--wait", type=float, default=60.0, show_default=True,
-              help="工作区正在进行另一项校验或汇总时，最多等待的秒数。")
+@click.option("--wait", type=float, default=60.0,
+              help="工作区正在进行另一项校验或汇总时，最多等待的秒数（默认 60）。")
 @click.pass_context
 def merge(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict: bool, accept_warnings: bool,
           pdf: bool, a3: bool, wait: float) -> None:
@@ -274,8 +431,8 @@ def survey() -> None:
 
 
 @survey.command("ballots")
-@click.option("--count", type=click.IntRange(1, 5000), default=100, show_default=True,
-              help="测评票张数（按参加测评的人大代表人数，可略多印几张）。")
+@click.option("--count", type=click.IntRange(1, 5000), default=100,
+              help="测评票张数（按参加测评的人大代表人数，可略多印几张；默认 100）。")
 @click.option("--outdir", type=click.Path(file_okay=False, path_type=Path),
               help="输出文件夹（默认 outbox/<年度>年满意度测评/）。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成可直接打印的 PDF（每张票一页）。")
@@ -293,12 +450,13 @@ def survey_ballots(ctx: click.Context, count: int, outdir: Path | None, pdf: boo
 
 
 @survey.command("tally")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="录入表...",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--prefer", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="两份录入不一致时以这份录入表为准（须是 FILES 之一）。")
+              help="两份录入不一致时以这份录入表为准（须是所给录入表之一）。")
 @click.pass_context
 def survey_tally(ctx: click.Context, files: tuple[Path, ...], prefer: Path | None) -> None:
-    """读取录入表 FILES，比对两人录入，计算各项目满意率，生成测评结果；录入不一致时不出结果并以 1 退出。"""
+    """读取所给的录入表，比对两人录入，计算各项目满意率，生成测评结果；录入不一致时不出结果并以 1 退出。"""
     from .findings import Severity
     from .survey import survey_title, tally_survey
 
@@ -364,7 +522,8 @@ def send(ctx: click.Context, period_text: str, yes: bool, eml_dir: Path | None, 
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="邮件文件或文件夹...",
+                type=click.Path(exists=True, path_type=Path))
 @click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
 @click.pass_context
 def collect(ctx: click.Context, paths: tuple[Path, ...], period_text: str) -> None:
@@ -391,8 +550,8 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], period_text: str) -> No
 
 @main.command()
 @click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1（须已汇总）。")
-@click.option("--kind", type=click.Choice(["通报", "进展报告", "all"]), default="all", show_default=True,
-              help="起草哪一份：督查通报、推进情况报告，或两份都起草。")
+@click.option("--kind", type=click.Choice(["通报", "进展报告", "all"]), default="all",
+              help="起草哪一份：督查通报、推进情况报告，或 all 两份都起草（默认）。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF。")
 @click.pass_context
 def report(ctx: click.Context, period_text: str, kind: str, pdf: bool) -> None:
@@ -410,7 +569,7 @@ def report(ctx: click.Context, period_text: str, kind: str, pdf: bool) -> None:
 
 
 @main.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, metavar="[文件夹]", type=click.Path(file_okay=False, path_type=Path))
 def demo(directory: Path | None) -> None:
     """在新文件夹中用内置示例跑通全流程，并说明每一步的结果在哪里。"""
     from .demo import run_demo

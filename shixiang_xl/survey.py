@@ -142,8 +142,8 @@ def parse_ballot_id(value: object) -> int | None:
 
 
 def ballot_label(number: int, width: int = 3) -> str:
-    """The number printed on a ballot: No.007."""
-    return f"No.{number:0{width}d}"
+    """The number printed on a ballot: 007 (read back also as "No.007" or "第7号")."""
+    return f"{number:0{width}d}"
 
 
 def _label_width(last: int) -> int:
@@ -668,7 +668,7 @@ def _entry_instructions(first: int, last: int, width: int) -> str:
             f"{ballot_label(last, width)}）所在行，按票面勾选逐项选择“满意/基本满意/不满意”；该项未勾选的选"
             "“空白”；一项勾了多个的照实录入（如“满意、不满意”），计票时该项按无效处理。未收回的票整行留空。"
             "编号重复或不在上表中的票，录入到表格下方的“补录”行并填写票号。建议两人分别录入同一批票，"
-            "由督查室用 shixiang survey tally 比对。")
+            "录完后把两份录入表交督查室比对、计票。")
 
 
 def write_entry_workbook(ctx: "Context", path: Path, first: int, last: int, *,
@@ -822,7 +822,7 @@ def read_entry_file(ctx: "Context", path: Path, name: str | None = None) -> tupl
         return None, found
     meta_rows = sheets.get(META_SHEET)
     meta = read_meta(meta_rows, ctx.workspace.secret()) if meta_rows else None
-    again = "请使用 shixiang survey ballots 生成的录入表录入。"
+    again = "请使用督查室下发的测评录入表录入。"
     if meta is None:
         found.append(finding("meta-missing", f"文件中没有测评录入表的身份信息，不是本系统生成的录入表。{again}", file=name))
         return None, found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -244,3 +245,42 @@ def test_wheel_install_ships_everything_the_examples_need(tmp_path):
                          capture_output=True, text=True, encoding="utf-8", env=env, cwd=work, timeout=300)
     assert cli.returncode == 0, cli.stderr
     assert "共 10 个项目、32 个量化指标" in cli.stdout
+
+
+# ------------------------------------------------------------------ click's own words, in Chinese
+
+
+_ENGLISH = re.compile(r"Usage|Options|Commands|Show this message|\[default|\[required\]|Error:|No such|Missing|"
+                      r"Try '|\bTEXT\b|\bFLOAT\b|\bINTEGER\b|\bDIRECTORY\b|\bFILE\b")
+
+
+def _all_commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name)
+        if hasattr(cmd, "commands"):
+            yield from _all_commands(cmd, (*prefix, name))
+
+
+def test_every_help_text_and_usage_error_is_chinese():
+    from shixiang_xl.cli import main as cli
+
+    runner = CliRunner()
+    seen = 0
+    for path in [(), *_all_commands(cli)]:
+        res = runner.invoke(cli, [*path, "-h"], prog_name="shixiang")
+        assert res.exit_code == 0, (path, res.output)
+        assert "用法：shixiang" in res.output and "显示本帮助并退出" in res.output
+        assert not _ENGLISH.search(res.output), (path, _ENGLISH.search(res.output).group(0), res.output)
+        seen += 1
+    assert seen >= 14
+    cases = {("chek",): "没有「chek」这个命令。是不是要用「check」？",
+             ("check",): "缺少选项 --period。",
+             ("check", "--perod", "x"): "没有 --perod 这个选项。是不是要用 --period？",
+             ("init",): "缺少参数 文件夹。",
+             ("check", "--period", "2026-03", "--wait", "abc"): "--wait 的值不对：不是有效的数字。",
+             ("check", "--period"): "选项 --period 的用法不对"}
+    for args, expected in cases.items():
+        res = runner.invoke(cli, list(args), prog_name="shixiang")
+        assert res.exit_code == 2, (args, res.output)
+        assert expected in res.output and "错误：" in res.output, (args, res.output)
+        assert not _ENGLISH.search(res.output), (args, res.output)
