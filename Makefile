@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test bench examples docs clean
+.PHONY: demo test bench gallery examples docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+gallery: $(STAMP)
+	$(BIN)/python -m shixiang_xl.gallery gallery
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
