@@ -26,13 +26,12 @@ def split_ext(name: str) -> tuple[str, str]:
 
 
 def clean_text(text: str, replacement: str = "_") -> str:
-    """A piece of a file name (not a whole one): control, bidirectional and zero-width characters dropped,
-    characters Windows forbids and path separators replaced, runs of spaces made one."""
+    """A piece of a file name (not a whole one): bidirectional and zero-width characters dropped; control
+    characters (a line break between two words keeps them apart), characters Windows forbids and path separators
+    replaced; runs of spaces made one."""
     s = unicodedata.normalize("NFC", text)
-    s = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co") or ch in "\t\r\n" else ""
-                for ch in s)
-    s = re.sub(r"[\t\r\n]+", " ", s)  # a line break between two words keeps them apart
-    s = _WINDOWS_BAD.sub(replacement, s)
+    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cf", "Cs", "Co"))
+    s = _WINDOWS_BAD.sub(replacement, s)  # control characters among them
     s = re.sub(r"[\\/]", replacement, s)
     return re.sub(r" {2,}", " ", s)
 
@@ -64,6 +63,6 @@ def safe_name(name: str, fallback: str = "附件", max_bytes: int = MAX_NAME_BYT
 def joined_name(parts: list[str] | tuple[str, ...], ext: str, *, fallback: str = "文件",
                 max_bytes: int = MAX_NAME_BYTES) -> str:
     """A file name made of several texts joined by ``_`` (e.g. unit, "退回修改意见", the return's name), each
-    cleaned, the whole cleaned again and capped: ``("区民政局", "回传\\n换行")`` → ``区民政局_回传 换行.xlsx``."""
+    cleaned, the whole cleaned again and capped: ``("区民政局", "回传\\n换行")`` → ``区民政局_回传_换行.xlsx``."""
     stem = "_".join(p for p in (clean_text(part).strip(" .\u3000") for part in parts) if p)
     return safe_name((stem or fallback) + ext, fallback=fallback, max_bytes=max_bytes)

@@ -100,18 +100,18 @@ def test_feedback_copy_of_a_return_named_with_a_newline_has_a_clean_name(merged_
         assert not any(ord(ch) < 32 or ord(ch) == 127 for ch in p.name), repr(p.name)
         assert len(p.name.encode()) <= MAX_NAME_BYTES
     mine = [p for p in copies if p.name.startswith(broken)]
-    assert [p.name for p in mine] == [f"{broken}_退回修改意见_回传 换行.xlsx"]
+    assert [p.name for p in mine] == [f"{broken}_退回修改意见_回传_换行.xlsx"]
     assert odd.exists()  # the original as it came
 
 
 @pytest.mark.parametrize("parts, ext, expected", [
-    (("区民政局", "退回修改意见", "回传\n换行"), ".xlsx", "区民政局_退回修改意见_回传 换行.xlsx"),
+    (("区民政局", "退回修改意见", "回传\n换行"), ".xlsx", "区民政局_退回修改意见_回传_换行.xlsx"),
     (("CON",), ".xlsx", "_CON.xlsx"),
     (("aux",), ".eml", "_aux.eml"),
     (("报表. . ",), ".xlsx", "报表.xlsx"),
     (("区民政局", "..\\..\\etc/passwd"), ".xlsx", "区民政局__.._etc_passwd.xlsx"),
     (("区民政局", "a\u202eslx.exe"), ".xlsx", "区民政局_aslx.exe.xlsx"),
-    (("2026-03", "区\t民政局"), ".催报.eml", "2026-03_区 民政局.催报.eml"),
+    (("2026-03", "区\t民政局"), ".催报.eml", "2026-03_区_民政局.催报.eml"),
     (("", "  "), ".xlsx", "文件.xlsx"),
 ])
 def test_joined_name_cleans_every_part(parts, ext, expected):
@@ -121,7 +121,7 @@ def test_joined_name_cleans_every_part(parts, ext, expected):
 def test_names_made_from_input_text_are_capped_and_keep_their_extension():
     long = joined_name(("区民政局", "表" * 300), ".xlsx")
     assert long.endswith(".xlsx") and len(long.encode()) <= MAX_NAME_BYTES
-    assert file_name(MAR, "区\n民政局") == "2026年3月_区 民政局_十件实事进度填报表.xlsx"
+    assert file_name(MAR, "区\n民政局") == "2026年3月_区_民政局_十件实事进度填报表.xlsx"
     assert safe_name("CON.xlsx") == "_CON.xlsx" and safe_name("报表 .") == "报表"
 
 
