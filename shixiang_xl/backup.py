@@ -177,7 +177,13 @@ def restore_store(db_path: Path, backup: Backup) -> Restored:
             os.fsync(fh.fileno())
         if db_path.exists():
             kept = db_path.with_name(f"{db_path.name}.恢复前-{stamp}")
-            os.replace(db_path, kept)
+            try:
+                os.replace(db_path, kept)
+            except PermissionError:  # Windows: another program has it open
+                from .config import ShixiangError
+
+                raise ShixiangError(f"数据库 {db_path} 正被另一个程序占用（另一个 shixiang 窗口，或备份、杀毒软件），"
+                                    "没有恢复。请关闭它后重试。") from None
         # A journal left by the damaged store would be "rolled back" into the restored one: it goes with it.
         for suffix in ("-journal", "-wal", "-shm"):
             extra = db_path.with_name(db_path.name + suffix)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from shixiang_xl.backup import backup_store, list_backups, verify
+from shixiang_xl.backup import list_backups, verify
 from shixiang_xl.cli import main
 from shixiang_xl.demo import simulate_period
 from shixiang_xl.faults import sweep_stale
@@ -435,7 +435,7 @@ def test_sigterm_ends_the_workers_and_removes_temporary_files(merged_feb, tmp_pa
         children: set[int] = set()
         while time.monotonic() < deadline and proc.poll() is None:
             children = _descendants(proc.pid)
-            if len(children) >= 2:
+            if children:
                 break
             time.sleep(0.05)
         assert proc.poll() is None and children, "the run ended before it could be stopped"
