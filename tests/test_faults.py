@@ -412,11 +412,9 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended (only its parent has not waited)
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
-@pytest.mark.parametrize("command", ["check", "merge"])
-def test_sigterm_ends_the_workers_and_removes_temporary_files(merged_feb, tmp_path, command):
-    ctx, _ = merged_feb
-    root = ctx.workspace.root
+def _busy_run(ctx, tmp_path: Path, command: str) -> tuple[subprocess.Popen, set[int], Path]:
+    """A real ``shixiang`` process at work on a large inbox, once its workers run: (process, its children, its
+    TMPDIR)."""
     inbox = ctx.workspace.folder("inbox", MAR.slug)
     returns = sorted(inbox.glob("*.xlsx"))
     for k in range(12):  # enough work to be stopped in the middle of it
@@ -424,23 +422,40 @@ def test_sigterm_ends_the_workers_and_removes_temporary_files(merged_feb, tmp_pa
         copies.mkdir()
         for p in returns:
             shutil.copyfile(p, copies / p.name)
-    before = dump(ctx.workspace.db_path)
     tmp = tmp_path / "tmpdir"
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp)}
-    proc = subprocess.Popen([sys.executable, "-m", "shixiang_xl", "-w", str(root), command, "--period", MAR.slug],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "shixiang_xl", "-w", str(ctx.workspace.root), command,
+                             "--period", MAR.slug], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    children: set[int] = set()
+    while time.monotonic() < deadline and proc.poll() is None:
+        children = _descendants(proc.pid)
+        if children:
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None or not children:
+        proc.kill()
+        proc.wait()
+        pytest.fail("the run ended before it could be stopped")
+    time.sleep(0.3)
+    return proc, children | _descendants(proc.pid), tmp
+
+
+def _assert_all_ended(children: set[int]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(c) for c in children):
+        time.sleep(0.1)
+    assert not [c for c in children if _alive(c)], "workers outlived the stopped process"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("command", ["check", "merge"])
+def test_sigterm_ends_the_workers_and_removes_temporary_files(merged_feb, tmp_path, command):
+    ctx, _ = merged_feb
+    before = dump(ctx.workspace.db_path)
+    proc, children, tmp = _busy_run(ctx, tmp_path, command)
     try:
-        deadline = time.monotonic() + 60
-        children: set[int] = set()
-        while time.monotonic() < deadline and proc.poll() is None:
-            children = _descendants(proc.pid)
-            if children:
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None and children, "the run ended before it could be stopped"
-        time.sleep(0.3)
-        children |= _descendants(proc.pid)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -450,10 +465,23 @@ def test_sigterm_ends_the_workers_and_removes_temporary_files(merged_feb, tmp_pa
     text = err.decode("utf-8", "replace")
     assert proc.returncode == 128 + signal.SIGTERM, text
     assert "已中止" in text and "Traceback" not in text, text
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(c) for c in children):
-        time.sleep(0.1)
-    assert not [c for c in children if _alive(c)], "workers outlived the stopped process"
+    _assert_all_ended(children)
     assert not list(tmp.iterdir()), list(tmp.iterdir())  # the run's temporary folders are gone
-    assert not leftovers(root)
+    assert not leftovers(ctx.workspace.root)
     assert dump(ctx.workspace.db_path) == before  # the stopped run's transaction never committed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_end_even_when_their_parent_is_killed(merged_feb, tmp_path):
+    ctx, _ = merged_feb
+    proc, children, _ = _busy_run(ctx, tmp_path, "check")
+    try:
+        proc.send_signal(signal.SIGKILL)  # no clean-up at all in the parent
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    _assert_all_ended(children)
