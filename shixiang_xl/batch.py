@@ -20,9 +20,11 @@ from typing import Any, Callable, Iterable
 
 from .check import History, UnitReturn, check_batch
 from .feedback import FeedbackJob, write_feedback
+from .faults import sweep_stale
 from .findings import Finding, Severity, finding, sort_key
 from .intake import FileResult, IntakeContext, archive_containers, discover, take_in
 from .period import Period
+from .safename import joined_name, split_ext
 from .sandbox import Failure, run_isolated
 from .store import Store
 from .workspace import Context
@@ -137,6 +139,8 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     ws = ctx.workspace
     archive_dir = ws.folder("archive")
     archive_dir.mkdir(parents=True, exist_ok=True)
+    # What an earlier run stopped by force (or by a full disk) left half-written.
+    sweep_stale([archive_dir, ws.folder("reports", period.slug), ws.folder("feedback", period.slug)])
     ictx = IntakeContext(spec=ctx.spec, projects=ctx.projects, units=frozenset(u.name for u in ctx.directory.units),
                          period=period, secret=ws.secret(), workspace_id=ws.workspace_id,
                          archive_dir=str(archive_dir), history=load_history(store, period), cells_for=cells_for)
@@ -254,9 +258,11 @@ def write_feedback_copies(ctx: Context, result: BatchResult, *, memory_mb: int =
         shown = [f for f in r.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
         if not shown or not r.archive_path or not r.readable:
             continue
-        stem = Path(r.source.name.split(" › ")[-1]).stem[:60]
+        # The unit's own file name: cleaned like every name made from what a unit sent (a newline, CON, a
+        # trailing dot), in one place.
+        stem = split_ext(r.source.name.split(" › ")[-1].replace("\\", "/").split("/")[-1])[0][:60]
         what = "退回修改意见" if any(f.is_error for f in shown) else "修改提示"
-        out = outdir / f"{unit}_{what}_{stem}.xlsx"
+        out = outdir / joined_name((unit, what, stem), ".xlsx")
         jobs.append(FeedbackJob(r.archive_path, r.kind, unit, r.source.name, result.period.label, ctx.config.office,
                                 tuple(sorted(r.findings, key=sort_key)), str(out)))
     if not jobs:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sqlite3
 import sys
 import unicodedata
 from pathlib import Path
@@ -87,9 +88,16 @@ class _Command(_Chinese, click.Command):
         super().__init__(*args, **kwargs)
 
 
+def _error(message: str) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = 2
+    return error
+
+
 class _Group(_Chinese, click.Group):
-    """The ``shixiang`` command: Chinese usage, help and errors, and :class:`ShixiangError` (work cannot continue)
-    turned into a clean Chinese error, in this one place."""
+    """The ``shixiang`` command: Chinese usage, help and errors; :class:`ShixiangError` (work cannot continue),
+    faults around the work (a damaged or locked store, a full disk) and a stop (Ctrl-C, SIGTERM, a closed
+    terminal) turned into a clean Chinese message, in this one place."""
 
     command_class = _Command
     group_class = type  # subgroups (survey) are Chinese too
@@ -115,12 +123,26 @@ class _Group(_Chinese, click.Group):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context):
+        from .sandbox import Stopped, stop_on_signals
+
         try:
-            return super().invoke(ctx)
+            with stop_on_signals():
+                return super().invoke(ctx)
         except ShixiangError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = 2
-            raise error
+            raise _error(str(exc))
+        except (OSError, sqlite3.Error) as exc:
+            from .faults import explain
+            from .workspace import DB_FILE
+
+            problem = explain(exc, Path(ctx.obj["workspace"] if ctx.obj else ".") / DB_FILE)
+            if problem is None:
+                raise
+            raise _error(str(problem)) from exc
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Stopped) else 2
+            click.echo("\n已中止：本次未完成的修改已撤销，临时文件和后台进程已清除；收到的原始文件、存档、数据库和"
+                       "上次的台账都完好。需要时请重新运行。", err=True)
+            ctx.exit(128 + signum)
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         """Run with click's own error printing replaced by Chinese messages (exit codes as click's)."""
@@ -563,6 +585,41 @@ def report(ctx: click.Context, period_text: str, kind: str, pdf: bool) -> None:
         click.echo(warning, err=True)
     for path in result.paths:
         click.echo(f"已起草：{path}")
+
+
+# ------------------------------------------------------------------ restore
+
+
+@main.command()
+@click.option("--from", "name", help="用这份备份恢复（备份文件名，见不加参数时列出的清单；默认最新一份）。")
+@click.option("--yes", is_flag=True, help="真正恢复（不加时只列出备份，不做任何修改）。")
+@click.pass_context
+def restore(ctx: click.Context, name: str | None, yes: bool) -> None:
+    """列出数据库的备份（每次汇总前自动备份，保留最近 5 份）；加 --yes 用最新一份（或 --from 指定的）恢复。"""
+    from .backup import backup_dir, list_backups, restore_store
+    from .workspace import Workspace
+
+    db = Workspace(ctx.obj["workspace"]).db_path
+    backups = list_backups(db)
+    if not backups:
+        raise ShixiangError(f"{backup_dir(db)} 中没有数据库备份（每次运行 shixiang merge 前会自动备份）。")
+    chosen = backups[0]
+    if name is not None:
+        chosen = next((b for b in backups if b.path.name == name or b.path.stem == name), None)
+        if chosen is None:
+            raise ShixiangError(f"没有名为「{name}」的备份。不加参数运行 shixiang restore 可列出全部备份。")
+    rows = [[i, b.path.name, f"{b.made:%Y-%m-%d %H:%M:%S}", f"{b.path.stat().st_size / 1024:.0f} KB",
+             "← 将用于恢复" if b is chosen else ""] for i, b in enumerate(backups, start=1)]
+    click.echo(render_table(["序号", "备份", "备份时间", "大小", ""], rows))
+    if not yes:
+        click.echo(f"\n以上是 {backup_dir(db)} 中的备份。确认要用 {chosen.path.name} 恢复数据库，请加 --yes 再运行"
+                   "（当前的数据库会改名保留，不会删除）。")
+        return
+    done = restore_store(db, chosen)
+    click.echo(f"\n已用 {chosen.path.name} 恢复数据库：{db}")
+    if done.kept is not None:
+        click.echo(f"原来的数据库已改名保留：{done.kept}")
+    click.echo("备份时间之后汇总过的报送期，请重新运行 shixiang merge --period <报送期>。")
 
 
 # ------------------------------------------------------------------ demo

@@ -16,7 +16,6 @@ import hashlib
 import mailbox
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from email import policy
 from email.header import decode_header, make_header
@@ -28,13 +27,14 @@ from typing import Iterable, Iterator, Sequence
 from .config import ShixiangError
 from .findings import Finding, finding
 from .period import Period
+from .safename import MAX_NAME_BYTES, safe_name  # noqa: F401 - MAX_NAME_BYTES: the cap on saved names
+from .safename import split_ext as _split
 from .workspace import Context
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the same cap intake puts on a return
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # base64 grows by a third: room for two attachments at the cap
 MAX_MESSAGES = 5000
 MAX_ATTACHMENTS = 50  # per message
-MAX_NAME_BYTES = 150  # UTF-8 bytes; leaves room for "(12)" and the temporary-file prefix under 255
 SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett"})
 ARCHIVE_EXTENSIONS = frozenset({".zip"})  # a zip of returns: check/merge unpack it safely
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -63,8 +63,6 @@ CREATE INDEX IF NOT EXISTS collected_sha ON collected (period, sha256);
 RESULT_CN = {"saved": "已保存", "duplicate": "重复，未再保存", "skipped": "不是表格，已跳过", "too-large": "过大，未保存",
              "no-attachment": "没有附件", "unreadable": "无法读取"}
 
-_WINDOWS_BAD = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 _TYPE_EXT = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
              "application/vnd.ms-excel": ".xls", "application/vnd.oasis.opendocument.spreadsheet": ".ods",
              "application/zip": ".zip"}
@@ -123,36 +121,6 @@ def _shown(text: str, limit: int = 120) -> str:
     """A name as it may be printed: control characters made visible, length capped."""
     s = re.sub(r"[\x00-\x1f\x7f]", "?", text)
     return s if len(s) <= limit else s[:limit] + "…"
-
-
-def safe_name(name: str, fallback: str = "附件") -> str:
-    """A base name that is safe to create in the inbox on Windows, macOS and Linux.
-
-    Only the last path component survives (``../../etc/passwd`` → ``passwd``); control, bidirectional and
-    zero-width characters are dropped (``U+202E`` can disguise ``.exe`` as ``.xlsx``); characters Windows
-    forbids become ``_``; leading dots and Excel's ``~$`` lock-file prefix go (``check`` would ignore the file);
-    reserved device names get a ``_`` prefix; the length is capped in UTF-8 bytes with the extension kept.
-    """
-    s = unicodedata.normalize("NFC", name)
-    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
-    s = re.split(r"[\\/]", s)[-1]
-    s = _WINDOWS_BAD.sub("_", s).strip(" .\u3000")
-    while s.startswith(("~$", "~", "$")):
-        s = s.lstrip("~$").strip(" .")
-    stem, ext = _split(s)
-    if stem.upper() in _RESERVED or stem.split(".")[0].upper() in _RESERVED:
-        stem = "_" + stem
-    while stem and len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:
-        stem = stem[:-1]
-    stem = stem.rstrip(" .")
-    return (stem or fallback) + ext
-
-
-def _split(name: str) -> tuple[str, str]:
-    stem, dot, ext = name.rpartition(".")
-    if not dot or not stem or len(ext) > 8 or not ext.isascii() or not ext.isalnum():
-        return name, ""
-    return stem, "." + ext
 
 
 def _decode_words(text: str) -> str:

@@ -19,6 +19,7 @@ from .layout import FIRST_DATA_ROW, HEADER_ROW, SUBTITLE_ROW, TITLE_ROW, Block, 
 from .meta import digest, write_meta
 from .period import Period
 from .projects import ProjectList
+from .safename import joined_name
 from .spec import STATUSES, Column, SheetSpec, TemplateSpec
 from .textnorm import a1, col_letter, format_number
 from .workspace import Context
@@ -70,13 +71,9 @@ class WorkbookJob:
     filled_fields: dict[str, object] | None = None
 
 
-_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-
-
 def file_name(period: Period, unit: str) -> str:
     """e.g. 2026年3月_区卫生健康局_十件实事进度填报表.xlsx — safe to e-mail and valid on Windows."""
-    name = _WINDOWS_BAD.sub("_", f"{period.label}_{unit}_十件实事进度填报表").strip(" .")
-    return name[:120] + ".xlsx"
+    return joined_name((period.label, unit, "十件实事进度填报表"), ".xlsx")
 
 
 def _validation(col: Column, period: Period) -> dict:
@@ -428,7 +425,17 @@ def build_workbook(job: WorkbookJob) -> bytes:
 _SHARED: dict[str, object] = {}
 
 
-def _init_worker(shared: dict[str, object]) -> None:
+def _init_worker(shared: dict[str, object], parent: int | None = None) -> None:
+    if parent is not None:  # a pool worker: it ends with its parent; Ctrl-C and a closed terminal are the parent's
+        import signal
+
+        from .sandbox import die_with_parent
+
+        die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The project list, spec and secret reach each worker once, not with every task.
     _SHARED.clear()
     _SHARED.update(shared)
@@ -493,7 +500,8 @@ def _run(tasks: list, shared: dict[str, object], processes: int | None) -> Itera
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name != "nt" else "spawn"
     hold_heap()  # forked workers: the collector leaves the inherited project list alone (no copies, no rescans)
     try:
-        with multiprocessing.get_context(method).Pool(n, initializer=_init_worker, initargs=(shared,)) as pool:
+        with multiprocessing.get_context(method).Pool(n, initializer=_init_worker,
+                                                        initargs=(shared, os.getpid())) as pool:
             yield from pool.imap_unordered(_build_and_save, tasks, chunksize=16)
     finally:
         release_heap()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from .check import Checked, History, check_values
+from .faults import is_disk_full
 from .findings import Finding, finding
 from .formulas import marked_cells
 from .layout import SheetLayout, computed_locked, unit_layouts
@@ -34,6 +35,7 @@ from .meta import META_SHEET, Meta, read_meta
 from .period import Period
 from .projects import ProjectList
 from .reader import CellValue, ReadResult, check_frame, expected_locked_values, locate_sheet, read_fields, read_sheet
+from .safename import safe_name
 from .sandbox import Failure, run_isolated
 from .spec import TemplateSpec
 
@@ -188,8 +190,12 @@ def archive_containers(paths: Iterable[Path], archive_dir: str) -> list[tuple[st
             if not dest.exists():
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 tmp = dest.with_name(f".~{digest}.tmp")
-                shutil.copyfile(p, tmp)
-                os.replace(tmp, dest)
+                try:
+                    shutil.copyfile(p, tmp)
+                    os.replace(tmp, dest)
+                except BaseException:
+                    _unlink(tmp)
+                    raise
             shown = str(p.relative_to(root)) if root.is_dir() else p.name
             out.append((digest, p.stat().st_size, str(dest), shown, str(p), _mtime(p)))
     return out
@@ -270,9 +276,7 @@ def _zip_member_name(info: zipfile.ZipInfo) -> str:
             name = name.encode("cp437").decode("gbk")
         except (UnicodeEncodeError, UnicodeDecodeError):
             pass
-    name = name.replace("\\", "/").split("/")[-1]
-    name = re.sub(r'[<>:"|?*\x00-\x1f]', "_", name).strip(" .") or "unnamed"
-    return name[:120]
+    return safe_name(name, fallback="unnamed")  # the one cleaner of names made from what a unit sent
 
 
 def now_iso() -> str:
@@ -288,10 +292,21 @@ def archive_copy(data: bytes, sha: str, ext: str, archive_dir: str) -> str:
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".~", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, dest)
+        except BaseException:  # a full disk, a stop: no half-written copy left in the archive
+            _unlink(tmp)
+            raise
     return str(dest)
+
+
+def _unlink(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def sniff(data: bytes) -> str:
@@ -1161,8 +1176,9 @@ def _failure_result(source: Source, failure: Failure, ictx: IntakeContext) -> Fi
             res.sha256 = hashlib.sha256(data).hexdigest()
             res.size = len(data)
             res.archive_path = archive_copy(data, res.sha256, Path(source.path).suffix.lower()[:8], ictx.archive_dir)
-    except OSError:
-        pass
+    except OSError as exc:
+        if is_disk_full(exc):  # not this file's fault: the run cannot go on (cli.py says so in Chinese)
+            raise
     if data:
         # The worker went down on this file: the deep inspection (every cell reference, expat on every sheet)
         # usually says exactly why, e.g. one cell at XFD1048576. It reads bytes only, so it is safe here.

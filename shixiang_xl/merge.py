@@ -392,6 +392,8 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
     for p in paths:
         p.mkdir(parents=True, exist_ok=True) if p == ws.folder("inbox", period.slug) else None
     with open_store(ws.db_path) as store:
+        # Before anything is written: a checked copy to restore from (a damaged store stops the merge here).
+        store.backup()
         store.ensure(PROGRESS_SCHEMA)
         # Returns in a project whose figures co-units share out stay in memory for the cross-unit check.
         sharing = frozenset(u for p in ctx.projects.projects if p.split_indicators for u in (*p.leads, *p.co_units))

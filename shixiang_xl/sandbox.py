@@ -10,9 +10,11 @@ by one so the failure is pinned on the right file.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +23,115 @@ from typing import Any, Callable, Iterable, Iterator
 
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_TIMEOUT = 30.0
+
+
+# ------------------------------------------------------------------ stopping (a closed window, a stopped service)
+
+
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, SIGHUP): raised like Ctrl-C's KeyboardInterrupt, so every
+    ``finally`` runs (workers ended, temporary files removed, the open transaction rolled back)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_signals() -> list[int]:
+    import signal
+
+    return [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    import signal
+
+    for sig in _stop_signals():  # a second signal must not cut the clean-up short
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+_children: set[int] = set()  # forked copies (Background) still running
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP stop it as Ctrl-C does (:class:`Stopped`); when the block is left
+    by any exception, forked copies still running are ended too. The handlers before are put back afterwards."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {sig: signal.signal(sig, _raise_stopped) for sig in _stop_signals()}
+    try:
+        yield
+    except BaseException:
+        end_children()
+        raise
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def end_children(grace: float = 2.0) -> None:
+    """End the forked copies still running: asked first (SIGTERM: they remove their temporary files), killed
+    after ``grace`` seconds."""
+    import signal
+
+    for pid in list(_children):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            _children.discard(pid)
+    deadline = time.monotonic() + grace
+    while _children and time.monotonic() < deadline:
+        for pid in list(_children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                _children.discard(pid)
+        time.sleep(0.02)
+    for pid in list(_children):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        _children.discard(pid)
+
+
+def die_with_parent(parent: int, sig: int | None = None) -> None:
+    """In a child process: have the kernel send ``sig`` (default SIGKILL) to it when ``parent`` ends, however
+    it ends (Linux; elsewhere the parent's own clean-up ends its children). A child whose parent is already
+    gone ends at once."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(sig if sig is not None else signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def worker_signals(parent: int) -> None:
+    """How a worker process takes signals: it ends with its parent; Ctrl-C and a closed terminal are for the
+    parent to handle (it ends its workers); SIGTERM (from the parent) raises :class:`Stopped` so the work in hand
+    removes its temporary files."""
+    import signal
+
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _raise_stopped)
 
 
 _held = 0
@@ -68,10 +179,16 @@ class Background:
 
         reader, writer = os.pipe()
         hold_heap()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the copy: do the work, send the result, leave without running anyone's clean-up
             code = 1
             try:
+                # Ends with this process (SIGTERM: its atomic writes remove their temporary files first).
+                import signal
+
+                die_with_parent(parent, signal.SIGTERM)
+                signal.signal(signal.SIGTERM, _raise_stopped)
                 os.close(reader)
                 gc.disable()
                 data = pickle.dumps(func(*args, **kwargs))
@@ -82,6 +199,7 @@ class Background:
                 os._exit(code)
         os.close(writer)
         self._pid, self._reader = pid, reader
+        _children.add(pid)
 
     def result(self, otherwise: Callable[[], Any] | None = None) -> Any:
         """The copy's result; where there was no copy, or it failed, ``otherwise()`` (by default, the work done
@@ -95,8 +213,12 @@ class Background:
         try:
             with os.fdopen(self._reader, "rb") as pipe:
                 data = pipe.read()
-            _, status = os.waitpid(self._pid, 0)
+            try:
+                _, status = os.waitpid(self._pid, 0)
+            except ChildProcessError:  # already reaped (end_children)
+                status = 1
         finally:
+            _children.discard(self._pid)
             self._pid = None
             release_heap()
         if status == 0 and data:
@@ -124,8 +246,16 @@ def _limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _worker_main(conn: Connection, func: Callable[[Any], Any], memory_mb: int) -> None:
-    _limit_memory(memory_mb)
+def _worker_main(conn: Connection, func: Callable[[Any], Any], memory_mb: int, parent: int) -> None:
+    try:
+        worker_signals(parent)
+        _limit_memory(memory_mb)
+        _serve(conn, func)
+    except KeyboardInterrupt:  # stopped by the parent (Stopped): leave quietly, the parent reports
+        return
+
+
+def _serve(conn: Connection, func: Callable[[Any], Any]) -> None:
     while True:
         try:
             batch = conn.recv()
@@ -150,7 +280,7 @@ def _worker_main(conn: Connection, func: Callable[[Any], Any], memory_mb: int) -
 class _Worker:
     def __init__(self, ctx, func: Callable, memory_mb: int) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_mb), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, func, memory_mb, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
         self.batch: list[tuple[int, Any]] | None = None
@@ -161,6 +291,13 @@ class _Worker:
             self.proc.kill()
         self.proc.join(5)
         self.conn.close()
+
+    def end(self) -> None:
+        """Ask a busy worker to stop (it removes what it was writing), kill it if it does not within a second."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(1)
+        self.kill()
 
     def stop(self) -> None:
         try:
@@ -249,7 +386,7 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
     finally:
         for w in pool:
             if w.batch is not None:
-                w.kill()
+                w.end()
             else:
                 w.stop()
         if method == "fork":

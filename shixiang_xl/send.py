@@ -572,13 +572,12 @@ def _deliver_valid(ctx: Context, plan: _Plan, period: Period, mode: str, kind: s
     data = msg.as_bytes(policy=policy.SMTP)
     if mode == "eml":
         assert eml_dir is not None
-        from .generate import _WINDOWS_BAD
+        from .safename import joined_name
         from .xlsxout import atomic_write_bytes
 
         # X-Unsent makes Outlook open the file as a draft with a Send button.
         draft = b"X-Unsent: 1\r\n" + data
-        path = eml_dir / (_WINDOWS_BAD.sub("_", f"{period.slug}_{plan.unit}") + (".催报" if plan.remind else "")
-                          + ".eml")
+        path = eml_dir / joined_name((period.slug, plan.unit), (".催报" if plan.remind else "") + ".eml")
         atomic_write_bytes(path, draft)
         for a in plan.addresses:
             record(a, "draft", message_id, str(path))

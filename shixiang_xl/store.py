@@ -11,6 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .backup import backup_store, cut_short
+from .faults import damaged, db_timeout, explain
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     sha256        TEXT PRIMARY KEY,
@@ -80,10 +83,21 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.executescript(SCHEMA)
+        problem = cut_short(path)  # a copy cut short: SQLite itself would read the missing pages as empty
+        if problem:
+            raise damaged(path, problem)
+        # Another program (a second window, a backup tool) may hold the file for a while: wait that long.
+        self.conn = sqlite3.connect(str(path), timeout=db_timeout(), isolation_level=None)
+        try:
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            problem_error = explain(exc, path)
+            if problem_error is not None:
+                raise problem_error from exc
+            raise
 
     def ensure(self, schema: str) -> None:
         """Create a module's own tables (e-mail, survey) if they are not there yet."""
@@ -95,11 +109,20 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException:
+            # SQLite may have rolled back already (a full disk does): a second ROLLBACK would fail and hide the
+            # error that got us here, which is the one to report.
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise
+
+    def backup(self) -> Path:
+        """A checked copy of the store in ``.shixiang/backups/`` (the newest few kept); see :mod:`.backup`."""
+        return backup_store(self.conn, self.path)
 
     def close(self) -> None:
         self.conn.close()

@@ -45,7 +45,7 @@ GUIDE = """\
   feedback/         退回修改的标注件，发回给有问题的单位
   reports/          校验报告、台账、PDF、测评结果、公文草稿
   shixiang.db       数据库（报送记录、历史数据），请勿手工修改
-  .shixiang/        本工作区的密钥（用于识别填报表真伪），请勿外发
+  .shixiang/        本工作区的密钥（用于识别填报表真伪，请勿外发）和数据库备份（backups/，见 shixiang restore）
 
 常用命令（在本文件夹中运行）：
   shixiang projects                     查看项目清单是否有误
