@@ -399,64 +399,22 @@ _BIFF_MULRK = 0x00BD
 
 
 def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes | None:
-    """The first stream called one of ``wanted`` (any case) in a compound file (.xls/.et), or None.
+    """The first top-level stream called one of ``wanted`` (any case) in a compound file (.xls/.et), or None
+    (olefile; it guards against loops in the sector chains). Read so that the cells of an .xls can be looked at
+    before python-calamine, which builds every sheet in full as it opens the file."""
+    import olefile
 
-    A small reader of the format (FAT and mini FAT chains, guarded against loops), so that the cells of an .xls
-    can be looked at before python-calamine, which builds every sheet in full as it opens the file.
-    """
-    if len(data) < 512:
+    names = {w.lower() for w in wanted}
+    try:
+        if not olefile.isOleFile(data=data):
+            return None
+        with olefile.OleFileIO(data) as ole:
+            for entry in ole.listdir(streams=True, storages=False):
+                if len(entry) == 1 and entry[0].lower() in names:
+                    with ole.openstream(entry) as stream:
+                        return stream.read(MAX_FILE_BYTES)
+    except Exception:  # noqa: BLE001 - a damaged compound file: python-calamine's own error will say so
         return None
-    shift, mini_shift = struct.unpack_from("<HH", data, 30)
-    if shift not in (9, 12) or mini_shift != 6:
-        return None
-    size = 1 << shift
-    n_fat, dir_start, _, mini_cutoff, minifat_start, n_minifat, difat_start, n_difat = \
-        struct.unpack_from("<IIIIIIII", data, 44)
-    n_sectors = max(0, (len(data) - size) // size)
-
-    def sector(i: int) -> bytes:
-        return data[(i + 1) * size:(i + 2) * size] if 0 <= i < n_sectors else b""
-
-    fat_ids = [i for i in struct.unpack_from("<109I", data, 76) if i < n_sectors]
-    next_difat, guard = difat_start, 0
-    while next_difat < n_sectors and guard < n_difat + 1 and len(fat_ids) < n_fat:
-        raw = sector(next_difat)
-        ids = struct.unpack(f"<{size // 4}I", raw)
-        fat_ids += [i for i in ids[:-1] if i < n_sectors]
-        next_difat, guard = ids[-1], guard + 1
-    fat: list[int] = []
-    for i in fat_ids[:n_fat]:
-        raw = sector(i)
-        fat.extend(struct.unpack(f"<{len(raw) // 4}I", raw))
-
-    def chain(start: int, table: list[int], limit: int) -> list[int]:
-        out: list[int] = []
-        while 0 <= start < len(table) and start < limit and len(out) <= limit:
-            out.append(start)
-            start = table[start]
-        return out
-
-    directory = b"".join(sector(i) for i in chain(dir_start, fat, n_sectors))
-    entries = []
-    for off in range(0, len(directory) - 127, 128):
-        name_len, kind = struct.unpack_from("<HB", directory, off + 64)
-        start, length = struct.unpack_from("<II", directory, off + 116)
-        name = directory[off:off + min(max(name_len - 2, 0), 64)].decode("utf-16-le", "replace")
-        entries.append((name, kind, start, length))
-    if not entries:
-        return None
-    for name, kind, start, length in entries:
-        if kind != 2 or name.lower() not in {w.lower() for w in wanted}:
-            continue
-        if length >= mini_cutoff:
-            stream = b"".join(sector(i) for i in chain(start, fat, n_sectors))
-            return stream[:length]
-        root_start = entries[0][2]
-        mini_stream = b"".join(sector(i) for i in chain(root_start, fat, n_sectors))
-        minifat_raw = b"".join(sector(i) for i in chain(minifat_start, fat, n_sectors))[:n_minifat * size]
-        minifat = list(struct.unpack(f"<{len(minifat_raw) // 4}I", minifat_raw))
-        blocks = chain(start, minifat, len(mini_stream) // 64)
-        return b"".join(mini_stream[b * 64:(b + 1) * 64] for b in blocks)[:length]
     return None
 
 
