@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .findings import Finding, finding
+from .measures import is_count, scale
 from .period import Period
 from .projects import ProjectList
 from .reader import CellValue, ReadResult
@@ -22,6 +24,7 @@ from .textnorm import clean, compact, format_number, parse_number_text
 MIN_PROGRESS_TEXT = 15
 MAX_TEXT = 2000
 FAR_ABOVE_TARGET = 1.5
+SCALE_SUSPECT = 1000.0  # a value 10³ times (or a thousandth of) its 万-scaled target is far from any real figure
 PROGRESS_TOLERANCE = 30.0
 SHARE_TOLERANCE = 0.01
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
@@ -150,6 +153,7 @@ class _Checker:
         what = self.where(key)
         cum, cur = v.get("cumulative"), v.get("current")
         last = self.history.cumulative.get(key, 0.0)
+        misscaled = self.measure_rules(key, cells, v)
         if cum is not None and "cumulative" in cells:
             if cum < last - 1e-9:
                 self.add("cumulative-decreased", cells["cumulative"],
@@ -160,7 +164,7 @@ class _Checker:
                          f"{format_number(last)}（应为 {format_number(cum - last)}），请核对。")
             ind = self._indicator(row_key)
             if ind is not None and kind == "lead" and ind.comparator != "≤" and ind.target > 0 and ind.unit != "%" \
-                    and cum > ind.target * FAR_ABOVE_TARGET:
+                    and cum > ind.target * FAR_ABOVE_TARGET and not misscaled:
                 self.add("cumulative-above-target", cells["cumulative"],
                          f"{what}累计完成 {format_number(cum)}{ind.unit}，是目标 {format_number(ind.target)}{ind.unit} 的 "
                          f"{cum / ind.target:.0%}，请确认数字无误。")
@@ -175,6 +179,48 @@ class _Checker:
             elif compact(self.history.texts.get(key, "")) == compact(text):
                 self.add("progress-text-copied", cells["progress_text"],
                          f"{what}进展情况与上期报送的完全相同，请填写本期的新进展。")
+
+    def measure_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> bool:
+        """A number against its measure word: a value about 10⁴ times (or 1/10⁴ of) a 万-scaled target is an error
+        saying what was probably meant; a fraction of counted things (家, 处, 人次 …) is an error. True when a
+        value looked mis-scaled (the far-above-target warning would only repeat it)."""
+        ind = self._indicator(key[1])
+        if ind is None:
+            return False
+        what = self.where(key)
+        factor, base = scale(ind.unit)
+        misscaled = False
+        for col in ("current", "cumulative"):
+            value, cv = v.get(col), cells.get(col)
+            if value is None or cv is None or value <= 0:
+                continue
+            heading = self.spec.lead.column(col) or self.spec.co.column(col)
+            label = heading.heading if heading is not None else col
+            if ind.target > 0 and factor > 1 and value >= ind.target * SCALE_SUSPECT:
+                misscaled = True
+                self.add("unit-scale-mismatch", cv,
+                         f"{what}的“{label}”填写 {format_number(value)}，是目标 {format_number(ind.target)}{ind.unit} "
+                         f"的 {format_number(value / ind.target, 0)} 倍。您填写的 {format_number(value)} 是否为 "
+                         f"{format_number(value)} {base}，即 {format_number(value / factor, 4)} {ind.unit}？请按计量单位"
+                         f"“{ind.unit}”填写（填 {format_number(value / factor, 4)}）。")
+            elif ind.target > 0 and factor > 1 and value <= ind.target / SCALE_SUSPECT:
+                misscaled = True
+                self.add("unit-scale-mismatch", cv,
+                         f"{what}的“{label}”填写 {format_number(value, 6)}，只有目标 {format_number(ind.target)}{ind.unit} "
+                         f"的万分之一左右，计量单位是“{ind.unit}”，请核对是否多换算了一次万（应填 "
+                         f"{format_number(value * factor, 4)}？）。")
+            elif ind.target >= factor * SCALE_SUSPECT and factor == 1 and is_count(ind.unit) \
+                    and value <= ind.target / SCALE_SUSPECT and not value.is_integer():
+                misscaled = True
+                self.add("unit-scale-mismatch", cv,
+                         f"{what}的“{label}”填写 {format_number(value, 4)}，计量单位是“{ind.unit}”（目标 "
+                         f"{format_number(ind.target)}{ind.unit}）。您填写的是否为 {format_number(value, 4)} 万{ind.unit}，"
+                         f"即 {format_number(value * 10_000)} {ind.unit}？请按“{ind.unit}”填写整数。")
+            elif is_count(ind.unit) and not float(value).is_integer():
+                self.add("fraction-in-count", cv,
+                         f"{what}的“{label}”填写 {format_number(value, 4)}，但“{ind.unit}”按个数计，应为整数。"
+                         f"请核对后填写整数（如 {format_number(math.floor(value + 0.5))}）。")
+        return misscaled
 
     def project_rules(self, read: ReadResult) -> None:
         for (kind, row_key), v in self.out.values.items():

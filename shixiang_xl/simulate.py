@@ -7,13 +7,15 @@ with a deterministic random spread, so that some projects come out ahead and som
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from pathlib import Path
 
 from .generate import WorkbookJob, build_workbook, file_name
 from .layout import unit_layouts
+from .measures import is_count
 from .period import Period, expected_progress
-from .projects import ProjectList
+from .projects import Indicator, ProjectList
 from .spec import TemplateSpec
 from .workspace import Context
 from .xlsxout import atomic_write_bytes
@@ -47,10 +49,8 @@ def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.
             for ind in block.indicators:
                 if ind is None:
                     continue
-                share = 1.0 if sheet.kind == "lead" else 1 / max(1, len(block.project.co_units))
-                target = ind.target * share
                 last = previous.get((sheet.kind, ind.key), 0.0)
-                cum = max(last, round(target * pace, 2))
+                cum = max(last, _simulated_cumulative(ind, block.project.co_units, unit, sheet.kind, pace))
                 out[(sheet.kind, ind.key)] = {"current": round(cum - last, 2), "cumulative": cum}
                 done_parts.append(f"{ind.name}{cum:g}{ind.unit}")
             progress = round(pace * 100)
@@ -62,6 +62,19 @@ def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.
                 row.update(progress=progress, status=status, next_steps=rng.choice(NEXT_STEPS))
             out[(sheet.kind, block.project.key)] = row
     return out
+
+
+def _simulated_cumulative(ind: Indicator, co_units: tuple[str, ...], unit: str, kind: str, pace: float) -> float:
+    """The cumulative figure at ``pace``: whole for counted things (家, 处, 人次), two decimals otherwise; a co-unit's
+    share is its part of the lead's figure, whole shares adding up to the whole."""
+    if not is_count(ind.unit):
+        share = 1.0 if kind == "lead" else 1 / max(1, len(co_units))
+        return round(ind.target * share * pace, 2)
+    whole = math.floor(ind.target * pace + 0.5)
+    if kind == "lead":
+        return float(whole)
+    n, k = max(1, len(co_units)), co_units.index(unit) if unit in co_units else 0
+    return float(whole * (k + 1) // n - whole * k // n)
 
 
 def write_simulated_return(ctx: Context, unit: str, period: Period, path: Path, *, seed: int = 0,

@@ -1,0 +1,134 @@
+"""Numbers an office can sign: a value typed in the wrong scale, fractions of counted things, completion far
+above target, the unit's own status, one definition of every summary figure, receipt times.
+
+Returns are written by the package's simulator and then read back from the files with openpyxl (to locate the
+cell a finding must name); the ledger, the chase list and the documents are read with openpyxl and python-docx.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import hostile as h
+from shixiang_xl.batch import BatchResult, run_batch
+from shixiang_xl.findings import Severity
+from shixiang_xl.measures import KIND_CEILING, KIND_COUNT, KIND_MILESTONE, KIND_RATE, infer_kind, is_count, scale
+from shixiang_xl.period import Period
+from shixiang_xl.store import open_store
+from shixiang_xl.workspace import Context
+
+MAR = Period.parse("2026-03")
+LEAD = "进度填报"
+EDU = "区教育和体育局"  # leads project 6; indicator 5 is 测评覆盖学生 7.3 万名
+HEALTH = "区卫生健康局"  # leads project 1; indicator 1 is 新建中心村卫生室 10 家
+
+
+def check(ctx: Context, *paths: Path, period: Period = MAR) -> BatchResult:
+    with open_store(ctx.workspace.db_path) as store:
+        return run_batch(ctx, store, list(paths), period)
+
+
+def cell_of(path: Path, indicator: str, heading: str, sheet: str = LEAD) -> str:
+    """The A1 reference of the ``heading`` column on the row of ``indicator``, found in the file with openpyxl."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    header = next(k for k, r in enumerate(rows) if heading in r)
+    col = rows[header].index(heading)
+    row = next(k for k, r in enumerate(rows) if indicator in r)
+    return f"{openpyxl.utils.get_column_letter(col + 1)}{row + 1}"
+
+
+def codes_at(findings, code: str) -> set[tuple[str, str]]:
+    return {(f.sheet, f.cell) for f in findings if f.code == code}
+
+
+# ------------------------------------------------------------------ measure words
+
+
+def test_measure_words():
+    assert is_count("家") and is_count("人次") and is_count("处")
+    assert not is_count("万户") and not is_count("万元") and not is_count("公里") and not is_count("%")
+    assert scale("万户") == (10_000.0, "户") and scale("户") == (1.0, "户") and scale("万") == (1.0, "万")
+    assert infer_kind("参保群众满意度", "%", "≥") == (KIND_RATE, False)
+    assert infer_kind("院前急救平均响应时间", "分钟", "≤")[0] == KIND_CEILING
+    assert infer_kind("新建中心村卫生室", "家", "=") == (KIND_COUNT, False)
+    assert infer_kind("出台管理办法", "", "=")[0] == KIND_MILESTONE
+
+
+# ------------------------------------------------------------------ (1) unit scale and plausibility
+
+
+def test_a_value_typed_in_the_base_unit_of_a_wan_target_is_an_error_at_the_cell(context, tmp_path):
+    # 7.3 万名 is the target; the unit typed 73000 (名) in both number cells.
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P06-I05")].update(current=73000, cumulative=73000)
+        values[("lead", "P06")].update(status="推进中", progress=50)
+
+    sim = h.simulate(context, tmp_path / "edu.xlsx", EDU, tweak=tweak)
+    res = check(context, sim.path).files[0]
+    expected = {(LEAD, cell_of(sim.path, "测评覆盖学生", "累计完成值")),
+                (LEAD, cell_of(sim.path, "测评覆盖学生", "本期完成值"))}
+    assert codes_at(res.findings, "unit-scale-mismatch") == expected
+    found = [f for f in res.findings if f.code == "unit-scale-mismatch"]
+    assert all(f.severity is Severity.ERROR for f in found)
+    assert "是否为 73000 名，即 7.3 万名" in found[0].message
+    assert not codes_at(res.findings, "cumulative-above-target")  # the scale error says it; no second warning
+    assert res.status == "rejected"
+
+
+def test_a_thousandth_of_a_wan_target_is_questioned_too(context, tmp_path):
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P06-I05")].update(current=0.0007, cumulative=0.0007)
+
+    sim = h.simulate(context, tmp_path / "edu.xlsx", EDU, tweak=tweak)
+    res = check(context, sim.path).files[0]
+    assert codes_at(res.findings, "unit-scale-mismatch") == {
+        (LEAD, cell_of(sim.path, "测评覆盖学生", "累计完成值")), (LEAD, cell_of(sim.path, "测评覆盖学生", "本期完成值"))}
+
+
+def test_a_plausible_wan_figure_passes(context, tmp_path):
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P06-I05")].update(current=3.65, cumulative=3.65)
+
+    res = check(context, h.simulate(context, tmp_path / "edu.xlsx", EDU, tweak=tweak).path).files[0]
+    assert not codes_at(res.findings, "unit-scale-mismatch") and not codes_at(res.findings, "fraction-in-count")
+
+
+def test_a_fraction_of_counted_things_is_an_error_at_the_cell(context, tmp_path):
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P01-I01")].update(current=2.27, cumulative=2.27)
+
+    sim = h.simulate(context, tmp_path / "health.xlsx", HEALTH, tweak=tweak)
+    res = check(context, sim.path).files[0]
+    assert codes_at(res.findings, "fraction-in-count") == {
+        (LEAD, cell_of(sim.path, "新建中心村卫生室", "累计完成值")), (LEAD, cell_of(sim.path, "新建中心村卫生室", "本期完成值"))}
+    assert "应为整数" in next(f.message for f in res.findings if f.code == "fraction-in-count")
+    assert res.status == "rejected"
+
+
+def test_simulated_returns_fill_whole_numbers_for_counted_things(context, tmp_path):
+    """The demo's and the fixtures' returns: every counted figure whole, read back from the files with openpyxl."""
+    for unit in context.projects.units:
+        sim = h.simulate(context, tmp_path / f"{unit}.xlsx", unit)
+        wb = openpyxl.load_workbook(sim.path, read_only=True)
+        try:
+            for ws in wb.worksheets:
+                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                if not rows or ws.title not in (LEAD, "协办事项"):
+                    continue
+                header = next(k for k, r in enumerate(rows) if "累计完成值" in r)
+                heads = rows[header]
+                measure, cum = heads.index("计量单位"), heads.index("累计完成值")
+                for r in rows[header + 1:]:
+                    if r[measure] and is_count(str(r[measure])) and isinstance(r[cum], (int, float)):
+                        assert float(r[cum]).is_integer(), (unit, r)
+        finally:
+            wb.close()
+        res = check(context, sim.path).files[-1]
+        assert not codes_at(res.findings, "fraction-in-count"), unit
