@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .findings import Finding, finding
-from .measures import is_count, scale
+from .measures import is_count, meets_target, scale
 from .period import Period
 from .projects import ProjectList
 from .reader import CellValue, ReadResult
@@ -235,12 +235,40 @@ class _Checker:
             if "status" in cells and status == "未启动" and progress:
                 self.add("not-started-with-progress", cells["status"],
                          f"{what}状态为“未启动”，但总体进度为 {format_number(progress)}%。请核对状态或进度。")
+            if "status" in cells and status:
+                self.status_rule((kind, row_key), cells["status"], status)
             derived = self.derived_progress(row_key)
             if "progress" in cells and progress is not None and derived is not None \
                     and abs(progress - derived) > PROGRESS_TOLERANCE:
                 self.add("progress-inconsistent", cells["progress"],
                          f"{what}总体进度填 {format_number(progress)}%，而各指标平均完成 {format_number(derived, 0)}%，"
                          "相差较大，请核对。")
+
+    def status_rule(self, key: Key, cv: CellValue, status: str) -> None:
+        """The unit's 状态 against its own figures: 已完成 with an indicator short of its target, or every
+        indicator at its target while the unit says the project is not done. The status stays the unit's; the
+        disagreement is a finding for the office to resolve."""
+        rows = []
+        for (kind, row_key), v in self.out.values.items():
+            if kind == "lead" and row_key.startswith(key[1] + "-"):
+                ind = self._indicator(row_key)
+                if ind is not None:
+                    rows.append((ind, v.get("cumulative")))
+        if not rows:
+            return
+        short = [(ind, cum) for ind, cum in rows if not meets_target(ind.target, ind.comparator, cum)]
+        what = self.where(key)
+        if status == "已完成" and short:
+            ind, cum = short[0]
+            have = "未填写" if cum is None else f"累计 {format_number(cum)}{ind.unit}"
+            more = f"等 {len(short)} 项指标" if len(short) > 1 else ""
+            self.add("status-contradicts-figures", cv,
+                     f"{what}状态为“已完成”，但“{ind.name}”{have}，未达到目标 {ind.target_text}{more}。"
+                     "请核对状态或数字；在核实之前，台账和公文不把该项目计为已完成。")
+        elif status != "已完成" and not short:
+            self.add("status-contradicts-figures", cv,
+                     f"{what}各项指标均已达到目标，但状态为“{status}”。如项目确已完成，请选择“已完成”；"
+                     "否则请在进展情况中说明尚未完成的工作。台账按单位填报的状态显示，不计为已完成。")
 
     def derived_progress(self, project_key: str) -> float | None:
         """Mean completion (capped at 100) of the project's indicators this unit reported."""

@@ -17,6 +17,7 @@ from typing import (Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedT
 
 from .config import Config
 from .findings import Finding
+from .measures import meets_target
 from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList, field_names
 from .spec import TemplateSpec
@@ -344,11 +345,30 @@ class ProjectRow:
     note: str  # e.g. 区医保局：退回修改，显示上次通过的数据
     extra: tuple[tuple[str, str], ...] = ()  # spec columns beyond the standard ones: (heading, text)
     survey: Mapping[str, Any] | None = None
+    reported_status: str = ""  # 状态 as the lead unit(s) reported it, never overwritten
+    figures_met: bool | None = None  # every indicator at its target (None: no indicators or no figures)
+
+    @property
+    def contradiction(self) -> str:
+        """Why the unit's 状态 and the figures disagree ("" when they agree or there is nothing to compare)."""
+        return status_disagreement(self.reported_status, self.figures_met)
 
     @property
     def progress(self) -> float | None:
         """The completion the status is judged on: from indicators when there are any, else as reported."""
         return self.completion if self.completion is not None else self.reported
+
+
+def status_disagreement(reported_status: str, met: bool | None) -> str:
+    """The note the ledger and the documents show when the unit's 状态 and its figures disagree, else ""."""
+    if met is None or not reported_status:
+        return ""
+    said_done = reported_status == "已完成"
+    if said_done and not met:
+        return "牵头单位填报“已完成”，但指标尚未全部达到目标，待核实"
+    if met and not said_done:
+        return f"指标均已达到目标，但牵头单位填报“{reported_status}”，待核实"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,11 +427,15 @@ def indicator_rate(ind: Indicator, cumulative: float | None) -> float | None:
 
 
 def project_status(progress: float | None, expected: float, threshold: float, reported_status: str | None,
-                   has_data: bool) -> str:
-    """已完成 / 超前 / 序时推进 / 滞后 / 未启动 (or 未报送 when nobody reported)."""
+                   has_data: bool, *, done: bool = False) -> str:
+    """已完成 / 超前 / 序时推进 / 滞后 / 未启动 (or 未报送 when nobody reported).
+
+    已完成 only when ``done``: every indicator meets its target **and** the unit itself says 已完成
+    (:func:`confirmed_done`); figures alone, however high, never make a project 已完成.
+    """
     if not has_data:
         return STATUS_NONE
-    if progress is not None and progress >= 100 - 1e-9:
+    if done:
         return STATUS_DONE
     if (progress is None or progress <= 0) and reported_status in (None, "未启动"):
         return STATUS_NOT
@@ -422,6 +446,24 @@ def project_status(progress: float | None, expected: float, threshold: float, re
     if progress > expected + threshold:
         return STATUS_AHEAD
     return STATUS_ON
+
+
+def figures_met(indicators: Sequence[IndicatorRow]) -> bool | None:
+    """Every indicator of the project (not the co-units' shares) at its target; None without indicators."""
+    rows = [r for r in indicators if not r.is_share]
+    if not rows:
+        return None
+    return all(meets_target(r.target, r.comparator, r.cumulative) for r in rows)
+
+
+def confirmed_done(met: bool | None, reported: Sequence[str | None], progress: float | None) -> bool:
+    """已完成 as the ledger and the documents call it: the unit(s) say 已完成 and the figures agree (every
+    indicator at its target; for a project without indicators, the reported 总体进度 is 100)."""
+    if not reported or any(s != "已完成" for s in reported):
+        return False
+    if met is None:
+        return progress is not None and progress >= 100 - 1e-9
+    return met
 
 
 def _join(parts: Sequence[tuple[str, str]], single: bool) -> str:
@@ -490,7 +532,15 @@ def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[
         completion = _completion(rows)
         reported_progress = round(sum(reported) / len(reported), 1) if reported else None
         progress = completion if completion is not None else reported_progress
-        status = project_status(progress, expected, cfg.lag_threshold, statuses[0] if statuses else None, has_data)
+        met = figures_met(rows)
+        lead_statuses = [v.get("status") for u, v in lead_values if units[u][2]]
+        done = confirmed_done(met, lead_statuses, reported_progress)
+        status = project_status(progress, expected, cfg.lag_threshold, statuses[0] if statuses else None, has_data,
+                                done=done)
+        if len(set(statuses)) > 1:
+            reported_status = "；".join(f"{u}：{v.get('status')}" for u, v in lead_values if v.get("status"))
+        else:
+            reported_status = statuses[0] if statuses else ""
         single = len(p.leads) == 1
         co_texts = [(u, units[u][0].get(("co", p.key), {}).get("progress_text") or "") for u in p.co_units]
         co_done = [u for u, t in co_texts if t]
@@ -498,6 +548,9 @@ def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[
         if co_done:
             progress_text += ("\n" if progress_text else "") + f"协办单位已报送配合工作进展 {len(co_done)}/{len(p.co_units)} 个。"
         notes = [f"{u}：{data.stale[u]}" for u in p.leads if u in data.stale]
+        disagreement = status_disagreement(reported_status, met)
+        if disagreement:
+            notes.append(disagreement)
         extra = tuple((c.heading, _join([(u, _text(v.get(c.key))) for u, v in lead_values], single))
                       for c in extra_cols)
         survey = data.survey.get(p.number)
@@ -507,7 +560,8 @@ def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[
             progress_text=progress_text, completion=completion, reported=reported_progress, expected=expected,
             status=status, problems=_join([(u, _text(v.get("problems"))) for u, v in lead_values], single),
             next_steps=_join([(u, _text(v.get("next_steps"))) for u, v in lead_values], single),
-            note="；".join(notes), extra=extra, survey=dict(survey) if survey is not None else None)
+            note="；".join(notes), extra=extra, survey=dict(survey) if survey is not None else None,
+            reported_status=reported_status, figures_met=met)
 
 
 def _text(v: Any) -> str:
@@ -714,22 +768,23 @@ class _Writer:
     def summary(self) -> None:
         l = self.l
         headings = ["序号", "项目名称", "主要目标", "牵头单位", "协办单位", "本期进展情况", "完成进度（指标）",
-                    "完成进度（填报）", "序时进度", "状态", "存在问题", "下步计划"]
-        widths = [5, 14, 26, 12, 14, 40, 9, 9, 8, 8, 22, 22]
+                    "完成进度（填报）", "填报状态", "序时进度", "状态", "存在问题", "下步计划"]
+        widths = [5, 14, 26, 12, 14, 40, 9, 9, 9, 8, 8, 22, 22]
         extra = [h for h, _ in (l.projects[0].extra if l.projects else ())]
         survey = any(p.survey for p in l.projects)
         headings += extra + (["满意率", "满意度测评"] if survey else []) + ["备注"]
         widths += [20] * len(extra) + ([9, 14] if survey else []) + [14]
         ws = self._sheet("总表", l.title, headings, widths)
-        kinds = ["center", "text", "text", "text", "text", "text", "pct", "pct", "pct", "center", "text", "text"]
+        kinds = ["center", "text", "text", "text", "text", "text", "pct", "pct", "center", "pct", "center", "text",
+                 "text"]
         kinds += ["text"] * len(extra) + (["rate", "text"] if survey else []) + ["text"]
-        status_col = 9
+        status_col = 10
         by_status = {status: self._formats_for(kinds, {status_col: {"bg_color": color, "bold": True}})
                      for status, color in STATUS_COLORS.items()}
 
         def row(p: ProjectRow) -> tuple[list[Any], list]:
             values: list[Any] = [p.number, p.name, p.targets, p.leads, p.co_units, p.progress_text, p.completion,
-                                 p.reported, p.expected, p.status, p.problems, p.next_steps]
+                                 p.reported, p.reported_status, p.expected, p.status, p.problems, p.next_steps]
             values += [t for _, t in p.extra]
             if survey:
                 s = p.survey or {}

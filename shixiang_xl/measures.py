@@ -68,3 +68,12 @@ def infer_kind(name: str, measure: str, comparator: str) -> tuple[str, bool]:
     if m in _MILESTONE_UNITS:
         return KIND_MILESTONE, True
     return KIND_COUNT, False
+
+
+def meets_target(target: float, comparator: str, value: float | None) -> bool:
+    """Whether ``value`` meets the target: within it for ``≤`` (a ceiling), at least it otherwise."""
+    if value is None:
+        return False
+    if comparator == "≤":
+        return value <= target + 1e-9
+    return value >= target - 1e-9

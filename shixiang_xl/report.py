@@ -303,7 +303,15 @@ def overview(ledger: LedgerData, config: Config) -> list[Para]:
 
 
 def status_sentence(p: ProjectRow, period: Period) -> str:
-    """The project's standing: its completion against 序时进度, or the fact that nobody reported."""
+    """The project's standing: its completion against 序时进度, or the fact that nobody reported; and, when the
+    lead unit's own 状态 disagrees with its figures, that disagreement (never resolved silently)."""
+    sentence = _standing(p, period)
+    if p.contradiction:
+        sentence += p.contradiction + "。"
+    return sentence
+
+
+def _standing(p: ProjectRow, period: Period) -> str:
     if p.status == STATUS_NONE:
         return f"牵头单位{p.leads}未报送{period.label}进度。"
     progress = p.progress

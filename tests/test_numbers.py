@@ -7,6 +7,8 @@ cell a finding must name); the ledger, the chase list and the documents are read
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 import openpyxl
@@ -42,6 +44,12 @@ def cell_of(path: Path, indicator: str, heading: str, sheet: str = LEAD) -> str:
     col = rows[header].index(heading)
     row = next(k for k, r in enumerate(rows) if indicator in r)
     return f"{openpyxl.utils.get_column_letter(col + 1)}{row + 1}"
+
+
+def stamp(path: Path, when: str) -> None:
+    """Set a file's modification time (the time a return dropped into inbox/ counts as received)."""
+    ts = dt.datetime.fromisoformat(when).timestamp()
+    os.utime(path, (ts, ts))
 
 
 def codes_at(findings, code: str) -> set[tuple[str, str]]:
@@ -132,3 +140,74 @@ def test_simulated_returns_fill_whole_numbers_for_counted_things(context, tmp_pa
             wb.close()
         res = check(context, sim.path).files[-1]
         assert not codes_at(res.findings, "fraction-in-count"), unit
+
+
+# ------------------------------------------------------------------ (2) the unit's status, checked, never overwritten
+
+
+def docx_text(path: Path) -> str:
+    import docx
+
+    d = docx.Document(str(path))
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        for row in t.rows:
+            parts.append("　".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def ledger_rows(path: Path, sheet: str) -> list[list[object]]:
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def _all_targets(ctx: Context, project: int, factor: float):
+    targets = {i.key: i.target for i in ctx.projects.get(project).indicators}
+
+    def fill(values: dict, status: str, progress: float) -> None:
+        for key, target in targets.items():
+            cum = float(round(target * factor))
+            values[("lead", key)].update(current=cum, cumulative=cum)
+        values[("lead", f"P{project:02d}")].update(status=status, progress=progress)
+    return fill
+
+
+@pytest.mark.parametrize("factor, status, progress, done", [
+    (1.8, "推进中", 50, False),   # far above every target, but the unit says 推进中 (the issue's example)
+    (0.6, "已完成", 100, False),  # the unit says 已完成, the figures fall short
+    (1.0, "已完成", 100, True),   # both agree: 已完成
+])
+def test_only_the_unit_and_the_figures_together_make_a_project_done(context, tmp_path, factor, status, progress,
+                                                                      done):
+    from shixiang_xl.merge import merge_returns
+    from shixiang_xl.report import write_reports
+
+    fill = _all_targets(context, 1, factor)
+    sim = h.simulate(context, context.workspace.folder("inbox", MAR.slug) / "health.xlsx", HEALTH,
+                     tweak=lambda v, f: fill(v, status, progress))
+    stamp(sim.path, "2026-03-20 10:00")
+    result = merge_returns(context, MAR)
+    res = next(r for r in result.batch.files if r.unit == HEALTH)
+    assert res.status == "accepted"
+    contradicts = codes_at(res.findings, "status-contradicts-figures")
+    assert contradicts == (set() if done else {(LEAD, cell_of(sim.path, "提升乡村医疗服务能力", "状态"))})
+
+    rows = ledger_rows(result.ledger_path, "总表")
+    header = rows[2]
+    row = next(r for r in rows[3:] if r[0] == 1)
+    assert row[header.index("填报状态")] == status  # the unit's own word, as reported
+    assert row[header.index("完成进度（填报）")] == progress
+    assert (row[header.index("状态")] == "已完成") is done
+    note = row[header.index("备注")] or ""
+    assert ("待核实" in note) is (not done)
+
+    docs = write_reports(context, MAR)
+    progress_text = docx_text(docs.documents["进展报告"])
+    paragraph = next(p for p in progress_text.split("\n") if p.startswith(f"该项目由{HEALTH}牵头"))
+    assert ("已全面完成" in paragraph) is done
+    assert (f"填报“{status}”" in paragraph) is (not done)
+    bulletin = docx_text(docs.documents["通报"])
+    assert ("已全部完成" in bulletin) is done
