@@ -252,10 +252,10 @@ def status(ctx: click.Context, period_text: str, xlsx: bool) -> None:
 
     c = _context(ctx)
     report = report_status(c, _period(period_text), xlsx=xlsx)
-    rows = [[i, u.unit, u.role, u.state, u.received_at, u.contact, u.phone] for i, u in enumerate(report.units, 1)]
-    click.echo(render_table(["序号", "单位", "角色", "报送情况", "收到时间", "联系人", "联系电话"], rows))
-    click.echo(f"\n{report.period.label}：应报 {len(report.units)} 个单位，报送率 {report.reporting_rate:.0%}，"
-               f"需催报 {len(report.chase)} 个。")
+    rows = [[i, u.unit, u.role, u.state, u.received_at, u.contact, u.phone, u.note]
+            for i, u in enumerate(report.units, 1)]
+    click.echo(render_table(["序号", "单位", "角色", "报送情况", "收到时间", "联系人", "联系电话", "备注"], rows))
+    click.echo(f"\n{report.period.label}：{report.figures.sentence()}")
     if report.xlsx:
         click.echo(f"催报名单：{report.xlsx}")
     sys.exit(0 if report.complete else 1)

@@ -127,7 +127,7 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
     echo("")
     echo(f"== 8. 报送情况（shixiang status --period {mar.slug} --xlsx）")
     report = report_status(ctx, mar, xlsx=True)
-    echo(f"   报送率 {report.reporting_rate:.0%}；需催报：" + "、".join(f"{u.unit}（{u.state}）" for u in report.chase))
+    echo(f"   {report.figures.sentence()}需催报：" + "、".join(f"{u.unit}（{u.state}）" for u in report.chase))
     echo(f"   催报名单：{report.xlsx}")
     _survey(ctx, echo)
     _reports(ctx, mar, echo)

@@ -16,7 +16,9 @@ from typing import (Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedT
                     overload)
 
 from .config import Config
-from .findings import Finding
+from .figures import (SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME, SubmissionFigures, count_by,
+                      late_days, lateness_doubtful, submission_state)  # the reporting states and summary figures, defined once (re-exported)
+from .findings import Finding, finding
 from .measures import meets_target
 from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList, field_names
@@ -29,7 +31,6 @@ STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT = "已完成", "超
 STATUS_NONE = "未报送"
 STATUS_COLORS = {STATUS_DONE: "#C6EFCE", STATUS_AHEAD: "#DDEBF7", STATUS_ON: "#FFFFFF", STATUS_LAG: "#FFC7CE",
                  STATUS_NOT: "#FFEB9C", STATUS_NONE: "#D9D9D9"}
-SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_BACK = "按时报送", "逾期报送", "未报送", "退回修改"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class UnitSubmission:
     file: str = ""
     errors: int = 0
     warnings: int = 0
+    corrected_at: str = ""  # when the clerk set the receipt time (``shixiang receipt``), else ""
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,7 @@ class SubmissionRow:
     warnings: int
     contact: str
     phone: str
+    note: str = ""  # a receipt time set by the clerk, or one that is questioned
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,15 +409,19 @@ class LedgerData:
     lag_threshold: float
 
     @property
+    def figures(self) -> SubmissionFigures:
+        """报送率, 按时报送率, 需催报 … of this period (figures.py defines them)."""
+        return SubmissionFigures.of(s.status for s in self.submissions)
+
+    @property
     def reporting_rate(self) -> float:
-        reported = sum(1 for s in self.submissions if s.status in (SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_BACK))
-        return reported / len(self.submissions) if self.submissions else 0.0
+        """报送率 (as ``figures.reporting_rate``)."""
+        return self.figures.reporting_rate
 
     def status_counts(self) -> dict[str, int]:
-        out = {s: 0 for s in (STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT, STATUS_NONE)}
-        for p in self.projects:
-            out[p.status] += 1
-        return out
+        """Projects by status: 已完成, 超前, 序时推进, 滞后, 未启动, 未报送."""
+        return count_by((p.status for p in self.projects),
+                        (STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT, STATUS_NONE))
 
 
 def indicator_rate(ind: Indicator, cumulative: float | None) -> float | None:
@@ -501,7 +508,22 @@ def build_ledger(data: LedgerInput) -> LedgerData:
     title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
     subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
     return LedgerData(title, subtitle, period, project_rows, indicator_rows, submissions, bulletin,
-                      periods, trend, tuple(data.findings), cfg.lag_threshold)
+                      periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold)
+
+
+def receipt_findings(data: LedgerInput) -> Iterator[Finding]:
+    """A receipt time more than a whole period after the due day: questioned, with how to correct it."""
+    due = data.period.due(data.config.due_day)
+    for unit in data.projects.units:
+        s = data.submissions.get(unit)
+        if s is None or s.status != "accepted" or not lateness_doubtful(s.received_at, due, data.period.days):
+            continue
+        yield finding("receipt-time-doubtful",
+                      f"{unit}的填报表收到时间记为 {s.received_at[:16].replace('T', ' ')}，晚于截止时间"
+                      f"（{due.month}月{due.day}日）{late_days(s.received_at, due)} 天，超过一个报送期，可能是文件保存或复制"
+                      f"的时间而不是单位报送的时间。通报中不写逾期天数；请核实后用 shixiang receipt --period "
+                      f"{data.period.slug} --unit {unit} --at \"YYYY-MM-DD HH:MM\" 更正收到时间。",
+                      file=s.file, unit=unit)
 
 
 def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[ProjectRow]:
@@ -589,19 +611,19 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
 
 
 def _submissions(data: LedgerInput) -> Iterator[SubmissionRow]:
-    due = data.period.due(data.config.due_day).isoformat()
+    due = data.period.due(data.config.due_day)
     for unit in data.projects.units:
         s = data.submissions.get(unit, UnitSubmission(unit, "missing"))
         role = "牵头" if data.projects.led_by(unit) else "协办"
-        if s.status == "missing":
-            status = SUBMIT_MISSING
-        elif s.status == "rejected":
-            status = SUBMIT_BACK
-        else:
-            status = SUBMIT_LATE if s.received_at and s.received_at[:10] > due else SUBMIT_ON_TIME
+        status = submission_state(s.status, s.received_at, due)
         contact, phone = data.contacts.get(unit, ("", ""))
+        notes = []
+        if s.corrected_at:
+            notes.append(f"收到时间由督查室于 {s.corrected_at[:16].replace('T', ' ')} 更正")
+        if status == SUBMIT_LATE and lateness_doubtful(s.received_at, due, data.period.days):
+            notes.append(f"收到时间晚于截止时间 {late_days(s.received_at, due)} 天，超过一个报送期，待核实")
         yield SubmissionRow(unit, role, status, s.received_at[:16].replace("T", " "), s.file, s.errors, s.warnings,
-                            contact, phone)
+                            contact, phone, "；".join(notes))
 
 
 def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[SubmissionRow]
@@ -639,6 +661,8 @@ def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[
         if s.status == SUBMIT_MISSING:
             yield BulletinRow("曝光", s.unit, f"{s.unit}截至目前未报送{data.period.label}进度（截止时间 "
                               f"{due.month}月{due.day}日）。")
+        elif s.status == SUBMIT_LATE and lateness_doubtful(s.received_at, due, data.period.days):
+            continue  # a receipt time more than a period late is questioned (a finding), never printed
         elif s.status == SUBMIT_LATE:
             got = dt.date.fromisoformat(s.received_at[:10])
             yield BulletinRow("曝光", s.unit, f"{s.unit}于{got.month}月{got.day}日报送，晚于截止时间"
@@ -796,7 +820,7 @@ class _Writer:
         counts = l.status_counts()
         r = 3 + len(l.projects)
         line = "　".join(f"{k} {v} 项" for k, v in counts.items() if v) + \
-               f"　　报送率 {l.reporting_rate:.0%}（滞后：完成进度低于序时进度 {format_number(l.lag_threshold)} 个百分点以上）"
+               f"（滞后：完成进度低于序时进度 {format_number(l.lag_threshold)} 个百分点以上）。" + l.figures.sentence()
         ws.merge_range(r, 0, r, len(headings) - 1, line, self.fmt("plain", bold=True))
         ws.set_row(r, 24)
         ws.print_area(0, 0, r, len(headings) - 1)
@@ -822,22 +846,21 @@ class _Writer:
 
     def submissions(self) -> None:
         l = self.l
-        headings = ["序号", "单位", "角色", "报送情况", "收到时间", "文件", "错误", "警告", "联系人", "联系电话"]
-        widths = [5, 22, 6, 10, 17, 44, 6, 6, 10, 15]
+        headings = ["序号", "单位", "角色", "报送情况", "收到时间", "文件", "错误", "警告", "联系人", "联系电话", "备注"]
+        widths = [5, 22, 6, 10, 17, 44, 6, 6, 10, 15, 24]
         ws = self._sheet("报送情况", f"{l.title}——报送情况（催报名单）", headings, widths)
         colors = {SUBMIT_ON_TIME: "#C6EFCE", SUBMIT_LATE: "#FFEB9C", SUBMIT_MISSING: "#FFC7CE", SUBMIT_BACK: "#FFC7CE"}
-        kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center"]
+        kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center", "text"]
         by_status = {status: self._formats_for(kinds, {3: {"bg_color": color}}) for status, color in colors.items()}
 
         def row(numbered: tuple[int, SubmissionRow]) -> tuple[list[Any], list]:
             n, s = numbered
-            return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone],
-                    by_status[s.status])
+            return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone,
+                     s.note], by_status[s.status])
 
         self._rows(ws, _Numbered(l.submissions), widths, row, list(by_status.values()))
         r = 3 + len(l.submissions)
-        ws.merge_range(r, 0, r, len(headings) - 1, f"应报 {len(l.submissions)} 个单位，报送率 {l.reporting_rate:.0%}。",
-                       self.fmt("plain", bold=True))
+        ws.merge_range(r, 0, r, len(headings) - 1, l.figures.sentence(), self.fmt("plain", bold=True))
         ws.autofilter(2, 0, max(3, 2 + len(l.submissions)), len(headings) - 1)
 
     def bulletin(self) -> None:

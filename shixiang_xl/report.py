@@ -28,6 +28,7 @@ from .ledger import (
 )
 from .period import Period
 from .store import Store, open_store
+from .submissions import store_submissions  # noqa: F401  (the documents' and status's one reading of the store)
 from .textnorm import clean, display_width, fold, format_number
 from .workspace import Context
 
@@ -280,14 +281,8 @@ def overview(ledger: LedgerData, config: Config) -> list[Para]:
         if counts[STATUS_LAG]:
             s += f"滞后指完成进度低于序时进度{format_number(ledger.lag_threshold)}个百分点以上。"
         out.append(Para(BODY, s))
-    subs = ledger.submissions
-    if subs:
-        counts = {k: sum(1 for x in subs if x.status == k) for k in SUBMIT_PHRASES}
-        parts = _count_phrases(counts, SUBMIT_PHRASES)
-        s = f"本期应报送单位{len(subs)}个，其中{'、'.join(parts)}，报送率{ledger.reporting_rate:.0%}"
-        if counts[SUBMIT_LATE] or counts[SUBMIT_BACK]:
-            s += "（已报送单位含逾期报送和被退回修改的单位）"
-        out.append(Para(BODY, s + "。"))
+    if ledger.submissions:
+        out.append(Para(BODY, "本期" + ledger.figures.sentence()))
     rows = [i for i in ledger.indicators if not i.is_share]
     measured = [i for i in rows if i.gap is not None]
     if measured:
@@ -467,7 +462,7 @@ def summary_line(ledger: LedgerData) -> str:
     parts = [f"{k}{v}项" for k, v in counts.items() if v]
     if not parts:
         return ""
-    note = ("合计：" + "，".join(parts) + f"；报送率{ledger.reporting_rate:.0%}。"
+    note = ("合计：" + "，".join(parts) + "。" + ledger.figures.sentence() +
             f"滞后指完成进度低于序时进度{format_number(ledger.lag_threshold)}个百分点以上。")
     if any(p.completion is None and p.reported is not None for p in ledger.projects):
         note += "完成进度按量化指标的完成率计算；标“填报”的，为没有量化指标的项目由牵头单位填报的进度。"
@@ -553,20 +548,6 @@ def requirements(ledger: LedgerData, config: Config) -> list[str]:
 
 
 # ------------------------------------------------------------------ the ledger, rebuilt from the store
-
-
-def store_submissions(store: Store, period: Period, units: Sequence[str]) -> dict[str, UnitSubmission]:
-    """Each unit's counted return for ``period`` from the store: the latest accepted or rejected one (as in
-    ``status``), received at the first receipt of its file; units without one are missing."""
-    chosen: dict[str, UnitSubmission] = {}
-    for r in store.conn.execute(
-            "SELECT r.unit, r.status, r.original_name, r.errors, r.warnings, r.received_at, "
-            "(SELECT MIN(received_at) FROM receipts c WHERE c.sha256 = r.sha256) AS first_received "
-            "FROM returns r WHERE r.period = ? AND r.status IN ('accepted', 'rejected') "
-            "ORDER BY r.saved_at, r.issued_at, r.original_name", (period.slug,)):
-        chosen[r["unit"]] = UnitSubmission(r["unit"], r["status"], r["first_received"] or r["received_at"] or "",
-                                           r["original_name"], int(r["errors"]), int(r["warnings"]))
-    return {u: chosen.get(u, UnitSubmission(u, "missing")) for u in units}
 
 
 def store_findings(store: Store, period: Period) -> tuple[Finding, ...]:

@@ -211,3 +211,76 @@ def test_only_the_unit_and_the_figures_together_make_a_project_done(context, tmp
     assert (f"填报“{status}”" in paragraph) is (not done)
     bulletin = docx_text(docs.documents["通报"])
     assert ("已全部完成" in bulletin) is done
+
+
+# ------------------------------------------------------------------ (3) one definition of every summary figure
+
+
+def _figures(text: str) -> tuple[int, int, int]:
+    """(报送率, 按时报送率, 需催报) as a text states them."""
+    import re
+
+    m = re.search(r"报送率 ?(\d+)%", text)
+    t = re.search(r"按时报送率 ?(\d+)%", text)
+    c = re.search(r"需催报 ?(\d+) ?个", text)
+    assert m and t and c, text
+    return int(m.group(1)), int(t.group(1)), int(c.group(1))
+
+
+def test_every_output_states_the_same_summary_figures(tmp_path):
+    """One period with on-time, late, missing and returned units: 报送率, 按时报送率, 需催报 and the projects'
+    counts by status are the same in `status`, 催报名单.xlsx, 台账.xlsx, 督查通报 and 进展情况报告 — each read with an
+    independent reader — and equal what the 报送情况 rows themselves say."""
+    from click.testing import CliRunner
+
+    from shixiang_xl.cli import main
+    from shixiang_xl.demo import simulate_period
+    from shixiang_xl.workspace import init_workspace, load_context
+
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    ctx = load_context(ws.root)
+    leads = [u for u in ctx.projects.units if ctx.projects.led_by(u)]
+    simulate_period(ctx, MAR, missing=leads[4], broken=leads[7], late=leads[8])
+    runner = CliRunner()
+    root = str(ws.root)
+    assert runner.invoke(main, ["-w", root, "merge", "--period", MAR.slug]).exit_code == 0
+    res = runner.invoke(main, ["-w", root, "status", "--period", MAR.slug, "--xlsx"])
+    assert res.exit_code == 1  # not everyone is in
+    assert runner.invoke(main, ["-w", root, "report", "--period", MAR.slug]).exit_code == 0
+    reports = ws.folder("reports", MAR.slug)
+
+    # The truth, from the 报送情况 rows as openpyxl reads them.
+    rows = ledger_rows(reports / "台账.xlsx", "报送情况")
+    states = [r[3] for r in rows[3:] if r[1] and r[3]]
+    n = len(states)
+    assert n == len(ctx.projects.units)
+    on, late, missing, back = (states.count(s) for s in ("按时报送", "逾期报送", "未报送", "退回修改"))
+    assert (late, missing, back) == (1, 1, 1)
+    truth = (round(100 * (on + late) / n), round(100 * on / n), missing + back)
+
+    chase = ledger_rows(reports / "催报名单.xlsx", "催报名单")
+    listed = [r for r in chase[3:] if isinstance(r[0], int)]
+    assert len(listed) == truth[2]
+    assert {r[1] for r in listed} == {leads[4], leads[7]}
+    chase_footer = next(r[0] for r in chase[3:] if isinstance(r[0], str) and "报送率" in r[0])
+
+    summary = ledger_rows(reports / "台账.xlsx", "总表")
+    summary_footer = next(r[0] for r in summary[3:] if isinstance(r[0], str) and "报送率" in r[0])
+    sub_footer = next(r[0] for r in rows[3:] if isinstance(r[0], str) and "报送率" in r[0])
+    progress = docx_text(reports / "进展情况报告.docx")
+    bulletin = docx_text(reports / "督查通报.docx")
+    for where, text in (("status", res.output), ("催报名单", chase_footer), ("总表", summary_footer),
+                        ("报送情况", sub_footer), ("进展情况报告", progress), ("督查通报", bulletin)):
+        assert _figures(text) == truth, where
+
+    # Projects by status: the 总表 rows against the 总表 footer and both documents.
+    header = summary[2]
+    statuses = [r[header.index("状态")] for r in summary[3:] if isinstance(r[0], int)]
+    assert len(statuses) == len(ctx.projects.projects)
+    phrases = {"已完成": "已完成{n}项", "超前": "超序时进度推进{n}项", "序时推进": "按序时进度推进{n}项",
+               "滞后": "滞后序时进度{n}项", "未启动": "尚未启动{n}项", "未报送": "牵头单位未报送进度{n}项"}
+    for status, phrase in phrases.items():
+        k = statuses.count(status)
+        assert (f"{status} {k} 项" in summary_footer) == (k > 0), status
+        for text in (progress, bulletin):
+            assert (phrase.format(n=k) in text) == (k > 0), (status, k)

@@ -142,7 +142,8 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
         assert (phrase in overview) == (n > 0), phrase
     assert counts[STATUS_NONE] == 1 and "牵头单位未报送进度1项" in overview
     subs = ledger.submissions
-    reported = sum(1 for s in subs if s.status != SUBMIT_MISSING)
+    # 报送率 counts the units whose return is in (on time or late); one sent back must send it again.
+    reported = sum(1 for s in subs if s.status in (SUBMIT_ON_TIME, SUBMIT_LATE))
     assert f"本期应报送单位{len(subs)}个" in overview
     assert f"报送率{round(100 * reported / len(subs))}%" in overview
     for status, label in ((SUBMIT_ON_TIME, "按时报送"), (SUBMIT_LATE, "逾期报送"), (SUBMIT_BACK, "报送后被退回修改"),
