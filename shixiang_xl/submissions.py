@@ -9,12 +9,16 @@ the latest one counts everywhere (status, 台账, documents).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .ledger import UnitSubmission
 from .period import Period
 from .store import Store
+
+if TYPE_CHECKING:
+    from .workspace import Context
 
 RECEIPT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS receipt_corrections (
@@ -90,3 +94,47 @@ def record_correction(store: Store, period: Period, unit: str, at: dt.datetime, 
         conn.execute("INSERT INTO receipt_corrections (period, unit, received_at, previous, changed_at) "
                      "VALUES (?, ?, ?, ?, ?)", (fix.period, fix.unit, fix.received_at, fix.previous, fix.changed_at))
     return fix
+
+
+def parse_time(text: str) -> dt.datetime:
+    """A clerk's time: 2026-03-24 16:00, 2026/3/24 16:00, 2026-03-24T16:00:00+08:00, or a date alone (00:00).
+    Raises ShixiangError with what to type otherwise."""
+    from .config import ShixiangError
+
+    s = re.sub(r"\s+", " ", str(text).strip()).replace("/", "-").replace("年", "-").replace("月", "-") \
+        .replace("日", " ").replace("：", ":").strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?([+-]\d{2}:?\d{2}|Z)?", s)
+    if not m:
+        raise ShixiangError(f"无法识别时间「{text}」。请写成 2026-03-24 16:00 这样的格式。")
+    y, mo, d, h, mi, sec, tz = m.groups()
+    try:
+        when = dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))
+    except ValueError:
+        raise ShixiangError(f"时间「{text}」不存在（如 2 月 30 日），请核对。")
+    if tz:
+        zone = dt.datetime.fromisoformat("2000-01-01T00:00" + ("+00:00" if tz == "Z" else tz))
+        return when.replace(tzinfo=zone.tzinfo)
+    return when.astimezone()
+
+
+def set_receipt(ctx: Context, period: Period, unit_text: str, at_text: str, *,
+                now: dt.datetime | None = None) -> tuple[Correction, bool]:
+    """Set or correct when ``unit_text``'s return for ``period`` was received. Returns the correction and whether
+    the unit has a return in the store yet (the time applies as soon as it has one)."""
+    from .config import ShixiangError
+    from .store import open_store
+
+    unit = ctx.directory.get(unit_text)
+    if unit is None or unit.name not in ctx.projects.units:
+        hint = "、".join(ctx.directory.suggest(unit_text)) if unit is None else ""
+        raise ShixiangError(f"「{unit_text}」不是本年度需要报送的单位。" + (f"是否是：{hint}？" if hint else ""))
+    at = parse_time(at_text)
+    current = now or dt.datetime.now().astimezone()
+    if at > current + dt.timedelta(minutes=5):
+        raise ShixiangError(f"收到时间 {at:%Y-%m-%d %H:%M} 晚于现在，请核对。")
+    if at.date() < period.start - dt.timedelta(days=31):
+        raise ShixiangError(f"收到时间 {at:%Y-%m-%d %H:%M} 早于{period.label}开始一个月以上，请核对报送期和时间。")
+    with open_store(ctx.workspace.db_path) as store:
+        fix = record_correction(store, period, unit.name, at, now=current)
+        has_return = store_submissions(store, period, [unit.name])[unit.name].status != "missing"
+    return fix, has_return

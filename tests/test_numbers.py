@@ -284,3 +284,89 @@ def test_every_output_states_the_same_summary_figures(tmp_path):
         assert (f"{status} {k} 项" in summary_footer) == (k > 0), status
         for text in (progress, bulletin):
             assert (phrase.format(n=k) in text) == (k > 0), (status, k)
+
+
+# ------------------------------------------------------------------ (4) receipt times and the documents' date
+
+
+def test_a_receipt_time_more_than_a_period_late_is_questioned_and_the_clerk_corrects_it(tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from shixiang_xl.cli import main
+    from shixiang_xl.workspace import init_workspace, load_context
+
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    ctx = load_context(ws.root)
+    root = str(ws.root)
+    # March's return, saved from a mail client in November: its modification time is not when the unit sent it.
+    sim = h.simulate(ctx, ws.folder("inbox", MAR.slug) / "health.xlsx", HEALTH)
+    stamp(sim.path, "2026-11-01 09:30")
+    runner = CliRunner()
+    assert runner.invoke(main, ["-w", root, "merge", "--period", MAR.slug]).exit_code == 0
+    reports = ws.folder("reports", MAR.slug)
+    rows = ledger_rows(reports / "台账.xlsx", "报送情况")
+    row = next(r for r in rows[3:] if r[1] == HEALTH)
+    assert row[3] == "逾期报送" and "待核实" in row[-1]
+    problems = ledger_rows(reports / "台账.xlsx", "校验问题")
+    assert any(r[-1] == "receipt-time-doubtful" and HEALTH in (r[2] or "") for r in problems[3:])
+    assert runner.invoke(main, ["-w", root, "report", "--period", MAR.slug, "--kind", "通报"]).exit_code == 0
+    bulletin = docx_text(reports / "督查通报.docx")
+    assert "晚于截止时间" not in bulletin and "221 天" not in bulletin  # questioned, not printed as a fact
+    status = runner.invoke(main, ["-w", root, "status", "--period", MAR.slug])
+    assert "待核实" in status.output
+
+    # The clerk sets the real time; it is kept with when it was changed, and counts everywhere.
+    res = runner.invoke(main, ["-w", root, "receipt", "--period", MAR.slug, "--unit", "区卫健局",
+                               "--at", "2026-03-24 16:00"])
+    assert res.exit_code == 0, res.output
+    conn = sqlite3.connect(ws.db_path)
+    try:
+        fixes = conn.execute("SELECT unit, received_at, previous, changed_at FROM receipt_corrections").fetchall()
+    finally:
+        conn.close()
+    assert len(fixes) == 1 and fixes[0][0] == HEALTH and fixes[0][1].startswith("2026-03-24T16:00")
+    assert fixes[0][2].startswith("2026-11-01T09:30") and fixes[0][3]
+    assert runner.invoke(main, ["-w", root, "merge", "--period", MAR.slug]).exit_code == 0
+    row = next(r for r in ledger_rows(reports / "台账.xlsx", "报送情况")[3:] if r[1] == HEALTH)
+    assert row[3] == "按时报送" and row[4] == "2026-03-24 16:00" and "更正" in row[-1]
+    status = runner.invoke(main, ["-w", root, "status", "--period", MAR.slug])
+    line = next(x for x in status.output.splitlines() if HEALTH in x)
+    assert "按时报送" in line and "2026-03-24 16:00" in line
+
+
+def test_receipt_refuses_what_cannot_be_true(tmp_path):
+    from click.testing import CliRunner
+
+    from shixiang_xl.cli import main
+    from shixiang_xl.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    runner = CliRunner()
+    for unit, at, says in (("区卫健局", "2999-03-24 16:00", "晚于现在"), ("区卫健局", "三月", "无法识别"),
+                           ("不存在的局", "2026-03-24", "不是本年度需要报送的单位"),
+                           ("区卫健局", "2026-02-30 10:00", "不存在")):
+        res = runner.invoke(main, ["-w", str(ws.root), "receipt", "--period", "2026-03", "--unit", unit, "--at", at])
+        assert res.exit_code != 0 and says in res.output, (unit, at, res.output)
+
+
+def test_documents_take_their_date_from_the_option(tmp_path):
+    from click.testing import CliRunner
+
+    from shixiang_xl.cli import main
+    from shixiang_xl.workspace import init_workspace, load_context
+
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    ctx = load_context(ws.root)
+    sim = h.simulate(ctx, ws.folder("inbox", MAR.slug) / "health.xlsx", HEALTH)
+    stamp(sim.path, "2026-03-20 10:00")
+    runner = CliRunner()
+    assert runner.invoke(main, ["-w", str(ws.root), "merge", "--period", MAR.slug]).exit_code == 0
+    res = runner.invoke(main, ["-w", str(ws.root), "report", "--period", MAR.slug, "--date", "2026-03-28"])
+    assert res.exit_code == 0, res.output
+    reports = ws.folder("reports", MAR.slug)
+    for name in ("进展情况报告.docx", "督查通报.docx"):
+        text = docx_text(reports / name)
+        assert "2026年3月28日" in text, name
+        assert "1—3月份" in text or "2026年3月" in text  # the period described comes from the data
