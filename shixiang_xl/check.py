@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .findings import Finding, finding
-from .measures import is_count, meets_target, scale
+from .measures import KIND_MILESTONE, completion, is_count, meets_target, scale
 from .period import Period
 from .projects import ProjectList
 from .reader import CellValue, ReadResult
@@ -24,6 +24,8 @@ from .textnorm import clean, compact, format_number, parse_number_text
 MIN_PROGRESS_TEXT = 15
 MAX_TEXT = 2000
 FAR_ABOVE_TARGET = 1.5
+LEVEL_UNUSED = ("current",)  # columns a level (比率, 上限) does not fill in
+NODE_ANSWERS = {"是": 1.0, "已完成": 1.0, "完成": 1.0, "否": 0.0, "未完成": 0.0}
 SCALE_SUSPECT = 1000.0  # a value 10³ times (or a thousandth of) its 万-scaled target is far from any real figure
 PROGRESS_TOLERANCE = 30.0
 SHARE_TOLERANCE = 0.01
@@ -123,10 +125,12 @@ class _Checker:
             sheet = self.spec.lead if kind == "lead" else self.spec.co
             row_values: dict[str, Any] = {}
             where = self.where((kind, row_key))
+            level = self._level(row_key)
             for key, cv in cells.items():
                 col = sheet.column(key)
-                if col is None:
-                    continue
+                if col is None or (level and key in LEVEL_UNUSED):
+                    continue  # a level (比率, 上限) has one input, its current value: nothing “this period”
+                cv = self._node_answer(row_key, key, cv)
                 what = f"{where}的“{col.heading}”"
                 if col.required and _blank(cv.value):
                     self.add("required-empty", cv, f"{what}未填写，这是必填项，请补充。")
@@ -154,7 +158,9 @@ class _Checker:
         cum, cur = v.get("cumulative"), v.get("current")
         last = self.history.cumulative.get(key, 0.0)
         misscaled = self.measure_rules(key, cells, v)
-        if cum is not None and "cumulative" in cells:
+        if self._level(row_key):
+            self.level_rules(key, cells, v)
+        elif cum is not None and "cumulative" in cells:
             if cum < last - 1e-9:
                 self.add("cumulative-decreased", cells["cumulative"],
                          f"{what}累计完成值 {format_number(cum)} 小于上期累计 {format_number(last)}。累计值只增不减，请核对。")
@@ -179,6 +185,31 @@ class _Checker:
             elif compact(self.history.texts.get(key, "")) == compact(text):
                 self.add("progress-text-copied", cells["progress_text"],
                          f"{what}进展情况与上期报送的完全相同，请填写本期的新进展。")
+
+    def _level(self, row_key: str) -> bool:
+        ind = self._indicator(row_key)
+        return ind is not None and ind.is_level
+
+    def _node_answer(self, row_key: str, key: str, cv: CellValue) -> CellValue:
+        """A 节点 indicator's 是/否 (已完成/未完成) read as 1/0."""
+        ind = self._indicator(row_key)
+        if key == "cumulative" and ind is not None and ind.measure_kind == KIND_MILESTONE \
+                and isinstance(cv.value, str) and compact(cv.value) in NODE_ANSWERS:
+            return CellValue(NODE_ANSWERS[compact(cv.value)], cv.sheet, cv.cell)
+        return cv
+
+    def level_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> None:
+        """A level (比率, 上限) is its current value: never below last period's by rule, never added up; a
+        percentage above 100 is an error."""
+        ind = self._indicator(key[1])
+        cum, cv = v.get("cumulative"), cells.get("cumulative")
+        if ind is None or cum is None or cv is None:
+            return
+        if ind.unit in ("%", "％") and cum > 100:
+            self.add("percent-out-of-range", cv, f"{self.where(key)}当前值为 {format_number(cum)}%，超出 0–100，请核对。")
+        elif ind.unit in ("%", "％") and 0 < cum < 1 and ind.target > 1:
+            self.add("percent-as-fraction", cv, f"{self.where(key)}为 {format_number(cum)}，目标是 "
+                     f"{format_number(ind.target)}%，疑似按小数填写，请填百分数（如 96）。")
 
     def measure_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> bool:
         """A number against its measure word: a value about 10⁴ times (or 1/10⁴ of) a 万-scaled target is an error
@@ -278,9 +309,11 @@ class _Checker:
                 continue
             ind = self._indicator(row_key)
             cum = v.get("cumulative")
-            if ind is None or cum is None or ind.target <= 0 or ind.comparator == "≤":
+            if ind is None or cum is None or ind.target <= 0 or (ind.comparator == "≤" and not ind.is_level):
                 continue
-            rates.append(min(100.0, cum / ind.target * 100))
+            rate = completion(ind.measure_kind, ind.target, ind.comparator, cum)
+            if rate is not None:
+                rates.append(min(100.0, rate * 100))
         return sum(rates) / len(rates) if rates else None
 
     def _indicator(self, row_key: str):

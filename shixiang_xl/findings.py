@@ -69,6 +69,7 @@ _CODES: tuple[Code, ...] = (
     Code("split-without-co-units", E, "projects", "指标按协办单位分解，但项目没有协办单位"),
     Code("indicator-lead-invalid", E, "projects", "指标的责任单位不是该项目的牵头单位"),
     Code("milestone-invalid", E, "projects", "时间节点的月份或计划进度有误"),
+    Code("indicator-kind-invalid", E, "projects", "指标类型不是累计数、比率、上限、节点之一"),
     Code("project-list-empty", E, "projects", "项目清单没有任何项目"),
     # --- intake: reading returned files safely
     Code("file-empty", E, "intake", "文件为空"),

@@ -19,7 +19,7 @@ from .config import Config
 from .figures import (SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME, SubmissionFigures, count_by,
                       late_days, lateness_doubtful, submission_state)  # the reporting states and summary figures, defined once (re-exported)
 from .findings import Finding, finding
-from .measures import meets_target
+from .measures import KIND_COUNT, completion, meets_target
 from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList, field_names
 from .spec import TemplateSpec
@@ -82,6 +82,7 @@ class IndicatorRow(NamedTuple):
     rate: float | None  # 0..n (1.0 = 100 %)
     expected: float  # 0..100
     gap: float | None  # percentage points, completion − expected
+    kind: str = KIND_COUNT  # 累计数 / 比率 / 上限 / 节点: for a level, cumulative is the current value
 
 
 T = TypeVar("T")
@@ -178,7 +179,8 @@ class IndicatorRows(_Rows[IndicatorRow]):
         at *= self._WIDTH
         return _new_row(IndicatorRow, (
             self._projects[k], ind.key, ind.name, self._units[k], self._shares[k] == 1, ind.target, ind.unit,
-            ind.comparator, *[None if v != v else v for v in numbers[at:at + self._WIDTH]]))  # NaN: none
+            ind.comparator, *[None if v != v else v for v in numbers[at:at + self._WIDTH]],  # NaN: none
+            ind.measure_kind))
 
     def __repr__(self) -> str:
         return f"IndicatorRows({len(self)} rows)"
@@ -188,7 +190,7 @@ class IndicatorRows(_Rows[IndicatorRow]):
         form, without rebuilding the rows (a city's ledger digest spent most of its time there)."""
         for start in range(0, len(self), 1024):  # a thousand rows at a time: the text of all would be megabytes
             end = start + 1024
-            digest.update("".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}\n"
+            digest.update("".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}|{i.kind!r}\n"
                                    for p, i, u in zip(self._projects[start:end], self._indicators[start:end],
                                                       self._units[start:end])]).encode("utf-8"))
         digest.update(b"\x1d" + bytes(self._shares) + b"\x1d")
@@ -425,12 +427,9 @@ class LedgerData:
 
 
 def indicator_rate(ind: Indicator, cumulative: float | None) -> float | None:
-    """Completion rate (1.0 = 100 %); for ≤ targets, meeting the ceiling counts as complete."""
-    if cumulative is None or ind.target <= 0:
-        return None
-    if ind.comparator == "≤":
-        return 1.0 if cumulative <= ind.target else ind.target / cumulative
-    return cumulative / ind.target
+    """Completion rate (1.0 = 100 %) by the indicator's kind (measures.completion): a count against its target, a
+    level (比率) against its target capped at 100 %, a ceiling (上限) or a node (节点) met or not."""
+    return completion(ind.measure_kind, ind.target, ind.comparator, cumulative)
 
 
 def project_status(progress: float | None, expected: float, threshold: float, reported_status: str | None,
@@ -605,9 +604,12 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
     cum = v.get("cumulative")
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
+    if ind.is_level:  # a level has one current value: nothing before it or added to it
+        return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit, ind.comparator, None, None,
+                            cum, rate, expected, gap, ind.measure_kind)
     return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit,
                         ind.comparator, last if last is not None else (0.0 if has_values else None),
-                        v.get("current"), cum, rate, expected, gap)
+                        v.get("current"), cum, rate, expected, gap, ind.measure_kind)
 
 
 def _submissions(data: LedgerInput) -> Iterator[SubmissionRow]:
@@ -828,18 +830,20 @@ class _Writer:
     def indicators(self) -> None:
         l = self.l
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
-                    "完成率", "序时进度", "差距（百分点）"]
-        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10]
+                    "完成率", "序时进度", "差距（百分点）", "指标类型"]
+        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]
         ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
-        kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num"]
+        kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num",
+                 "center"]
         whole, share = self._formats_for(kinds), self._formats_for(kinds, {2: {"italic": True}})
 
         def row(i: IndicatorRow) -> tuple[list[Any], list]:
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
-                        i.last, i.current, i.cumulative, i.rate, None, i.gap], share
+                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind], share
+            # A level (比率, 上限) shows its current value under 累计完成, marked by its kind; nothing is added up.
             return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
-                    i.cumulative, i.rate, i.expected, i.gap], whole
+                    i.cumulative, i.rate, i.expected, i.gap, i.kind], whole
 
         self._rows(ws, l.indicators, widths, row, [whole, share])
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)

@@ -77,3 +77,24 @@ def meets_target(target: float, comparator: str, value: float | None) -> bool:
     if comparator == "≤":
         return value <= target + 1e-9
     return value >= target - 1e-9
+
+
+def completion(kind: str, target: float, comparator: str, value: float | None) -> float | None:
+    """Completion (1.0 = 100 %) of an indicator at ``value``, by its kind.
+
+    累计数: value ÷ target (a ≤ count: met, or target ÷ value); 比率: value ÷ target capped at 100 % (a level is not
+    “more than done”), met-or-not for ≤; 上限: met (within the ceiling) or not; 节点: done (1) or not (0).
+    """
+    if value is None:
+        return None
+    if kind == KIND_MILESTONE:
+        return 1.0 if value >= 1 - 1e-9 else 0.0
+    if kind == KIND_CEILING or (kind == KIND_RATE and comparator == "≤"):
+        return 1.0 if value <= target + 1e-9 else 0.0
+    if target <= 0:
+        return None
+    if kind == KIND_RATE:
+        return min(1.0, value / target)
+    if comparator == "≤":
+        return 1.0 if value <= target else target / value
+    return value / target

@@ -26,6 +26,7 @@ from .ledger import (
     STATUS_AHEAD, STATUS_DONE, STATUS_LAG, STATUS_NONE, STATUS_NOT, STATUS_ON, SUBMIT_BACK, SUBMIT_LATE,
     SUBMIT_MISSING, SUBMIT_ON_TIME, BulletinRow, LedgerData, ProjectRow, UnitSubmission, build_ledger,
 )
+from .measures import KIND_CEILING, KIND_MILESTONE, KIND_RATE, meets_target
 from .period import Period
 from .store import Store, open_store
 from .submissions import store_submissions  # noqa: F401  (the documents' and status's one reading of the store)
@@ -332,6 +333,18 @@ def indicator_sentence(ledger: LedgerData, p: ProjectRow) -> str:
         if i.project != p.number or i.is_share or i.cumulative is None:
             continue
         target = f"{format_number(i.target)}{i.measure}"
+        if i.kind in (KIND_RATE, KIND_CEILING):  # a level: its current value, met or not; never “completed”
+            met = meets_target(i.target, i.comparator, i.cumulative)
+            if i.kind == KIND_CEILING or i.comparator == "≤":
+                note = f"控制目标{target}以内，{'已控制在目标以内' if met else '超出控制目标'}"
+            else:
+                note = ("目标不低于" if i.comparator == "≥" else "目标") + target + \
+                       ("，已达到目标" if met else f"，尚差{format_number(i.target - i.cumulative, 2)}{i.measure}")
+            items.append(f"{i.name}当前为{format_number(i.cumulative, 2)}{i.measure}（{note}）")
+            continue
+        if i.kind == KIND_MILESTONE:
+            items.append(f"{i.name}{'已完成' if i.cumulative >= 1 else '尚未完成'}")
+            continue
         if i.comparator == "≤":
             how = "已控制在目标以内" if i.cumulative <= i.target else "超出控制目标"
             note = f"控制目标{target}以内，{how}"

@@ -173,6 +173,10 @@ def sample_values(spec: TemplateSpec, plist: ProjectList, unit: str, *, extra: d
                 cum = round(ind.target * share * FRACTIONS[k % len(FRACTIONS)], 2)
                 if is_count(ind.unit):  # realistic: counted things are whole
                     cum = float(round(cum))
+                if ind.is_level:  # a level (比率, 上限): one current value, no 本期完成值
+                    out[(sheet.kind, ind.key)] = {"cumulative": round(min(100.0, ind.target * 0.96), 1)}
+                    rates.append(0.96)
+                    continue
                 rates.append(FRACTIONS[k % len(FRACTIONS)])
                 out[(sheet.kind, ind.key)] = {"current": cum, "cumulative": cum}
             row: dict[str, object] = {"progress_text": f"本期召开专题推进会，{block.project.name}各项任务按计划推进，进展顺利。",

@@ -93,6 +93,12 @@ def test_ledger_sheets_hold_what_the_returns_held(two_periods):
                 continue
             row = detail[(project, r[2], unit)]
             assert row[3] == pytest.approx(r[3])  # target
+            if isinstance(r[7], str):  # a level (比率, 上限): one current value, nothing added up
+                assert row[12] in ("比率", "上限") and row[6] is None and row[7] is None
+                assert row[8] == pytest.approx(r[8])  # the current value
+                assert row[9] == pytest.approx(min(1.0, r[8] / r[3]))  # a level is at most complete
+                checked += 1
+                continue
             assert row[7] == pytest.approx(r[7])  # this period
             assert row[8] == pytest.approx(r[8])  # cumulative
             assert row[9] == pytest.approx(r[8] / r[3])  # completion rate

@@ -370,3 +370,119 @@ def test_documents_take_their_date_from_the_option(tmp_path):
         text = docx_text(reports / name)
         assert "2026年3月28日" in text, name
         assert "1—3月份" in text or "2026年3月" in text  # the period described comes from the data
+
+
+# ------------------------------------------------------------------ (5) indicator kinds
+
+
+def _with_ceiling(ctx: Context) -> Context:
+    """The workspace's list with a ceiling added to project 1 (院前急救平均响应时间 ≤ 12 分钟, kind inferred)."""
+    import dataclasses
+
+    from shixiang_xl.projects import Indicator, ProjectList, write_project_list
+    from shixiang_xl.workspace import load_context
+
+    projects = list(ctx.projects.projects)
+    p1 = projects[0]
+    extra = Indicator(project=1, number=len(p1.indicators) + 1, name="院前急救平均响应时间", target=12.0, unit="分钟",
+                      comparator="≤")
+    projects[0] = dataclasses.replace(p1, indicators=p1.indicators + (extra,))
+    write_project_list(ctx.workspace.project_list_path, ProjectList(tuple(projects)))
+    return load_context(ctx.workspace.root)
+
+
+def test_the_project_list_carries_the_kind(context, tmp_path, project_list_xlsx):
+    from shixiang_xl.projects import load_project_list
+
+    headers = ["项目序号", "指标序号", "指标名称", "目标值", "计量单位", "比较方式", "按协办单位分解", "说明", "指标类型"]
+    path = project_list_xlsx(tmp_path / "l.xlsx", [[1, "项目", "内容", "区卫健局", "", "", ""]], [
+        [1, 1, "新建卫生室", 10, "家", "=", "否", "", ""],                   # row 2: inferred 累计数
+        [1, 2, "参保群众满意度", 90, "%", "≥", "否", "", ""],                 # row 3: inferred 比率
+        [1, 3, "院前急救平均响应时间", 12, "分钟", "≤", "否", "", ""],          # row 4: inferred 上限
+        [1, 4, "家庭医生签约人数", 5, "万人", "≥", "否", "", "累计数"],          # row 5: as written
+        [1, 5, "出台管理办法", 1, "项", "=", "否", "", "节点"],                 # row 6: as written
+        [1, 6, "某指标", 1, "个", "=", "否", "", "百分比"],                    # row 7: not a kind
+    ], indicator_headers=headers)
+    plist, findings = load_project_list(path, context.directory)
+    kinds = {i.name: i.measure_kind for i in plist.indicators}
+    assert kinds == {"新建卫生室": KIND_COUNT, "参保群众满意度": KIND_RATE, "院前急救平均响应时间": KIND_CEILING,
+                     "家庭医生签约人数": KIND_COUNT, "出台管理办法": KIND_MILESTONE}
+    assert {(f.code, f.sheet, f.cell) for f in findings if f.code == "indicator-kind-invalid"} == {
+        ("indicator-kind-invalid", "指标", "I7")}
+
+
+def test_the_written_list_states_every_kind_and_flags_doubtful_ones(context, tmp_path):
+    ctx = _with_ceiling(context)
+    rows = ledger_rows(ctx.workspace.project_list_path, "指标")
+    header = rows[0]
+    kind, review = header.index("指标类型"), header.index("待核对")
+    by_name = {r[header.index("指标名称")]: r for r in rows[1:] if r[0] is not None}
+    assert by_name["参保群众满意度"][kind] == "比率" and by_name["新生儿落地参保率"][kind] == "比率"
+    assert by_name["院前急救平均响应时间"][kind] == "上限"
+    assert by_name["新建中心村卫生室"][kind] == "累计数" and by_name["新建中心村卫生室"][review] in (None, "")
+    assert ctx.projects.get(1).indicators[-1].measure_kind == KIND_CEILING  # read back by the product too
+
+
+def test_a_level_has_one_labelled_input_and_is_never_added_up(context, tmp_path):
+    """参保群众满意度 ≥ 90 %: the workbook asks for one current value (本期完成值 is a locked label, 上期累计 a dash),
+    every number input shows its measure word; a level lower than last period's is no error; % above 100 is."""
+    from shixiang_xl.generate import generate_workbooks
+
+    unit = "区医疗保障局"
+    blank = generate_workbooks(context, MAR, [unit], tmp_path / "out").files[0].path
+    wb = openpyxl.load_workbook(blank)
+    try:
+        ws = wb[LEAD]
+        heads = {c.value: c.column for c in ws[3] if c.value}
+        row = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, heads["指标"]).value == "参保群众满意度")
+        current, cum, last = (ws.cell(row, heads[h]) for h in ("本期完成值", "累计完成值", "上期累计"))
+        assert current.protection.locked and "当前值" in current.value
+        assert last.value == "—"
+        assert cum.protection.locked is False and '"' in cum.number_format and "%" in cum.number_format
+        count_row = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, heads["指标"]).value == "新增医疗专护定点机构")
+        assert "家" in ws.cell(count_row, heads["本期完成值"]).number_format
+        assert ws.cell(count_row, heads["本期完成值"]).protection.locked is False
+    finally:
+        wb.close()
+
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P02-I09")]["cumulative"] = 120  # 满意度 120 %
+        values[("lead", "P08-I02")]["cumulative"] = 88.5
+
+    sim = h.simulate(context, tmp_path / "r.xlsx", unit, tweak=tweak)
+    res = check(context, sim.path).files[0]
+    assert codes_at(res.findings, "percent-out-of-range") == {(LEAD, cell_of(sim.path, "参保群众满意度", "累计完成值"))}
+    assert not codes_at(res.findings, "required-empty") and not codes_at(res.findings, "number-unreadable")
+
+
+def test_levels_and_ceilings_in_the_ledger_and_the_documents(context, tmp_path):
+    """A 比率 and a 上限 indicator through merge: 指标明细 shows the current value with nothing added up and its
+    kind; completion is capped (比率) or met-or-not (上限); the progress report states the level, not a completion."""
+    from shixiang_xl.merge import merge_returns
+    from shixiang_xl.report import write_reports
+
+    ctx = _with_ceiling(context)
+    feb = Period.parse("2026-02")
+
+    def feb_tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P01-I05")]["cumulative"] = 13.5  # above the 12-minute ceiling
+
+    for period, tweak, when in ((feb, feb_tweak, "2026-02-20 10:00"), (MAR, None, "2026-03-20 10:00")):
+        sim = h.simulate(ctx, ctx.workspace.folder("inbox", period.slug) / "h.xlsx", HEALTH, period=period,
+                         tweak=tweak)
+        stamp(sim.path, when)
+        merged = merge_returns(ctx, period)
+        res = next(r for r in merged.batch.files if r.unit == HEALTH)
+        assert not [f for f in res.findings if f.severity is Severity.ERROR], [f.line() for f in res.findings]
+    detail = ledger_rows(merged.ledger_path, "指标明细")
+    header = detail[2]
+    row = next(r for r in detail[3:] if r[1] == "院前急救平均响应时间")
+    ceiling = h.simulate(ctx, tmp_path / "again.xlsx", HEALTH).values[("lead", "P01-I05")]["cumulative"]
+    assert row[header.index("指标类型")] == "上限"
+    assert row[header.index("上期累计")] is None and row[header.index("本期完成")] is None
+    assert row[header.index("累计完成")] == pytest.approx(ceiling)
+    assert row[header.index("完成率")] == (1.0 if ceiling <= 12 else 0.0)
+    rate_row = next(r for r in detail[3:] if r[1] == "新建中心村卫生室")
+    assert rate_row[header.index("指标类型")] == "累计数"
+    text = docx_text(write_reports(ctx, MAR, kind="进展报告").documents["进展报告"])
+    assert f"院前急救平均响应时间当前为{ceiling:g}分钟（控制目标12分钟以内，" in text
