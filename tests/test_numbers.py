@@ -486,3 +486,28 @@ def test_levels_and_ceilings_in_the_ledger_and_the_documents(context, tmp_path):
     assert rate_row[header.index("指标类型")] == "累计数"
     text = docx_text(write_reports(ctx, MAR, kind="进展报告").documents["进展报告"])
     assert f"院前急救平均响应时间当前为{ceiling:g}分钟（控制目标12分钟以内，" in text
+
+
+def test_the_demo_shows_levels_and_ceilings_and_whole_counts(tmp_path):
+    """`make demo`'s run: its 台账 (read with openpyxl) holds a 比率 and a 上限 indicator handled as such, every figure
+    of counted things is whole, and its progress report states levels as current values."""
+    from shixiang_xl.demo import run_demo
+
+    lines: list[str] = []
+    root = run_demo(tmp_path / "demo", lines.append)
+    detail = ledger_rows(root / "reports" / "2026-03" / "台账.xlsx", "指标明细")
+    header = detail[2]
+    kind, measure = header.index("指标类型"), header.index("计量单位")
+    rows = [r for r in detail[3:] if isinstance(r[0], int)]
+    levels = [r for r in rows if r[kind] in ("比率", "上限")]
+    assert {r[kind] for r in levels} == {"比率", "上限"}
+    for r in levels:
+        assert r[header.index("上期累计")] is None and r[header.index("本期完成")] is None
+    counted = [r for r in rows if r[measure] and is_count(r[measure])]
+    assert counted
+    for r in counted:
+        for col in ("上期累计", "本期完成", "累计完成"):
+            v = r[header.index(col)]
+            assert v is None or float(v).is_integer(), (r[1], col, v)
+    text = docx_text(root / "reports" / "2026-03" / "进展情况报告.docx")
+    assert "院前急救平均响应时间当前为" in text and "参保群众满意度当前为" in text
