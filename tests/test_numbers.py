@@ -511,3 +511,23 @@ def test_the_demo_shows_levels_and_ceilings_and_whole_counts(tmp_path):
             assert v is None or float(v).is_integer(), (r[1], col, v)
     text = docx_text(root / "reports" / "2026-03" / "进展情况报告.docx")
     assert "院前急救平均响应时间当前为" in text and "参保群众满意度当前为" in text
+
+
+def test_import_writes_the_inferred_kinds(tmp_path):
+    """`shixiang import` of the real 2026 notice: the written 项目清单 states every indicator's kind (read with
+    openpyxl): the rates as 比率, the counts as 累计数."""
+    from click.testing import CliRunner
+
+    from shixiang_xl.cli import main
+
+    root = Path(__file__).resolve().parent.parent / "examples" / "yanzhou-2026"
+    out = tmp_path / "项目清单.xlsx"
+    res = CliRunner().invoke(main, ["import", str(root / "notice.md"), "--units", str(root / "单位名录.xlsx"),
+                                    "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = ledger_rows(out, "指标")
+    header = rows[0]
+    kinds = {r[header.index("指标名称")]: r[header.index("指标类型")] for r in rows[1:] if r[0] is not None}
+    assert kinds["参保群众满意度"] == "比率" and kinds["新生儿落地参保率"] == "比率"
+    assert kinds["新建中心村卫生室"] == "累计数" and kinds["投保小麦"] == "累计数"
+    assert set(kinds.values()) <= {"累计数", "比率", "上限", "节点"}
