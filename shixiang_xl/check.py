@@ -187,8 +187,9 @@ class _Checker:
                          f"{what}进展情况与上期报送的完全相同，请填写本期的新进展。")
 
     def _level(self, row_key: str) -> bool:
+        """One value, not 本期/累计: a level (比率, 上限) or a node (节点)."""
         ind = self._indicator(row_key)
-        return ind is not None and ind.is_level
+        return ind is not None and ind.one_value
 
     def _node_answer(self, row_key: str, key: str, cv: CellValue) -> CellValue:
         """A 节点 indicator's 是/否 (已完成/未完成) read as 1/0."""
@@ -203,7 +204,7 @@ class _Checker:
         percentage above 100 is an error."""
         ind = self._indicator(key[1])
         cum, cv = v.get("cumulative"), cells.get("cumulative")
-        if ind is None or cum is None or cv is None:
+        if ind is None or cum is None or cv is None or not ind.is_level:
             return
         if ind.unit in ("%", "％") and cum > 100:
             self.add("percent-out-of-range", cv, f"{self.where(key)}当前值为 {format_number(cum)}%，超出 0–100，请核对。")

@@ -18,7 +18,7 @@ from .config import Config, ShixiangError
 from .layout import FIRST_DATA_ROW, HEADER_ROW, SUBTITLE_ROW, TITLE_ROW, Block, SheetLayout, locked_value, unit_layouts
 from .meta import digest, write_meta
 from .period import Period
-from .measures import KIND_CEILING
+from .measures import KIND_CEILING, KIND_COUNT, KIND_MILESTONE
 from .projects import Indicator, ProjectList
 from .spec import STATUSES, Column, SheetSpec, TemplateSpec
 from .textnorm import a1, col_letter, format_number
@@ -31,6 +31,9 @@ LEVEL_UNUSED = ("current",)  # columns a level (比率, 上限) does not fill in
 LEVEL_LABEL = "不累加，右格填当前值"
 LEVEL_PROMPT = ("当前值", "比率、上限类指标填本期末的实际水平（当前值，只填数字），不是累加数。")
 LEVEL_RATE_FORMULA = '=IF(AND(ISNUMBER({cumulative}),N({target})>0),MIN(1,{cumulative}/{target}),"")'
+NODE_LABEL = "节点，右格选是/否"
+NODE_PROMPT = ("是否完成", "节点类指标：已完成选“是”，未完成选“否”；完成时间请写在进展情况中。")
+NODE_FORMULA = '=IF({cumulative}="是",1,IF({cumulative}="否",0,""))'
 LEVEL_CEILING_FORMULA = '=IF(ISNUMBER({cumulative}),IF({cumulative}<=N({target}),"达标","未达标"),"")'
 INPUT_FILL = "#FFF2CC"
 LOCKED_FILL = "#F2F2F2"
@@ -198,7 +201,10 @@ class _Builder:
         # One validation per column (over all its input ranges) keeps the sheet XML small and writing fast.
         for (c, variant), ranges in self.validations.items():
             options = _validation(spec.columns[c], job.period)
-            if variant:
+            if variant == "node":  # a node's 是/否, from a list
+                options = {"validate": "list", "source": ["是", "否"], "input_title": NODE_PROMPT[0],
+                           "input_message": NODE_PROMPT[1], "error_title": "是否完成", "error_message": "请选择“是”或“否”。"}
+            elif variant:
                 options.update(input_title=LEVEL_PROMPT[0], input_message=LEVEL_PROMPT[1])
             runs = _runs(sorted({r for a, b in ranges for r in range(a, b + 1)}))
             options["multi_range"] = " ".join(f"{a1(a, c)}:{a1(b, c)}" if a != b else a1(a, c) for a, b in runs)
@@ -224,7 +230,8 @@ class _Builder:
                     continue
                 ref_rows = (slot.row, slot.row + span - 1) if col.scope == "project" else (slot.row, slot.row)
                 value: object = None
-                level = ind is not None and ind.is_level and col.scope == "indicator"
+                level = ind is not None and ind.one_value and col.scope == "indicator"
+                node = level and ind is not None and ind.measure_kind == KIND_MILESTONE
                 if col.role == "locked":
                     previous = job.previous.get((spec.kind, slot.key), 0.0)
                     value = locked_value(col, block.project, ind, previous)
@@ -238,12 +245,12 @@ class _Builder:
                         fmt = self.locked_fmt(col.type)  # no indicator on this row: nothing to fill in
                     elif level and col.key in LEVEL_UNUSED:
                         # The one input of a level is its current value (the next column): say so here.
-                        value, fmt = LEVEL_LABEL, self.locked_fmt("text")
+                        value, fmt = NODE_LABEL if node else LEVEL_LABEL, self.locked_fmt("text")
                         self.locked.append([spec.sheet, a1(slot.row, c), value])
                     else:
                         measure = ind.unit if ind is not None and col.scope == "indicator" and col.is_numeric else ""
-                        fmt = self.input_fmt(col.type, measure)
-                        variant = "level" if level and col.key == "cumulative" else ""
+                        fmt = self.input_fmt("text" if node else col.type, "" if node else measure)
+                        variant = ("node" if node else "level") if level and col.key == "cumulative" else ""
                         self.validations.setdefault((c, variant), []).append(ref_rows)
                         if job.filled:
                             key = slot.key if col.scope == "indicator" else block.project.key
@@ -286,7 +293,10 @@ class _Builder:
             return a1(row, spec.index(m.group(1)))
 
         formula = col.formula
-        if level is not None and col.key == "rate" and spec.column("cumulative") and spec.column("target"):
+        if level is not None and level.measure_kind == KIND_MILESTONE and col.key == "rate" \
+                and spec.column("cumulative"):
+            formula = NODE_FORMULA
+        elif level is not None and col.key == "rate" and spec.column("cumulative") and spec.column("target"):
             # A level's completion: met or not for a ceiling, the level against its target (at most 100 %).
             formula = (LEVEL_CEILING_FORMULA if level.measure_kind == KIND_CEILING or level.comparator == "≤"
                        else LEVEL_RATE_FORMULA)
@@ -299,12 +309,14 @@ class _Builder:
         runs = _runs(indicator_rows)
         plist = self.job.projects
 
-        def is_level(slot) -> bool:
+        def kind(slot) -> str:
             ind = plist.indicator(slot.project, slot.indicator)
-            return ind is not None and ind.is_level
+            return ind.measure_kind if ind is not None and ind.one_value else KIND_COUNT
 
-        # A level's 本期完成值 holds a label, not an input: it is neither required nor text to be counted.
-        count_runs = _runs([s.row for s in layout.rows if s.indicator is not None and not is_level(s)])
+        # A level's or a node's 本期完成值 holds a label, not an input: neither required nor text to be counted;
+        # a node's 累计完成值 is 是/否 (text by design).
+        count_runs = _runs([s.row for s in layout.rows if s.indicator is not None and kind(s) == KIND_COUNT])
+        number_runs = _runs([s.row for s in layout.rows if s.indicator is not None and kind(s) != KIND_MILESTONE])
         for c, col in enumerate(spec.columns):
             if not col.is_input:
                 continue
@@ -312,19 +324,26 @@ class _Builder:
             if col.scope == "indicator":
                 col_runs = count_runs if col.key in LEVEL_UNUSED else runs
                 ranges = [f"{q}{letter}{a + 1}:{letter}{b + 1}" for a, b in col_runs]
+                numeric = [f"{q}{letter}{a + 1}:{letter}{b + 1}" for a, b in
+                           (count_runs if col.key in LEVEL_UNUSED else number_runs)]
             else:
                 ranges = [f"{q}{letter}{s.row + 1}" for s in layout.rows if s.first]
+                numeric = ranges
             if col.required:
                 self.required += ranges
             for rng in ranges:
                 if col.is_numeric:
-                    self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
+                    if rng in numeric:
+                        self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
                     self.invalid.append(f'COUNTIF({rng},"<0")')
                 if col.type == "percent":
                     self.invalid.append(f'COUNTIF({rng},">100")')
                 if col.type == "status":
                     choices = ",".join(f'"{s}"' for s in STATUSES)
                     self.invalid.append(f'SUMPRODUCT(--({rng}<>""),--ISNA(MATCH({rng},{{{choices}}},0)))')
+            for rng in numeric if col.is_numeric else ():
+                if rng not in ranges:  # a run split by a node's 是/否 cell
+                    self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
         # Cumulative below last period's cumulative is a mistake a unit can see for itself.
         if spec.column("cumulative") and spec.column("last_cumulative"):
             cum, last = col_letter(spec.index("cumulative")), col_letter(spec.index("last_cumulative"))

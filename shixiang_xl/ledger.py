@@ -604,7 +604,7 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
     cum = v.get("cumulative")
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
-    if ind.is_level:  # a level has one current value: nothing before it or added to it
+    if ind.one_value:  # a level's current value, a node's 1/0: nothing before it or added to it
         return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit, ind.comparator, None, None,
                             cum, rate, expected, gap, ind.measure_kind)
     return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit,

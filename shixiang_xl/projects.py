@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .findings import Finding, finding
-from .measures import KIND_CEILING, KIND_RATE, KINDS, infer_kind, parse_kind
+from .measures import KIND_CEILING, KIND_MILESTONE, KIND_RATE, KINDS, infer_kind, parse_kind
 from .tables import Row, TableError, find_columns, iter_rows, read_workbook
 from .textnorm import clean, compact, format_number, split_names
 from .units import Directory
@@ -99,6 +99,11 @@ class Indicator:
     def is_level(self) -> bool:
         """A level measured at a moment (比率, 上限): one current value, never added up across periods."""
         return self.measure_kind in (KIND_RATE, KIND_CEILING)
+
+    @property
+    def one_value(self) -> bool:
+        """One input instead of 本期/累计: a level (its current value) or a node (是/否)."""
+        return self.measure_kind in (KIND_RATE, KIND_CEILING, KIND_MILESTONE)
 
     @property
     def key(self) -> str:

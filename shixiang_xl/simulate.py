@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .generate import WorkbookJob, build_workbook, file_name
 from .layout import unit_layouts
-from .measures import KIND_CEILING, completion, is_count
+from .measures import KIND_CEILING, KIND_MILESTONE, completion, is_count
 from .period import Period, expected_progress
 from .projects import Indicator, ProjectList
 from .spec import TemplateSpec
@@ -49,6 +49,11 @@ def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.
             rates: list[float] = []
             for ind in block.indicators:
                 if ind is None:
+                    continue
+                if ind.measure_kind == KIND_MILESTONE:  # a node: done (是) once the project is nearly through
+                    done_node = pace >= 0.9
+                    out[(sheet.kind, ind.key)] = {"cumulative": "是" if done_node else "否"}
+                    rates.append(1.0 if done_node else 0.0)
                     continue
                 if ind.is_level:  # a level (比率, 上限): its current value near the target, never added up
                     level = _simulated_level(ind, project_rng)

@@ -531,3 +531,49 @@ def test_import_writes_the_inferred_kinds(tmp_path):
     assert kinds["参保群众满意度"] == "比率" and kinds["新生儿落地参保率"] == "比率"
     assert kinds["新建中心村卫生室"] == "累计数" and kinds["投保小麦"] == "累计数"
     assert set(kinds.values()) <= {"累计数", "比率", "上限", "节点"}
+
+
+def test_a_node_is_answered_yes_or_no(context, tmp_path):
+    """节点 (出台管理办法): the workbook asks 是/否 from a list; 是 counts as done in the ledger and the report."""
+    import dataclasses
+
+    from shixiang_xl.generate import generate_workbooks
+    from shixiang_xl.merge import merge_returns
+    from shixiang_xl.projects import Indicator, ProjectList, write_project_list
+    from shixiang_xl.report import write_reports
+    from shixiang_xl.workspace import load_context
+
+    projects = list(context.projects.projects)
+    p1 = projects[0]
+    node = Indicator(project=1, number=len(p1.indicators) + 1, name="出台村卫生室运行管理办法", target=1.0, unit="项",
+                     comparator="=", kind="节点")
+    projects[0] = dataclasses.replace(p1, indicators=p1.indicators + (node,))
+    write_project_list(context.workspace.project_list_path, ProjectList(tuple(projects)))
+    ctx = load_context(context.workspace.root)
+    assert ctx.projects.get(1).indicators[-1].measure_kind == KIND_MILESTONE
+
+    blank = generate_workbooks(ctx, MAR, [HEALTH], tmp_path / "out").files[0].path
+    wb = openpyxl.load_workbook(blank)
+    try:
+        ws = wb[LEAD]
+        ref = cell_of(blank, "出台村卫生室运行管理办法", "累计完成值")
+        lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and ref in str(dv.sqref)]
+        assert lists and "是" in lists[0].formula1 and "否" in lists[0].formula1
+        assert "是/否" in ws[cell_of(blank, "出台村卫生室运行管理办法", "本期完成值")].value
+    finally:
+        wb.close()
+
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", node.key)] = {"cumulative": "是"}
+
+    sim = h.simulate(ctx, ctx.workspace.folder("inbox", MAR.slug) / "h.xlsx", HEALTH, tweak=tweak)
+    stamp(sim.path, "2026-03-20 10:00")
+    merged = merge_returns(ctx, MAR)
+    res = next(r for r in merged.batch.files if r.unit == HEALTH)
+    assert not [f for f in res.findings if f.severity is not Severity.INFO], [f.line() for f in res.findings]
+    detail = ledger_rows(merged.ledger_path, "指标明细")
+    header = detail[2]
+    row = next(r for r in detail[3:] if r[1] == "出台村卫生室运行管理办法")
+    assert row[header.index("指标类型")] == "节点" and row[header.index("完成率")] == 1.0
+    text = docx_text(write_reports(ctx, MAR, kind="进展报告").documents["进展报告"])
+    assert "出台村卫生室运行管理办法已完成" in text
