@@ -102,7 +102,8 @@ def _projects_json(plist) -> dict:
     return {"projects": [{"number": p.number, "name": p.name, "content": p.content, "lead": list(p.leads),
                           "co_units": list(p.co_units), "due_month": p.due_month,
                           "indicators": [{"name": i.name, "value": i.target, "unit": i.unit,
-                                          "comparator": i.comparator, "split": i.split, "text": i.text}
+                                          "comparator": i.comparator, "split": i.split, "text": i.text,
+                                          "kind": i.measure_kind}
                                          for i in p.indicators]} for p in plist.projects]}
 
 

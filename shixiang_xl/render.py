@@ -45,7 +45,8 @@ def render_projects(plist, directory=None) -> str:
         inds = p.indicators or (None,)
         for i in inds:
             rows.append([p.number if first else "", p.name if first else "",
-                         (f"{i.name} {i.target_text}" + ("（按协办单位分解）" if i.split else "")) if i else "（无量化指标）",
+                         (f"{i.name} {i.target_text}" + ("（按协办单位分解）" if i.split else "") +
+                          ("" if i.measure_kind == "累计数" else f"［{i.measure_kind}］")) if i else "（无量化指标）",
                          "、".join(p.leads) if first else "", _co_display(p, directory) if first else ""])
             first = False
     n_ind = len(plist.indicators)

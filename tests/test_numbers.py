@@ -577,3 +577,18 @@ def test_a_node_is_answered_yes_or_no(context, tmp_path):
     assert row[header.index("指标类型")] == "节点" and row[header.index("完成率")] == 1.0
     text = docx_text(write_reports(ctx, MAR, kind="进展报告").documents["进展报告"])
     assert "出台村卫生室运行管理办法已完成" in text
+
+
+def test_projects_shows_the_kinds(workspace):
+    import json
+
+    from click.testing import CliRunner
+
+    from shixiang_xl.cli import main
+
+    res = CliRunner().invoke(main, ["-w", str(workspace.root), "projects", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    kinds = {i["name"]: i["kind"] for p in json.loads(res.output)["projects"] for i in p["indicators"]}
+    assert kinds["参保群众满意度"] == "比率" and kinds["新建中心村卫生室"] == "累计数"
+    table = CliRunner().invoke(main, ["-w", str(workspace.root), "projects"]).output
+    assert "参保群众满意度 ≥90%［比率］" in table and "新建中心村卫生室 10家［" not in table
