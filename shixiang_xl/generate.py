@@ -225,13 +225,16 @@ class _Builder:
         heights = []
         for slot, ind in zip(slots, block.indicators):
             cells_for_height = []
+            # The row's kind, once (not per column): a level or a node has one input, and labels in the others.
+            one_value = ind is not None and ind.one_value
+            row_node = one_value and ind is not None and ind.measure_kind == KIND_MILESTONE
             for c, col in enumerate(spec.columns):
                 if col.scope == "project" and not slot.first:
                     continue
                 ref_rows = (slot.row, slot.row + span - 1) if col.scope == "project" else (slot.row, slot.row)
                 value: object = None
-                level = ind is not None and ind.one_value and col.scope == "indicator"
-                node = level and ind is not None and ind.measure_kind == KIND_MILESTONE
+                level = one_value and col.scope == "indicator"
+                node = row_node and level
                 if col.role == "locked":
                     previous = job.previous.get((spec.kind, slot.key), 0.0)
                     value = locked_value(col, block.project, ind, previous)

@@ -8,6 +8,7 @@ typed in the base unit against a 万-scaled target), the simulated returns and t
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Things counted one by one: a fraction of them is a typing error. Amounts (元), lengths, areas, weights and
@@ -49,6 +50,7 @@ def parse_kind(text: object) -> str | None:
     return _KIND_WORDS.get(s)
 
 
+@functools.lru_cache(maxsize=8192)  # asked for every row the ledger and the workbooks write
 def infer_kind(name: str, measure: str, comparator: str) -> tuple[str, bool]:
     """(kind, doubtful) from an indicator's name, measure word and comparator.
 
