@@ -24,7 +24,7 @@ from .textnorm import clean, compact, format_number, parse_number_text
 MIN_PROGRESS_TEXT = 15
 MAX_TEXT = 2000
 FAR_ABOVE_TARGET = 1.5
-LEVEL_UNUSED = ("current",)  # columns a level (比率, 上限) does not fill in
+LEVEL_UNUSED = ("current",)  # columns a level (比率, 上限) or a node (节点) does not fill in
 NODE_ANSWERS = {"是": 1.0, "已完成": 1.0, "完成": 1.0, "否": 0.0, "未完成": 0.0}
 SCALE_SUSPECT = 1000.0  # a value 10³ times (or a thousandth of) its 万-scaled target is far from any real figure
 PROGRESS_TOLERANCE = 30.0
@@ -125,11 +125,11 @@ class _Checker:
             sheet = self.spec.lead if kind == "lead" else self.spec.co
             row_values: dict[str, Any] = {}
             where = self.where((kind, row_key))
-            level = self._level(row_key)
+            one_value = self._one_value(row_key)
             for key, cv in cells.items():
                 col = sheet.column(key)
-                if col is None or (level and key in LEVEL_UNUSED):
-                    continue  # a level (比率, 上限) has one input, its current value: nothing “this period”
+                if col is None or (one_value and key in LEVEL_UNUSED):
+                    continue  # a level (比率, 上限) or a node has one input: nothing “this period”
                 cv = self._node_answer(row_key, key, cv)
                 what = f"{where}的“{col.heading}”"
                 if col.required and _blank(cv.value):
@@ -158,7 +158,7 @@ class _Checker:
         cum, cur = v.get("cumulative"), v.get("current")
         last = self.history.cumulative.get(key, 0.0)
         misscaled = self.measure_rules(key, cells, v)
-        if self._level(row_key):
+        if self._one_value(row_key):
             self.level_rules(key, cells, v)
         elif cum is not None and "cumulative" in cells:
             if cum < last - 1e-9:
@@ -186,7 +186,7 @@ class _Checker:
                 self.add("progress-text-copied", cells["progress_text"],
                          f"{what}进展情况与上期报送的完全相同，请填写本期的新进展。")
 
-    def _level(self, row_key: str) -> bool:
+    def _one_value(self, row_key: str) -> bool:
         """One value, not 本期/累计: a level (比率, 上限) or a node (节点)."""
         ind = self._indicator(row_key)
         return ind is not None and ind.one_value
@@ -248,7 +248,7 @@ class _Checker:
                          f"{what}的“{label}”填写 {format_number(value, 4)}，计量单位是“{ind.unit}”（目标 "
                          f"{format_number(ind.target)}{ind.unit}）。您填写的是否为 {format_number(value, 4)} 万{ind.unit}，"
                          f"即 {format_number(value * 10_000)} {ind.unit}？请按“{ind.unit}”填写整数。")
-            elif is_count(ind.unit) and not float(value).is_integer():
+            elif is_count(ind.unit) and not ind.one_value and not float(value).is_integer():
                 self.add("fraction-in-count", cv,
                          f"{what}的“{label}”填写 {format_number(value, 4)}，但“{ind.unit}”按个数计，应为整数。"
                          f"请核对后填写整数（如 {format_number(math.floor(value + 0.5))}）。")
