@@ -46,7 +46,11 @@ class Correction:
 
 def corrections(store: Store, period: Period) -> dict[str, Correction]:
     """The latest correction of each unit's receipt time for ``period``."""
-    store.ensure(RECEIPT_SCHEMA)
+    # Only looked up, never created here: this runs inside the merge's transaction, which a schema script (an
+    # implicit COMMIT) would end.
+    if store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_corrections'"
+                          ).fetchone() is None:
+        return {}
     out: dict[str, Correction] = {}
     for r in store.conn.execute("SELECT period, unit, received_at, previous, changed_at FROM receipt_corrections "
                                 "WHERE period = ? ORDER BY id", (period.slug,)):
