@@ -73,6 +73,11 @@ class Period:
     def end(self) -> dt.date:
         return dt.date(self.year, self.end_month, calendar.monthrange(self.year, self.end_month)[1])
 
+    @property
+    def days(self) -> int:
+        """The period's length in days (31 for March, 90 for 2026-Q1)."""
+        return (self.end - self.start).days + 1
+
     def due(self, due_day: int) -> dt.date:
         """The due date: ``due_day`` of the period's last month (clamped to the month's length)."""
         last = calendar.monthrange(self.year, self.end_month)[1]

@@ -26,8 +26,10 @@ from .ledger import (
     STATUS_AHEAD, STATUS_DONE, STATUS_LAG, STATUS_NONE, STATUS_NOT, STATUS_ON, SUBMIT_BACK, SUBMIT_LATE,
     SUBMIT_MISSING, SUBMIT_ON_TIME, BulletinRow, LedgerData, ProjectRow, UnitSubmission, build_ledger,
 )
+from .measures import KIND_CEILING, KIND_MILESTONE, KIND_RATE, meets_target
 from .period import Period
 from .store import Store, open_store
+from .submissions import store_submissions  # noqa: F401  (the documents' and status's one reading of the store)
 from .textnorm import clean, display_width, fold, format_number
 from .workspace import Context
 
@@ -280,14 +282,8 @@ def overview(ledger: LedgerData, config: Config) -> list[Para]:
         if counts[STATUS_LAG]:
             s += f"滞后指完成进度低于序时进度{format_number(ledger.lag_threshold)}个百分点以上。"
         out.append(Para(BODY, s))
-    subs = ledger.submissions
-    if subs:
-        counts = {k: sum(1 for x in subs if x.status == k) for k in SUBMIT_PHRASES}
-        parts = _count_phrases(counts, SUBMIT_PHRASES)
-        s = f"本期应报送单位{len(subs)}个，其中{'、'.join(parts)}，报送率{ledger.reporting_rate:.0%}"
-        if counts[SUBMIT_LATE] or counts[SUBMIT_BACK]:
-            s += "（已报送单位含逾期报送和被退回修改的单位）"
-        out.append(Para(BODY, s + "。"))
+    if ledger.submissions:
+        out.append(Para(BODY, "本期" + ledger.figures.sentence()))
     rows = [i for i in ledger.indicators if not i.is_share]
     measured = [i for i in rows if i.gap is not None]
     if measured:
@@ -303,7 +299,15 @@ def overview(ledger: LedgerData, config: Config) -> list[Para]:
 
 
 def status_sentence(p: ProjectRow, period: Period) -> str:
-    """The project's standing: its completion against 序时进度, or the fact that nobody reported."""
+    """The project's standing: its completion against 序时进度, or the fact that nobody reported; and, when the
+    lead unit's own 状态 disagrees with its figures, that disagreement (never resolved silently)."""
+    sentence = _standing(p, period)
+    if p.contradiction:
+        sentence += p.contradiction + "。"
+    return sentence
+
+
+def _standing(p: ProjectRow, period: Period) -> str:
     if p.status == STATUS_NONE:
         return f"牵头单位{p.leads}未报送{period.label}进度。"
     progress = p.progress
@@ -329,6 +333,18 @@ def indicator_sentence(ledger: LedgerData, p: ProjectRow) -> str:
         if i.project != p.number or i.is_share or i.cumulative is None:
             continue
         target = f"{format_number(i.target)}{i.measure}"
+        if i.kind in (KIND_RATE, KIND_CEILING):  # a level: its current value, met or not; never “completed”
+            met = meets_target(i.target, i.comparator, i.cumulative)
+            if i.kind == KIND_CEILING or i.comparator == "≤":
+                note = f"控制目标{target}以内，{'已控制在目标以内' if met else '超出控制目标'}"
+            else:
+                note = ("目标不低于" if i.comparator == "≥" else "目标") + target + \
+                       ("，已达到目标" if met else f"，尚差{format_number(i.target - i.cumulative, 2)}{i.measure}")
+            items.append(f"{i.name}当前为{format_number(i.cumulative, 2)}{i.measure}（{note}）")
+            continue
+        if i.kind == KIND_MILESTONE:
+            items.append(f"{i.name}{'已完成' if i.cumulative >= 1 else '尚未完成'}")
+            continue
         if i.comparator == "≤":
             how = "已控制在目标以内" if i.cumulative <= i.target else "超出控制目标"
             note = f"控制目标{target}以内，{how}"
@@ -459,7 +475,7 @@ def summary_line(ledger: LedgerData) -> str:
     parts = [f"{k}{v}项" for k, v in counts.items() if v]
     if not parts:
         return ""
-    note = ("合计：" + "，".join(parts) + f"；报送率{ledger.reporting_rate:.0%}。"
+    note = ("合计：" + "，".join(parts) + "。" + ledger.figures.sentence() +
             f"滞后指完成进度低于序时进度{format_number(ledger.lag_threshold)}个百分点以上。")
     if any(p.completion is None and p.reported is not None for p in ledger.projects):
         note += "完成进度按量化指标的完成率计算；标“填报”的，为没有量化指标的项目由牵头单位填报的进度。"
@@ -545,20 +561,6 @@ def requirements(ledger: LedgerData, config: Config) -> list[str]:
 
 
 # ------------------------------------------------------------------ the ledger, rebuilt from the store
-
-
-def store_submissions(store: Store, period: Period, units: Sequence[str]) -> dict[str, UnitSubmission]:
-    """Each unit's counted return for ``period`` from the store: the latest accepted or rejected one (as in
-    ``status``), received at the first receipt of its file; units without one are missing."""
-    chosen: dict[str, UnitSubmission] = {}
-    for r in store.conn.execute(
-            "SELECT r.unit, r.status, r.original_name, r.errors, r.warnings, r.received_at, "
-            "(SELECT MIN(received_at) FROM receipts c WHERE c.sha256 = r.sha256) AS first_received "
-            "FROM returns r WHERE r.period = ? AND r.status IN ('accepted', 'rejected') "
-            "ORDER BY r.saved_at, r.issued_at, r.original_name", (period.slug,)):
-        chosen[r["unit"]] = UnitSubmission(r["unit"], r["status"], r["first_received"] or r["received_at"] or "",
-                                           r["original_name"], int(r["errors"]), int(r["warnings"]))
-    return {u: chosen.get(u, UnitSubmission(u, "missing")) for u in units}
 
 
 def store_findings(store: Store, period: Period) -> tuple[Finding, ...]:

@@ -47,6 +47,8 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
+
+from shixiang_xl.measures import is_count
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
@@ -169,6 +171,12 @@ def sample_values(spec: TemplateSpec, plist: ProjectList, unit: str, *, extra: d
                     continue
                 share = 1.0 if sheet.kind == "lead" else 1 / max(1, len(block.project.co_units))
                 cum = round(ind.target * share * FRACTIONS[k % len(FRACTIONS)], 2)
+                if is_count(ind.unit):  # realistic: counted things are whole
+                    cum = float(round(cum))
+                if ind.is_level:  # a level (比率, 上限): one current value, no 本期完成值
+                    out[(sheet.kind, ind.key)] = {"cumulative": round(min(100.0, ind.target * 0.96), 1)}
+                    rates.append(0.96)
+                    continue
                 rates.append(FRACTIONS[k % len(FRACTIONS)])
                 out[(sheet.kind, ind.key)] = {"current": cum, "cumulative": cum}
             row: dict[str, object] = {"progress_text": f"本期召开专题推进会，{block.project.name}各项任务按计划推进，进展顺利。",

@@ -445,11 +445,11 @@ def test_a_workbook_filled_in_and_saved_by_libreoffice_passes(context, tmp_path)
     """Generate the blank workbook, fill it with openpyxl as a clerk would, let LibreOffice re-save it."""
     blank = generate_workbooks(context, MAR, [UNIT], tmp_path / "outbox").files[0].path
     filled = {("lead", "P01-I01"): {"current": 3, "cumulative": 3},
-              ("lead", "P01-I02"): {"current": 40.5, "cumulative": 40.5},
+              ("lead", "P01-I02"): {"current": 40, "cumulative": 40},
               ("lead", "P01-I03"): {"current": 18, "cumulative": 18},
               ("lead", "P01-I04"): {"current": 120, "cumulative": 120},
               ("lead", "P01"): {"progress": 28, "status": "推进中",
-                                "progress_text": "本月完成3家中心村卫生室主体建设，改造提升村卫生室40.5家，正在推进设备采购。",
+                                "progress_text": "本月完成3家中心村卫生室主体建设，改造提升村卫生室40家，正在推进设备采购。",
                                 "problems": "无", "next_steps": "加快设备采购和人员培训。"}}
     fields = {"B6": "王芳", "B7": "0537-3412345", "B8": "李华", "B9": dt.datetime(2026, 3, 24)}
 

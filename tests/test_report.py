@@ -142,7 +142,8 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
         assert (phrase in overview) == (n > 0), phrase
     assert counts[STATUS_NONE] == 1 and "牵头单位未报送进度1项" in overview
     subs = ledger.submissions
-    reported = sum(1 for s in subs if s.status != SUBMIT_MISSING)
+    # 报送率 counts the units whose return is in (on time or late); one sent back must send it again.
+    reported = sum(1 for s in subs if s.status in (SUBMIT_ON_TIME, SUBMIT_LATE))
     assert f"本期应报送单位{len(subs)}个" in overview
     assert f"报送率{round(100 * reported / len(subs))}%" in overview
     for status, label in ((SUBMIT_ON_TIME, "按时报送"), (SUBMIT_LATE, "逾期报送"), (SUBMIT_BACK, "报送后被退回修改"),
@@ -164,7 +165,11 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
         assert f"完成进度{format_number(p.progress, 1)}%" in body, p.name
         assert f"序时进度{format_number(p.expected, 1)}%" in body or f"序时进度（{format_number(p.expected, 1)}%）" in body
         for i in ledger.indicators:
-            if i.project == p.number and not i.is_share and i.cumulative is not None:
+            if i.project == p.number and not i.is_share and i.cumulative is not None and i.kind == "比率":
+                # a level is stated as its current value against the target, never as “completed”
+                assert f"{i.name}当前为{format_number(i.cumulative)}{i.measure}" in body, i.key
+                assert f"{i.name}当前为{format_number(i.cumulative)}{i.measure}（目标" in body
+            elif i.project == p.number and not i.is_share and i.cumulative is not None:
                 assert f"{i.name}{format_number(i.cumulative)}{i.measure}" in body, i.key
                 if i.rate is not None and i.comparator != "≤":
                     assert f"完成{format_number(i.rate * 100, 1)}%" in body
@@ -181,7 +186,7 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
     assert "2026年区政府十件民生实事推进情况台账（截至2026年3月底）" in text
 
 
-def test_titles_and_sections(written):
+def test_titles_and_sections(cycle, written):
     report = docx_paragraphs(written.documents["进展报告"])
     bulletin = docx_paragraphs(written.documents["通报"])
     title = "".join(t for s, t in report if s == "公文标题").replace("\n", "")
@@ -189,7 +194,10 @@ def test_titles_and_sections(written):
     assert [t for s, t in report if s == "公文一级标题"] == [
         "一、总体情况", "二、各项目推进情况", "三、存在的主要问题", "四、下步工作打算"]
     assert "".join(t for s, t in bulletin if s == "公文标题").replace("\n", "") == "关于2026年区政府十件民生实事推进情况的通报"
-    assert [t for s, t in bulletin if s == "公文一级标题"] == ["一、基本情况", "二、通报曝光", "三、下步要求"]
+    praised = any(b.kind == "表扬" for b in cycle["mar"].bulletin)
+    assert [t for s, t in bulletin if s == "公文一级标题"] == (
+        ["一、基本情况", "二、通报表扬", "三、通报曝光", "四、下步要求"] if praised else
+        ["一、基本情况", "二、通报曝光", "三、下步要求"])
     # signature block and 抄送 from the configuration
     texts = [t for _, t in bulletin]
     assert "区委区政府督查室" in texts and "2026年3月30日" in texts
