@@ -183,7 +183,7 @@ class _Builder:
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, ncols - 1, self.framed(spec.sheet, TITLE_ROW, 0, title),
                        self.fmt("title", font_size=16))
         ws.set_row(TITLE_ROW, 32)
-        sub = f"填报单位：{job.unit}　　报送期：{job.period.label}（{job.period.as_of}）　　" \
+        sub = f"填报单位：{job.unit}　　报送期：{job.period.label}（{job.period.cutoff(job.config.due_day)}）　　" \
               f"报送截止：{self._due_text()}　　黄色单元格为填报项"
         ws.merge_range(SUBTITLE_ROW, 0, SUBTITLE_ROW, ncols - 1, self.framed(spec.sheet, SUBTITLE_ROW, 0, sub),
                        self.fmt("subtitle"))
@@ -377,7 +377,7 @@ class _Builder:
         ws.set_row(0, 36)
         ws.merge_range(1, 0, 1, 8, self.framed(info, 1, 0, f"填报单位：{job.unit}"),
                        fmt("subtitle", font_name=FONT_HEAD, font_size=14))
-        ws.merge_range(2, 0, 2, 8, self.framed(info, 2, 0, f"报送期：{job.period.label}（{job.period.as_of}）　　"
+        ws.merge_range(2, 0, 2, 8, self.framed(info, 2, 0, f"报送期：{job.period.label}（{job.period.cutoff(job.config.due_day)}）　　"
                                                f"报送截止：{self._due_text()}"),
                        fmt("subtitle", font_size=12))
         # Fields block (填报人, 联系电话, …)
@@ -416,13 +416,16 @@ class _Builder:
         ws.write_formula(0, CHECK_COL, f"={missing}", None, n_required)
         ws.write_formula(1, CHECK_COL, f"={invalid}", None, 0)
         m, i = f"${col_letter(CHECK_COL)}$1", f"${col_letter(CHECK_COL)}$2"
-        banner = (f'=IF({m}+{i}=0,"✔ 自检通过：必填项已全部填写，可以报送。",'
-                  f'"✘ 自检未通过：还有"&{m}&"项必填内容未填写，"&{i}&"项填写有误。请补充黄色单元格后再报送。")')
+        # Only what is wrong is named: "还有3项必填内容未填写", not "…，0项填写有误".
+        banner = (f'=IF({m}+{i}=0,"✔ 自检通过：必填项已全部填写，可以报送。","✘ 自检未通过："'
+                  f'&IF({m}>0,"还有"&{m}&"项必填内容未填写","")&IF(AND({m}>0,{i}>0),"，","")'
+                  f'&IF({i}>0,{i}&"项填写有误","")&"。请补充或改正黄色单元格后再报送。")')
         banner_fmt = fmt("title", font_name=FONT_HEAD, font_size=13, bold=True, font_color="#FFFFFF",
                          bg_color="#C00000", text_wrap=True, border=1)
         ws.merge_range(BANNER_ROW, 0, BANNER_ROW, 8, None, banner_fmt)
         ws.write_formula(BANNER_ROW, 0, banner, banner_fmt,
-                         f"✘ 自检未通过：还有{n_required}项必填内容未填写，0项填写有误。请补充黄色单元格后再报送。")
+                         f"✘ 自检未通过：还有{n_required}项必填内容未填写。请补充或改正黄色单元格后再报送。"
+                         if n_required else "✔ 自检通过：必填项已全部填写，可以报送。")
         ws.conditional_format(BANNER_ROW, 0, BANNER_ROW, 8, {
             "type": "formula", "criteria": f"={m}+{i}=0",
             "format": self.wb.add_format({"bg_color": "#00B050", "font_color": "#FFFFFF"})})

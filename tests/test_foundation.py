@@ -1065,3 +1065,9 @@ def test_lists_are_parsed_once_and_the_signed_cache_follows_every_change(workspa
     (workspace.root / ".shixiang" / "secret.key").write_text("ab" * 32, encoding="ascii")
     load_context(workspace.root)
     assert len(calls) == 3
+
+
+def test_a_form_asks_for_progress_up_to_its_due_date():
+    assert Period.parse("2026-03").cutoff(25) == "截至2026年3月25日"
+    assert Period.parse("2026-Q1").cutoff(25) == "截至2026年3月25日"
+    assert Period.parse("2026-02").cutoff(31) == "截至2026年2月底"  # due on the last day: the period's end

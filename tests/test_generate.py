@@ -414,7 +414,7 @@ def test_generate_quarter_period(workspace, tmp_path):
     path = out / "2026年第一季度_区卫生健康局_十件实事进度填报表.xlsx"
     assert [p.name for p in out.iterdir()] == [path.name]
     rows = sheet_rows(path)
-    assert "报送期：2026年第一季度（截至2026年3月底）" in rows["填报说明"][2][0]
+    assert "报送期：2026年第一季度（截至2026年3月25日）" in rows["填报说明"][2][0]  # what is due, when
     assert "报送截止：2026年3月25日" in rows["填报说明"][2][0]
     assert "报送期：2026年第一季度" in rows["进度填报"][1][0]
     ctx = load_context(workspace.root)
@@ -523,7 +523,7 @@ def test_instructions_sheet(context, generated):
         ws = wb["填报说明"]
         texts = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str))
         assert ws["A1"].value == "2026年区政府十件民生实事进度填报表"
-        for fragment in ("填报单位：区卫生健康局", "报送期：2026年3月（截至2026年3月底）", "报送截止：2026年3月25日",
+        for fragment in ("填报单位：区卫生健康局", "报送期：2026年3月（截至2026年3月25日）", "报送截止：2026年3月25日",
                          "区委区政府督查室", "刘洋", "0537-3410000", "ducha@example.com",
                          "黄色单元格为填报项", "本期完成值", "累计完成值", "上期累计",
                          "未启动＝尚未开工", "推进中＝已启动尚未完成", "已完成＝全部目标任务已完成",
@@ -648,6 +648,9 @@ def test_co_sheet_content(context, generated):
             else:  # the town reports its own share
                 assert all(c.protection.locked is False for c in own)
                 assert ws.cell(r, heads["上期累计"]).value == 0
+                # … and sees what the whole district owes on it.
+                target = next(i.target for i in plist.get(number).indicators if i.name == ind)
+                assert ws.cell(r, heads["全区目标"]).value == target
     finally:
         wb.close()
 
@@ -989,7 +992,8 @@ def test_libreoffice_recalculates_banner_and_completion_rate(context, generated,
     assert rates[0][2] == pytest.approx(5 / 10) and [r for _, _, r in rates[2:]] == ["", ""]
 
     banner, helpers = banner_and_helpers(sheet_rows(converted[unfilled])["填报说明"])
-    assert f"自检未通过：还有{n_required}项必填内容未填写，0项填写有误" in banner
+    assert f"自检未通过：还有{n_required}项必填内容未填写。" in banner
+    assert "0项" not in banner  # only what is wrong is named
     assert helpers == [n_required, 0]
 
 
