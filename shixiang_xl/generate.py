@@ -268,10 +268,11 @@ class _Builder:
                         ws.write_formula(slot.row, c, formula, fmt, "")
                         continue
                 self._write(ws, ref_rows, c, value, fmt)
-                if value is not None and col.role == "locked":
-                    per_row = col.width if col.scope == "indicator" else col.width
+                if value is not None and col.role in ("locked", "input"):
+                    # Rows grow with every text they hold: the locked ones, and what a unit wrote when its return
+                    # is written again (a resubmission form), so nothing prints clipped.
                     text = format_number(value) if isinstance(value, float) else str(value)
-                    cells_for_height.append((text, per_row, col.scope))
+                    cells_for_height.append((text, col.width, col.scope))
             heights.append(cells_for_height)
         # Project-scope text is merged over the block's rows: share its height among them.
         project_lines = max((row_height([(t, w)]) for hs in heights[:1] for t, w, s in hs if s == "project"),

@@ -1107,3 +1107,25 @@ def test_classic_formulas_are_written_as_is_and_newer_functions_get_their_prefix
     xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml").decode()
     assert '<f>IF(AND(ISNUMBER(B1),N(C1)&gt;0),B1/C1,"")</f>' in xml
     assert ">_xlfn.XLOOKUP(B1,C1:C9,D1:D9)</f>" in xml
+
+
+def test_rows_grow_with_the_text_a_unit_wrote(context, tmp_path):
+    """A return written with a long 进展情况 (as a resubmission form is): its rows are tall enough to print it."""
+    import hostile as h
+
+    long_text = "本期完成村卫生室主体施工三家，正在进行内部装修、设备采购和人员培训，预计下月底前全部投入使用。" * 8
+
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P01")]["progress_text"] = long_text
+
+    sim = h.simulate(context, tmp_path / "long.xlsx", "区卫生健康局", None, tweak)
+    wb = openpyxl.load_workbook(sim.path)
+    try:
+        ws = wb["进度填报"]
+        merged = next(m for m in ws.merged_cells.ranges if m.min_row == 4 and ws.cell(3, m.min_col).value == "进展情况")
+        width = ws.column_dimensions[get_column_letter(merged.min_col)].width
+        total = sum(ws.row_dimensions[r].height for r in range(merged.min_row, merged.max_row + 1))
+        lines = -(-len(long_text) * 2 // int(width))
+        assert total >= lines * 13, (total, lines)
+    finally:
+        wb.close()
