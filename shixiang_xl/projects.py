@@ -558,7 +558,7 @@ def _load_milestones(sheets: dict, projects: dict[int, Project], fname: str,
 
 def write_project_list(path: Path, plist: ProjectList) -> None:
     """Write ``项目清单.xlsx`` in the standard format (atomically)."""
-    from .xlsxout import OfficeBook
+    from .xlsxout import OfficeBook, print_setup
 
     with OfficeBook(path) as book:
         fmt = book.fmt
@@ -571,6 +571,7 @@ def write_project_list(path: Path, plist: ProjectList) -> None:
                       p.co_text or "、".join(p.co_units), f"{p.due_month}月" if p.due_month else "", p.note]
             book.text_row(ws, r, values, widths)
         ws.freeze_panes(1, 2)
+        print_setup(ws, repeat=(0, 0))  # A4 landscape, as wide as the page, the header on every page
 
         ws = book.sheet(INDICATOR_SHEET)
         headings = ["项目序号", "指标序号", "指标名称", "目标值", "计量单位", "比较方式", "按协办单位分解", "责任单位",
@@ -593,6 +594,7 @@ def write_project_list(path: Path, plist: ProjectList) -> None:
         ws.data_validation(1, 3, last, 3, {"validate": "decimal", "criteria": ">=", "value": 0,
                                            "error_title": "目标值", "error_message": "目标值只能填不小于 0 的数字。"})
         ws.freeze_panes(1, 3)
+        print_setup(ws, repeat=(0, 0))
 
         ws = book.sheet(MILESTONE_SHEET)
         book.header(ws, 0, ["项目序号", "月份", "计划进度(%)"], [10, 8, 12])
@@ -603,3 +605,4 @@ def write_project_list(path: Path, plist: ProjectList) -> None:
                 r += 1
         ws.set_column(4, 4, 60)
         ws.write_string(0, 4, "说明：可选。不填时，序时进度按 1 月至计划完成月份平均推进计算。", fmt("plain"))
+        print_setup(ws, repeat=(0, 0))

@@ -90,7 +90,9 @@ def _write_chase_list(ctx: Context, report: StatusReport, path: Path) -> None:
         ws = book.sheet("催报名单")
         headings = ["序号", "单位", "角色", "报送情况", "收到时间", "联系人", "联系电话", "备注"]
         widths = [6, 24, 6, 10, 17, 10, 16, 24]
-        title = f"{ctx.config.full_title}{report.period.label}进度填报催报名单"
+        # The full title already names the year: the period is named without it (not "2026年…2026年3月").
+        period_name = report.period.label.removeprefix(f"{report.period.year}年")
+        title = f"{ctx.config.full_title}进度填报催报名单（{period_name}）"
         ws.merge_range(0, 0, 0, len(headings) - 1, title, book.fmt("title", font_size=16))
         ws.set_row(0, 30)
         due = report.period.due(ctx.config.due_day)

@@ -287,6 +287,7 @@ def test_merge_and_status_cli(two_periods):
     assert res.exit_code == 1
     assert "催报名单" in res.output
     chase = sheet_rows(ctx.workspace.folder("reports", "2026-03") / "催报名单.xlsx", "催报名单")
+    assert chase[0][0] == "2026年区政府十件民生实事进度填报催报名单（3月）"  # the year once
     names = {r[1] for r in chase[3:] if r[1]}
     assert {faults["missing"], faults["broken"]} <= names
     res = runner.invoke(main, ["-w", str(ctx.workspace.root), "merge", "--period", "2026-03", "--strict",
