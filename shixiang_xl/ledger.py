@@ -409,6 +409,7 @@ class LedgerData:
     trend: Sequence[tuple[int, str, tuple[float | None, ...], float]]  # (number, name, completions, expected)
     findings: tuple[Finding, ...]
     lag_threshold: float
+    trend_expected: tuple[float, ...] = ()  # the projects' mean 序时进度 at each of trend_periods
 
     @property
     def figures(self) -> SubmissionFigures:
@@ -506,8 +507,22 @@ def build_ledger(data: LedgerInput) -> LedgerData:
     y, m, d = as_of.split("-")
     title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
     subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
+    plist = data.projects.projects
+    trend_expected = tuple(round(sum(expected_progress(p, Period.parse(s).end_month) for p in plist) / len(plist), 1)
+                           if plist else 0.0 for s in periods)
     return LedgerData(title, subtitle, period, project_rows, indicator_rows, submissions, bulletin,
-                      periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold)
+                      periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold,
+                      trend_expected)
+
+
+TREND_WIDTH = 130  # 走势's printed width in character units: the charts' width
+CHART_HEIGHT = 440  # pixels: a chart and the repeated header row fit one landscape page at that width
+CHART_ROWS = 24  # default rows (15 pt, 20 px) a chart spans, and a little room under it
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 1) if present else None
 
 
 def receipt_findings(data: LedgerInput) -> Iterator[Finding]:
@@ -884,35 +899,56 @@ class _Writer:
                 r += 1
 
     def trend(self) -> None:
+        """走势: completion per project per period, then two charts, each on a page of its own and as wide as the
+        printed page: this period's completion against 序时进度 per project, and the average over the periods
+        against the average 序时进度 (one line per project cannot be read)."""
         l = self.l
         labels = [Period.parse(s).label.replace(f"{l.period.year}年", "") for s in l.trend_periods]
         headings = ["序号", "项目名称"] + labels + ["序时进度"]
-        widths = [5, 24] + [9] * len(labels) + [9]
-        ws = self._sheet("走势", f"{l.title}——进度走势（%）", headings, widths)
+        widths = [5, 30] + [9] * len(labels) + [9]
+        # The page is as wide as the charts: spare columns after the table carry the title across it.
+        spare = max(0, TREND_WIDTH - sum(widths))
+        ws = self._sheet("走势", f"{l.title}——进度走势（%）", headings + [""], widths + [spare])
         kinds = ["center", "text"] + ["pct"] * (len(labels) + 1)
+        n = len(l.trend)
         for r, (number, name, values, expected) in enumerate(l.trend, start=3):
             self._row(ws, r, [number, name, *values, expected], widths, kinds)
-        n = len(l.trend)
         if not n:
             return
         last_col = 1 + len(labels)
+        average = 3 + n
+        self._row(ws, average, ["", "各项目平均", *[_mean(v[k] for _, _, v, _ in l.trend) for k in range(len(labels))],
+                                _mean(e for *_, e in l.trend)], widths, kinds, {1: {"bold": True}})
+        self._row(ws, average + 1, ["", "序时进度（平均）", *l.trend_expected[-len(labels):], None], widths, kinds)
+        width_px = int(TREND_WIDTH * 7)
+        bar_row = average + 3
         chart = self.wb.add_chart({"type": "column"})
         chart.add_series({"name": "完成进度", "categories": ["走势", 3, 1, 2 + n, 1],
                           "values": ["走势", 3, last_col, 2 + n, last_col], "fill": {"color": "#4472C4"}})
         chart.add_series({"name": "序时进度", "categories": ["走势", 3, 1, 2 + n, 1],
                           "values": ["走势", 3, last_col + 1, 2 + n, last_col + 1], "fill": {"color": "#ED7D31"}})
-        chart.set_title({"name": f"{l.period.label}各项目完成进度与序时进度"})
-        chart.set_y_axis({"min": 0, "max": 100, "name": "%"})
-        chart.set_size({"width": 900, "height": 360})
-        ws.insert_chart(4 + n, 1, chart)
+        chart.set_title({"name": f"{l.period.label}各项目完成进度与序时进度", "name_font": {"size": 14}})
+        chart.set_y_axis({"min": 0, "max": 100, "name": "%", "major_gridlines": {"visible": True}})
+        chart.set_x_axis({"num_font": {"size": 9}})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": width_px, "height": CHART_HEIGHT})
+        ws.insert_chart(bar_row, 0, chart)
+        line_row = bar_row + CHART_ROWS
         line = self.wb.add_chart({"type": "line"})
-        for k in range(min(n, 255)):  # Excel charts hold at most 255 series
-            line.add_series({"name": ["走势", 3 + k, 1], "categories": ["走势", 2, 2, 2, last_col],
-                             "values": ["走势", 3 + k, 2, 3 + k, last_col], "marker": {"type": "circle"}})
-        line.set_title({"name": "各项目完成进度走势"})
+        line.add_series({"name": ["走势", average, 1], "categories": ["走势", 2, 2, 2, last_col],
+                         "values": ["走势", average, 2, average, last_col], "marker": {"type": "circle"},
+                         "line": {"color": "#4472C4", "width": 2.25}})
+        line.add_series({"name": ["走势", average + 1, 1], "categories": ["走势", 2, 2, 2, last_col],
+                         "values": ["走势", average + 1, 2, average + 1, last_col], "marker": {"type": "square"},
+                         "line": {"color": "#ED7D31", "width": 2.25, "dash_type": "dash"}})
+        line.set_title({"name": "各项目平均完成进度与序时进度走势", "name_font": {"size": 14}})
         line.set_y_axis({"min": 0, "max": 100, "name": "%"})
-        line.set_size({"width": 900, "height": 360})
-        ws.insert_chart(24 + n, 1, line)
+        line.set_legend({"position": "bottom"})
+        line.set_size({"width": width_px, "height": CHART_HEIGHT})
+        ws.insert_chart(line_row, 0, line)
+        # Each chart starts a page: never cut across a page break, never a page with only the header row.
+        ws.set_h_pagebreaks([bar_row, line_row])
+        ws.print_area(0, 0, line_row + CHART_ROWS - 1, len(headings))
 
     def findings(self) -> None:
         l = self.l
