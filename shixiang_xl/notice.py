@@ -27,6 +27,8 @@ from .findings import Finding, finding
 from .projects import Indicator, Project, ProjectList, parse_due_month
 from .textnorm import clean, compact, fold, format_number
 from .units import Directory
+from .notice_layouts import (PROGRESS_LABEL, UNIT_LABEL, Candidate, cell_table_rows, find_items, progress_sentence,
+                             stated_count)
 
 # ================================================================== vocabulary
 
@@ -188,9 +190,13 @@ def _latex(text: str) -> str:
     return text.replace(r"\%", "%")
 
 
+# Pinyin some mirror sites inject after characters: 關(guān), 萬(wàn)人.
+_ROMANISATION = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-z\u00e0-\u024f]{1,7}[)）]")
+
+
 def normalize_line(line: str) -> str:
     """One line in matching form: :func:`clean` plus symbols, LaTeX, ≥/≤ spellings and numbers split by spaces."""
-    s = clean(_latex(line)).translate(_SYMBOLS)
+    s = clean(_ROMANISATION.sub("", _latex(line))).translate(_SYMBOLS)
     s = s.replace(">=", "≥").replace("<=", "≤").replace("＞＝", "≥").replace("＜＝", "≤")
     # PDF text splits decimals and thousands ("21. 38", "1, 200"): join them back.
     s = re.sub(r"(\d)\s*\.\s+(\d)", r"\1.\2", s)
@@ -810,7 +816,12 @@ def _from_text(raw: str) -> NoticeSource:
             return NoticeSource(text, records, "table")
     lines = text.split("\n")
     as_table = _records_from_text_table(lines)
-    as_prose = _records_from_prose(lines)
+    rows = cell_table_rows(lines, _header_key)
+    if rows:
+        records = _records_from_tables([(rows, [""] * len(rows))])
+        if records:
+            return NoticeSource(text, records, "text-table")
+    as_prose = _records_from_prose(lines, text)
 
     def score(records: list[RawProject]) -> tuple[int, int]:
         # The reading that finds more projects with units and targets is the notice's layout.
@@ -1059,45 +1070,63 @@ def _marker_number(kind: str, line: str) -> int | None:
         return None
 
 
-def _records_from_prose(lines: list[str]) -> list[RawProject]:
-    """Projects written as numbered paragraphs (一、… / （一）… / 1. … / （1）…), with 牵头单位：… where given.
+def _records_from_prose(lines: list[str], text: str = "") -> list[RawProject]:
+    """Projects written as a list in text, in whichever style (see :mod:`.notice_layouts`): numbered lines
+    (一、… / （一）… / 1. … / 1。… / （1）… / ① / 01 / 一是), bullets, items inline in one paragraph, clauses after
+    分别是, 《…》 titles, bare lines, one paragraph per item; with 牵头单位：… where given.
 
-    The numbering level that carries the projects is the one whose items most often name a lead unit or hold a
-    target; outer levels (categories such as 一、教育类) end an item, inner ones (（1）…) stay inside it.
+    Outer levels (categories such as 一、教育类) end an item; every item is kept with the notice's own number,
+    whether or not it holds a target.
     """
+    stated = stated_count(text or "\n".join(lines))
     first, end = _annex_region(lines)
-    body = [l.strip() for l in lines[first:end]]
-    order = sorted(_MARKERS, key=lambda k: next((i for i, l in enumerate(body) if _marker_number(k, l) == 1),
-                                                len(body)))
-    best: list[RawProject] = []
-    best_score = (-1, -1, 0)
-    for depth, kind in enumerate(order):
-        outer = order[:depth]
-        items: list[tuple[int, int, list[str]]] = []
-        expected = 1
-        for i, line in enumerate(body):
-            n = _marker_number(kind, line)
-            if n is not None and (n == expected or (n == 1 and items)):
-                items.append((i, n, [_MARKERS[kind].sub("", line, count=1)]))
-                expected = n + 1
-            elif items and line:
-                if any(_marker_number(o, line) is not None for o in outer):
-                    items[-1] = (items[-1][0], items[-1][1], items[-1][2] + ["\u0000"])  # an outer heading ends it
-                elif "\u0000" not in items[-1][2]:
-                    items[-1][2].append(line)
-        if len(items) < 2:
+    regions = [(first, end)] + ([(0, len(lines))] if (first, end) != (0, len(lines)) else [])
+
+    def has_unit(item_lines: list[str]) -> bool:
+        return bool(_parse_labels("\n".join(item_lines)).lead)
+
+    best: Candidate | None = None
+    best_first = 0
+    for a, b in regions:
+        cand = find_items(lines[a:b], has_unit, _has_target, stated)
+        if cand.items and (best is None or len(cand.items) > len(best.items) and cand.kind != best.kind
+                           and stated is not None and abs(len(cand.items) - stated) < abs(len(best.items) - stated)):
+            best, best_first = cand, a
+    if best is None:
+        return []
+    progress = _is_progress_report(text or "\n".join(lines[:15]))
+    records = []
+    for it in best.items:
+        record = _prose_record(_without_progress(it.lines, progress), best_first + it.line)
+        record.number = it.number if best.kind not in ("•", "；", "《》", "lines", "paragraphs") else len(records) + 1
+        records.append(record)
+    return records
+
+
+def _is_progress_report(text: str) -> bool:
+    """A progress report (进展情况, 进度表, 完成情况通报) rather than the notice of the year's projects."""
+    head = _tight(text[:600])
+    return bool(re.search(r"进展情况|进度表|进度情况|完成情况|进展通报|推进情况|主要进度|进度如下|未完成项目", head))
+
+
+def _without_progress(item_lines: list[str], progress: bool) -> list[str]:
+    """An item's lines without what reports progress: a 目前进度：… block (to the item's end, unit lines kept), and in
+    a progress report every sentence that reports what was done (已完成…, 累计…, 上半年…)."""
+    out: list[str] = []
+    in_progress = False
+    for line in item_lines:
+        if PROGRESS_LABEL.match(line):
+            in_progress = True
             continue
-        records = [_prose_record(body_lines, first + i) for i, _, body_lines in items]
-        labelled = sum(1 for r in records if r.lead)
-        targets = sum(1 for r in records if _has_target(r.content))
-        if labelled + targets >= len(records) // 2:
-            records = [r for r in records if r.lead or _has_target(r.content)]
-        score = (labelled, targets, -abs(len(records) - 10))
-        if score > best_score:
-            best, best_score = records, score
-    for k, r in enumerate(best, start=1):
-        r.number = k
-    return best
+        if in_progress and not UNIT_LABEL.match(line):
+            continue
+        in_progress = False
+        if progress and not UNIT_LABEL.match(line):
+            sentences = re.findall(r"[^。！？!?]+[。！？!?]?", line)
+            kept = [x for x in sentences if not progress_sentence(x.strip())]
+            line = "".join(kept) if kept else (sentences[0] if sentences else line)
+        out.append(line)
+    return out
 
 
 @dataclass
