@@ -28,7 +28,7 @@ from .projects import Indicator, Project, ProjectList, parse_due_month
 from .textnorm import clean, compact, fold, format_number
 from .units import Directory
 from .notice_layouts import (PROGRESS_LABEL, UNIT_LABEL, Candidate, cell_table_rows, find_items, progress_sentence,
-                             stated_count)
+                             score_candidate, stated_count)
 
 # ================================================================== vocabulary
 
@@ -1087,11 +1087,12 @@ def _records_from_prose(lines: list[str], text: str = "") -> list[RawProject]:
 
     best: Candidate | None = None
     best_first = 0
+    best_score: tuple = ()
     for a, b in regions:
         cand = find_items(lines[a:b], has_unit, _has_target, stated)
-        if cand.items and (best is None or len(cand.items) > len(best.items) and cand.kind != best.kind
-                           and stated is not None and abs(len(cand.items) - stated) < abs(len(best.items) - stated)):
-            best, best_first = cand, a
+        score = score_candidate(cand, has_unit, _has_target, stated)
+        if cand.items and (best is None or score > best_score):  # the annex first: it wins a tie
+            best, best_first, best_score = cand, a, score
     if best is None:
         return []
     progress = _is_progress_report(text or "\n".join(lines[:15]))

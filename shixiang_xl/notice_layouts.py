@@ -345,7 +345,7 @@ def find_items(lines: list[str], has_unit: Callable[[list[str]], bool], has_targ
     lead unit, then hold a target; then line markers before inline ones, bullets, clauses and bare lines.
     """
     rep = furniture(lines)
-    body = ["" if re.sub(r"\s+", "", l) in rep else l.strip() for l in lines]
+    body = ["" if re.sub(r"\s+", "", l) in rep else l.strip() for l in drop_progress_blocks(lines)]
     body = ["" if re.fullmatch(r"!\[[^\]]*\]\([^)]*\)", l) else l for l in body]  # an image in markdown
     order = sorted(LINE_MARKERS, key=lambda k: next((i for i, l in enumerate(body) if marker_number(k, l) in (1, 0)),
                                                      len(body)))
@@ -362,14 +362,33 @@ def find_items(lines: list[str], has_unit: Callable[[list[str]], bool], has_targ
     if not cands:
         return Candidate("")
 
-    def score(c: Candidate) -> tuple:
-        n = len(c.items)
-        labelled = sum(1 for it in c.items if has_unit(it.lines))
-        targets = sum(1 for it in c.items if has_target("".join(it.lines)))
-        fit = -abs(n - stated) if stated else 0
-        return (fit, labelled, targets, -c.rank, n)
+    return max(cands, key=lambda c: score_candidate(c, has_unit, has_target, stated))
 
-    return max(cands, key=score)
+
+def score_candidate(c: Candidate, has_unit: Callable[[list[str]], bool], has_target: Callable[[str], bool],
+                    stated: int | None) -> tuple:
+    """How well a reading fits: closeness to the stated count, items naming a unit, items with a target, style."""
+    n = len(c.items)
+    labelled = sum(1 for it in c.items if has_unit(it.lines))
+    targets = sum(1 for it in c.items if has_target("".join(it.lines)))
+    fit = -abs(n - stated) if stated else 0
+    return (fit, labelled, targets, -c.rank, n)
+
+
+def drop_progress_blocks(lines: list[str]) -> list[str]:
+    """Blank out 目前进度：… blocks (to the next item, label or 目标任务 line): progress is never part of the list."""
+    out = list(lines)
+    inside = False
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if PROGRESS_LABEL.match(s):
+            inside = True
+        elif inside and (UNIT_LABEL.match(s) or any(marker_number(k, s) is not None for k in LINE_MARKERS)
+                         or re.match(r"^(?:目标任务|主要内容|建设内容|工作目标|任务目标)\s*[:：]", s)):
+            inside = False
+        if inside:
+            out[i] = ""
+    return out
 
 
 def progress_sentence(sentence: str) -> bool:
