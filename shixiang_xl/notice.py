@@ -39,7 +39,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
              "十件实事", "实事"),
     "content": ("项目主要内容", "主要内容", "目标任务", "工作举措", "建设内容", "实施内容", "项目内容", "工作内容",
                 "主要目标", "具体内容", "任务目标", "工作目标", "目标任务及措施", "主要建设内容", "建设内容及规模",
-                "项目内容及目标", "内容", "目标"),
+                "项目内容及目标", "工作任务", "具体任务及目标", "任务及目标", "年度目标", "建设任务", "内容", "目标"),
     "lead": ("牵头单位", "责任单位", "主办单位", "牵头部门", "责任部门", "主责单位", "承办单位", "牵头责任单位",
              "主体责任单位", "牵头领导及单位"),
     "co": ("协办单位", "配合单位", "责任主体与协同单位", "协同单位", "配合部门", "协办部门", "参与单位",
@@ -198,6 +198,10 @@ def normalize_line(line: str) -> str:
     """One line in matching form: :func:`clean` plus symbols, LaTeX, ≥/≤ spellings and numbers split by spaces."""
     s = clean(_ROMANISATION.sub("", _latex(line))).translate(_SYMBOLS)
     s = s.replace(">=", "≥").replace("<=", "≤").replace("＞＝", "≥").replace("＜＝", "≤")
+    # ASCII punctuation in Chinese text (web copies, NFKC) reads as its Chinese form; not inside numbers (10:30, 1,200).
+    s = re.sub(r"(?<!\d),|,(?!\d{3}(?!\d))", "，", s)
+    s = re.sub(r";", "；", s)
+    s = re.sub(r"(?<!\d):|:(?!\d)", "：", s)
     # PDF text splits decimals and thousands ("21. 38", "1, 200"): join them back.
     s = re.sub(r"(\d)\s*\.\s+(\d)", r"\1.\2", s)
     s = re.sub(r"(\d)\s*[,，]\s?(\d{3})(?!\d)", r"\1\2", s)
@@ -429,7 +433,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         if _is_standard(before_seg, after, follows_standard):
             prev_end = standard_end = c.end
             continue
-        if re.match(r"(?:宽|长|高|深|厚|口径|直径|跨径)", after):
+        if re.match(r"(?:口径|直径|跨径)", after) or (c.unit.endswith("米") and re.match(r"[宽长高深厚]", after)):
             continue  # 4.5米宽道路 3 条: a specification of the next target's object
         if (c.unit.endswith("个") and _TIME_AFTER.match(after)) or (
                 re.match(r"(?:以上|以下|以内)的", after)
@@ -549,10 +553,14 @@ def _header_key(cell: str) -> tuple[str, int] | None:
 
 def _header_columns(row: list[str]) -> dict[str, int]:
     """Column index per key when ``row`` is a heading row (at least two keys, one of them name or content)."""
-    scored = sorted(((k[1], c, k[0]) for c, cell in enumerate(row) if (k := _header_key(cell))), reverse=True)
+    # 牵头单位 beside a 责任单位: the 牵头 column leads, the other lists the co-units.
+    scored = sorted(((k[1] + ("牵头" in compact(cell)), c, k[0]) for c, cell in enumerate(row)
+                     if (k := _header_key(cell))), reverse=True)
     cols: dict[str, int] = {}
     taken: set[int] = set()
     for _, c, key in scored:
+        if key == "lead" and "lead" in cols and "co" not in cols and c not in taken:
+            key = "co"
         if key not in cols and c not in taken:
             cols[key] = c
             taken.add(c)
@@ -612,6 +620,18 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
                 return cells[c] if c is not None and c < len(cells) else ""
 
             number = _cell_number(get("number")) if "number" in cols else None
+            if "number" not in cols and "name" in cols and _numbered_names(rows, cols["name"]):
+                # The 序号 is written in the name cell (1.城市人居环境提升项目); a row without one continues the
+                # project above, its cells shifted left where the name cell was merged (2021.8 | 城投集团 | |).
+                m_num = re.match(r"^\s*(\d{1,2})\s*[.、．]\s*", cells[cols["name"]])
+                if m_num:
+                    number = int(m_num.group(1))
+                    cells[cols["name"]] = cells[cols["name"]][m_num.end():]
+                elif records:
+                    filled = cells + [""] * (max(cols.values()) + 1 - len(cells))
+                    while filled and not filled[-1].strip():
+                        filled.pop()
+                    cells = [""] * (max(len(cells), max(cols.values()) + 1) - len(filled)) + filled
             name = compact(_join_lines(get("name").split("\n")))
             content = _join_lines(get("content").split("\n"))
             if "content" not in cols or "name" not in cols:
@@ -653,6 +673,13 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
             records.append(RawProject(number=number, name=name, content=content, lead=lead, co=co, due=due,
                                       place=place, co_labelled=co_labelled))
     return records
+
+
+def _numbered_names(rows: list[list[str]], col: int) -> bool:
+    """Do most of a table's name cells start with their own number (1.城市人居环境提升项目)?"""
+    names = [compact(r[col]) for r in rows if col < len(r) and compact(r[col])]
+    numbered = [n for n in names if re.match(r"^\d{1,2}[.、．](?!\d)", n)]
+    return len(numbered) >= 2 and len(numbered) >= 0.3 * len(names)
 
 
 def _markdown_tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
@@ -1206,7 +1233,7 @@ def _split_name_content(lines: list[str]) -> tuple[str, str]:
 
 def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
     labels = _parse_labels("\n".join(l for l in item_lines if l != "\u0000"))
-    rest_lines = [l.strip(" ；;") for l in labels.rest.split("\n") if l.strip(" ；;")]
+    rest_lines = [l.strip(" ；;") for l in labels.rest.split("\n") if l.strip(" ；;，,。")]
     name, content = _split_name_content(rest_lines)
     return RawProject(number=None, name=name, content=content.strip(), lead="、".join(labels.lead),
                       co="、".join(labels.co), due=labels.due, place=f"第 {line_index + 1} 行",

@@ -120,7 +120,9 @@ def stated_count(text: str) -> int | None:
 
 def furniture(lines: list[str]) -> set[str]:
     """Lines repeated in the text (captions, page headers) that are not items: compared without spaces."""
-    seen = Counter(re.sub(r"\s+", "", l) for l in lines if l.strip())
+    seen = Counter(re.sub(r"\s+", "", l) for l in lines
+                   if l.strip() and not UNIT_LABEL.match(l.strip())
+                   and not any(marker_number(k, l.strip()) is not None for k in LINE_MARKERS))
     return {s for s, c in seen.items() if c >= 2 and len(s) >= 6}
 
 
@@ -411,16 +413,19 @@ def cell_table_rows(lines: list[str], header_key: Callable[[str], tuple[str, int
     cells: list[tuple[int, str]] = []  # (line index, cell text)
     if piped:
         cur: list[str] = []
+        in_table = False  # the last line ended a cell: a line without `|` is the start of a wrapped cell
         for i, l in enumerate(stripped):
             if re.fullmatch(r"\|{2,}", l):
-                cur = []
+                cur, in_table = [], True
                 continue
             if l.endswith("|"):
                 cur.append(l[:-1].strip())
                 cells.append((i, "\n".join(x for x in cur if x)))
-                cur = []
-            elif l:
+                cur, in_table = [], True
+            elif l and in_table:
                 cur.append(l)
+            elif l:
+                cells.append((i, l))  # text before the table: a cell of its own
     else:
         cur = []
         start = 0
