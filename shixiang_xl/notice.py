@@ -64,6 +64,9 @@ _BASE_UNITS = (
     "元", "%", "‰", "微克/立方米", "毫克/立方米", "毫克/升",
 )
 _MULTIPLIERS = ("万亿", "亿", "万", "千", "百")
+# Characters after a number that are not measure words: dates and times, orders, multipliers, ages, function words.
+_NOT_MEASURE = frozenset("年月日号时点分秒岁周届级倍成折楼层版代类大种期余多左上下内前后中间的和与及或至到在为是以等"
+                         "万亿千百十两元角型线路寸英码号秒东南西北")
 _MONEY_UNITS = ("元",)
 # Chinese numerals are far more often words (一件事, 二次供水, 一体化) than targets: accepted only before these.
 _CN_NUMERAL_UNITS = ("处", "所", "座", "家", "条", "个", "套", "台", "辆", "项", "场", "间", "栋", "名", "户",
@@ -250,6 +253,7 @@ class _Candidate:
     range_high: float | None = None
     approx: str = ""  # 余/多 as written (10万余人次), which reads as "more than"
     duration: bool = False
+    open_unit: bool = False  # a measure word outside the known list (3800位, 10000穴): kept, to be checked
 
 
 def _find_unit(text: str, pos: int) -> str:
@@ -285,6 +289,17 @@ def _candidates(text: str) -> list[_Candidate]:
                                   range_high=high, approx=more.group(0) + base))
             continue
         if not unit:
+            # Any measure word may follow a number (3800位, 10000穴): one character that is not a date, an order,
+            # a multiplier or a function word is kept as a candidate to be checked.
+            word = text[pos:pos + 1]
+            if re.fullmatch(r"[\u4e00-\u9fff]", word) and word not in _NOT_MEASURE \
+                    and not re.match(r"[\d.]", text[pos + 1:pos + 2]) and not (start and text[start - 1] in "第每前近"):
+                out.append(_Candidate(start, pos + 1, value, word, range_high=high, open_unit=True))
+            continue
+        m_times = re.match(r"[(（]次[)）]", text[pos + len(unit):])
+        if m_times:  # 10万人(次): the unit as written, to be checked
+            out.append(_Candidate(start, pos + len(unit) + m_times.end(), value, unit + "(次)", range_high=high,
+                                  open_unit=True))
             continue
         out.append(_Candidate(start, pos + len(unit), value, unit, range_high=high))
     for m in _CHINESE.finditer(text):
@@ -298,6 +313,8 @@ def _candidates(text: str) -> list[_Candidate]:
         before = text[max(0, m.start() - 1):m.start()]
         if before in ("第", "每", "周", "初", "十") or re.match(r"[一二两三四五六七八九十]", text[m.end() + len(unit):][:1]):
             continue  # 第三批, 每一处, 一村一品
+        if text.count("“", 0, m.start()) > text.count("”", 0, m.start()):
+            continue  # inside quotes: a programme's name (“五项工程”, “两癌”)
         import cn2an
 
         try:
@@ -429,7 +446,14 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         before_seg = text[max(_segment_start(text, c.start), prev_end):c.start]
         after = text[c.end:]
 
-        follows_standard = standard_end >= 0 and not re.sub(r"[、和及与]|以及", "", text[standard_end:c.start])
+        # The rest of a standard: a list of rates (、), or the new rate it is raised to (由每人每月20元提高到30元).
+        follows_standard = standard_end >= 0 and not re.sub(
+            r"[、和及与]|以及|(?:提高|提升|调整|上调|增加|增至|提)(?:到|至|为)", "", text[standard_end:c.start])
+        if re.search(r"由(?:全市|全区|全县|全省|各)?$", text[clause:c.start]) or (
+                re.search(r"在(?:全市|全区|全县|全省|各)?$", text[clause:c.start])
+                and any(_clause_start(text, d.start) == clause for d in cands[k + 1:])):
+            prev_end = max(prev_end, c.end)
+            continue  # 由全市12个区县 (who carries it out), 在五个县区…建成20个 (where): not targets
         if _is_standard(before_seg, after, follows_standard):
             prev_end = standard_end = c.end
             continue
@@ -445,7 +469,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         if c.duration and comparator != "≤":
             prev_end = max(prev_end, c.end)
             continue  # 15分钟生活圈, 24小时: a duration is a target only when capped
-        review = c.chinese or c.duration or c.range_high is not None or c.unit.endswith(_MONEY_UNITS) \
+        review = c.chinese or c.duration or c.open_unit or c.range_high is not None or c.unit.endswith(_MONEY_UNITS) \
             or (c.unit in ("%", "‰", "个百分点", "百分点") and bool(_REVIEW_BEFORE.search(before_seg)))
         if c.approx:
             comparator, note = "≥", f"原文为“{format_number(c.value)}{c.approx}”"

@@ -331,7 +331,8 @@ def _paragraph_list(body: list[str]) -> Candidate:
             if _CLOSING.match(body[j]) or not re.search(r"[，。；,;]", body[j]):
                 break
             run.append(j)
-        if len(run) >= 3 and len(run) > len(best.items):
+        marked = sum(1 for r in run if any(marker_number(k, body[r]) is not None for k in LINE_MARKERS))
+        if len(run) >= 3 and len(run) > len(best.items) and marked < len(run) / 2:  # else a numbered list
             best = Candidate("paragraphs", [Item(k, [body[r]], r) for k, r in enumerate(run, start=1)], rank=45)
     return best
 
@@ -395,7 +396,7 @@ def drop_progress_blocks(lines: list[str]) -> list[str]:
 
 def progress_sentence(sentence: str) -> bool:
     """A sentence that reports progress (上半年已完成…, 累计解决…, 目前正在…), not a target."""
-    return bool(re.search(r"^(?:上半年|目前|截至|截止|今年以来|\d{1,2}[-—至]\d{1,2}月|\d{1,2}月份|累计|全年累计)|已(?:完成|建成|开工|完工|"
+    return bool(re.search(r"^(?:上半年|目前|截至|截止|今年以来|\d{1,2}[-—至]\d{1,2}月|\d{1,2}月份|累计|全年累计)|已(?:提前|全部|基本|顺利)?(?:完成|建成|开工|完工|"
                           r"全部|基本|解决|实现|下达|发放|投入|有|累计|竣工|通过|启动|争取)|累计(?:完成|解决|下达)|正在|完成率|"
                           r"占(?:全年|总)?(?:计划|目标|任务)", sentence))
 
