@@ -483,7 +483,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         # conjunction before the next number belongs to the next target (37万亩玉米和3万亩大豆).
         obj_start = c.end + after_len
         stop = _object_end(text, obj_start, nxt)
-        obj = re.sub(r"(?:和|及|与|以及|并|或)$", "", _strip_name(text[obj_start:stop]))[:24]
+        obj = re.sub(r"(?:和|及|与|以及|并|或)$", "", _strip_name(text[obj_start:stop]))  # never cut: shown cut only
 
         prefix_raw = text[max(clause, prev_end):c.start]
         prefix = _strip_name(prefix_raw)
@@ -878,7 +878,8 @@ def _from_text(raw: str) -> NoticeSource:
         # The reading that finds more projects with units and targets is the notice's layout.
         return sum(bool(r.lead) + _has_target(r.content) for r in records), len(records)
 
-    if as_table and score(as_table) >= score(as_prose):
+    named = sum(1 for r in as_table if r.name) >= len(as_table) / 2  # a table's rows have names; a list's lines may not
+    if as_table and named and score(as_table) >= score(as_prose):
         return NoticeSource(text, as_table, "text-table")
     return NoticeSource(text, as_prose, "prose")
 
@@ -1252,7 +1253,7 @@ def _split_name_content(lines: list[str]) -> tuple[str, str]:
     if head and len(_tight(head)) <= 32 and not re.search(r"[，。；]", head) and not _has_target(head):
         return compact(head), _join_lines([_CONTENT_FIELD.sub("", l) for l in lines[1:]])
     content = _join_lines(lines)
-    return re.split(r"[，。；,;]", _tight(content))[0][:20], content
+    return re.split(r"[，。；,;]", _tight(content))[0], content
 
 
 def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
@@ -1264,15 +1265,43 @@ def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
                       co_labelled=labels.co_labelled)
 
 
+# Words ending in 市/县/区 that are not places (全市, 城区, 社区 …): the character before the ending.
+_NOT_PLACE = re.compile(r"^(?:全|本|我|各|该|城|市|县|区|社|园|小|片|景|街|辖|山|库|灾|老|新城|城市|城乡|农村|乡镇|"
+                        r"试验|示范|开发|功能|先行|核心|中心|重点|贫困|边远|安置|集中|一|二|三|省|州)")
+
+
+# Two characters before 市/县/区 that are a verb or a function word (按照市委, 提请市人大), not a place's name.
+_NOT_PLACE_VERBS = frozenset("按照 解决 提请 结合 根据 围绕 推动 全面 我们 实施 经过 通过 由于 关于 对于 落实 贯彻 督促 要求 "
+                             "组织 参加 召开 出席 代表 报告 承诺 提交 审议 印发 加快 支持 服务 协调".split())
+
+
+def _place_in_text(text: str) -> str:
+    """The place a news text or report is about: the X市 / X县 / X区 named most often where a place's name is
+    followed by what a government does or is (旌德县围绕, 泉州市继续, 南昌市第十五届, 大同市政府), "" if none."""
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for m in re.finditer(r"(?=([\u4e00-\u9fff]{2})(市|县|区|旗)(?:人民政府|政府|人大|(?:19|20)\d{2}年|今年|第?[一二三四五六七八九十]+届|"
+                         r"将|继续|确定|为民|民生|围绕|\d+件|[一二三四五六七八九十]+件|十大))", text[:6000]):
+        name = m.group(1) + m.group(2)
+        if _NOT_PLACE.match(name) or re.search(r"[市县区省州度年]", m.group(1)) or m.group(1) in _NOT_PLACE_VERBS:
+            continue
+        counts[name] = counts.get(name, 0) + 1
+        first.setdefault(name, m.start())
+    if not counts:
+        return ""
+    return max(counts, key=lambda n: (counts[n], -first[n]))
+
+
 def notice_particulars(text: str) -> tuple[str, int | None, str]:
     """(district, year, title) of a notice: 济宁市兖州区 / 2026 / 区政府十件民生实事 ("" or None when absent)."""
     lines = [compact(l).lstrip("#*") for l in text.split("\n") if l.strip()]
     district = ""
     for l in lines[:60]:
-        m = re.match(r"^([\u4e00-\u9fff]{2,16}?(?:自治区|自治州|自治县|新区|区|县|市|旗))(?:人民政府|政府)", l)
+        m = re.match(r"^([\u4e00-\u9fff]{1,16}?(?:自治区|自治州|自治县|新区|区|县|市|旗))(?:人民政府|政府)", l)
         if m and not m.group(1).startswith(("各", "区政府", "县政府", "市政府")):
-            district = m.group(1)
+            district = re.sub(r"^中共.*?委", "", m.group(1))  # 中共X县委X县人民政府 → X县
             break
+    district = district or _place_in_text(text)
     year = None
     for l in lines[:60]:
         m = re.search(r"((?:19|20)\d{2})年", l)
@@ -1347,7 +1376,7 @@ def _assign_leads(indicators: list[Indicator], content: str, leads: list[str], l
 _COUNT_IN_TITLE = re.compile(r"([一二三四五六七八九十]{1,3}|\d{1,2})(?:件|项|大)(?:民生)?实事")
 
 
-def import_notice(path: Path, directory: Directory) -> ImportResult:
+def import_notice(path: Path, directory: Directory, *, district: str = "", year: int | None = None) -> ImportResult:
     """Read a published notice (.docx, .md, .txt, .xlsx, .csv) into a project list with quantitative indicators.
 
     Units are resolved against ``directory`` (full names, aliases, group words such as 各镇街); names it does not
@@ -1357,7 +1386,8 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
     fname = path.name
     source = read_notice(path)
     findings = list(source.findings)
-    district, year, title = notice_particulars(source.text)
+    found_district, found_year, title = notice_particulars(source.text)
+    district, year = district or found_district, year or found_year  # what the user gave wins
     if not source.records:
         if not findings:
             findings.append(finding(
@@ -1434,6 +1464,11 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
                                 f"没有单位名录，{len(unresolved)} 个单位均未解析：{'、'.join(unresolved)}。请用 --units 指定"
                                 "单位名录.xlsx，或在工作区中运行，以便把简称解析为全称、把“各镇街”展开为各镇街道。",
                                 file=fname))
+    if not district or year is None:
+        missing = "、".join(w for w, ok in (("区县名称", district), ("年度", year is not None)) if not ok)
+        findings.append(finding("notice-place-unknown",
+                                f"没有从通知中识别出{missing}。导入时请用 --district 区县名称 / --year 年度 指定"
+                                "（init 时写入 shixiang.toml，之后也可在其中修改）。", file=fname))
     stated = _COUNT_IN_TITLE.search(title) or _COUNT_IN_TITLE.search(source.text[:2000])
     if stated:
         import cn2an
