@@ -84,7 +84,7 @@ _VERBS = (
     "配置", "购置", "采购", "投放", "投入", "解决", "吸纳", "带动", "促进", "帮助", "认定", "招募", "慰问", "走访",
     "开设", "布设", "增补", "扩容", "搬迁", "拆除", "疏浚", "清淤", "加固", "修复", "建造", "组建", "培养", "招收",
     "孵化", "接入", "签约", "配送", "巡查", "检查", "普查", "体检", "救治", "提高", "降低", "减少", "开工", "竣工",
-    "交付", "启用", "新建改扩建", "改造提升", "提升改造", "建设改造", "推动", "推进", "保障", "服务", "免费", "补植",
+    "交付", "启用", "更换", "新建改扩建", "改造提升", "提升改造", "建设改造", "推动", "推进", "保障", "服务", "免费", "补植",
 )
 # Words at the start of a clause that are not part of a target's name.
 _NAME_FILLERS = re.compile(
@@ -110,7 +110,7 @@ _LE_AFTER = ("及以下", "以下", "以内", "之内")
 
 _CLAUSE_BOUNDARY = "，。；;！？!?：:\n①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # Policy standards and rates that are not targets (每人每年 2 元, 最高补助 3 万元, 20%一次性给予 …).
-_STANDARD_BEFORE = re.compile(r"每|标准(?!化)|最高|最低|最多|最长|上限|下限|人均|户均|一次性|年满|不满|按照?$|给予$")
+_STANDARD_BEFORE = re.compile(r"每|(?<!高)标准(?!化)|最高|最低|最多|最长|上限|下限|人均|户均|一次性|年满|不满|按照?$|给予$")
 _STANDARD_AFTER = re.compile(r"^(?:/|每|的标准|标准|一次性|的比例|比例|的补助|的补贴|给予|予以)")
 _REVIEW_BEFORE = re.compile(r"比例|补助|补贴|奖补|奖励|资助|增长|下降|减少|降低")
 _CONDITION_BEFORE = re.compile(r"(?:超过|低于|高于|不足|满)[^，。；]{0,3}$")
@@ -1241,6 +1241,9 @@ _CONTENT_FIELD = re.compile(r"^(?:主要内容|建设内容|目标任务|工作�
 def _split_name_content(lines: list[str]) -> tuple[str, str]:
     """A project's name and content from text that holds both: 一、名称。内容… / 名称 on its own line /
     项目名称：…  主要内容：… / no name at all (then the first clause stands for it)."""
+    glued = _glued_name(lines[0]) if lines else None
+    if glued:  # 老旧小区改造工程改造17个老旧小区: the name, then the content without it
+        return glued, _join_lines([lines[0][len(glued):].lstrip()] + lines[1:])
     named = [l for l in lines if _NAME_FIELD.match(l)]
     if named:
         name = _NAME_FIELD.sub("", named[0])
@@ -1254,6 +1257,17 @@ def _split_name_content(lines: list[str]) -> tuple[str, str]:
         return compact(head), _join_lines([_CONTENT_FIELD.sub("", l) for l in lines[1:]])
     content = _join_lines(lines)
     return re.split(r"[，。；,;]", _tight(content))[0], content
+
+
+_GLUED_NAME = re.compile(r"^([^，。；：:,;（(]{2,20}?(?:工程|项目|行动|计划))(?=" +
+                         "|".join(sorted(_VERBS, key=len, reverse=True)) + ")")
+
+
+def _glued_name(line: str) -> str | None:
+    """A project name written straight before its content with no separator: it ends with 工程/项目/行动/计划 and an
+    action follows (城区学校扩容工程新建小学2所)."""
+    m = _GLUED_NAME.match(line.strip())
+    return m.group(1) if m and not _has_target(m.group(1)) else None
 
 
 def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
@@ -1397,6 +1411,7 @@ def import_notice(path: Path, directory: Directory, *, district: str = "", year:
         return ImportResult(ProjectList(source=fname), findings, district, year, title, [], source.layout)
 
     numbers = [r.number for r in source.records]
+    restarted = any(a is not None and b is not None and b <= a for a, b in zip(numbers, numbers[1:]))
     if None in numbers or len(set(numbers)) != len(numbers) or numbers != sorted(numbers):  # type: ignore[type-var]
         findings.append(finding("notice-number-irregular",
                                 "通知中的项目序号缺失、重复或顺序不对，已按出现顺序重新编号为 1、2、3……，请核对。",
@@ -1477,7 +1492,7 @@ def import_notice(path: Path, directory: Directory, *, district: str = "", year:
             count = int(cn2an.cn2an(stated.group(1), "smart"))
         except (ValueError, KeyError, IndexError):
             count = 0
-        if count and count != len(projects):
+        if count and count != len(projects) and not restarted:  # lists restarting under headings state one count each
             findings.append(finding("notice-project-count",
                                     f"通知说有 {count} 件实事，但识别出 {len(projects)} 个项目。请对照通知核对是否有项目"
                                     "漏识别或被拆开。", file=fname))

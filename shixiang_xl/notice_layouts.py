@@ -148,6 +148,10 @@ def _line_list(body: list[str], kind: str, outer: list[str]) -> Candidate:
             continue
         if n is not None and (n == expected or (n == 1 and cand.items)):
             text = strip_marker(kind, line)
+            if n == 1 and cand.items and not closed and len(cand.items[-1].lines) > 1:
+                # The numbering restarts: the line before is the new group's heading (为城镇居民办好十件实事),
+                # not part of the item above it.
+                pending_heading = cand.items[-1].lines.pop()
             if text or kind != "•":
                 cand.items.append(Item(n, [text], i, pending_heading if n == 1 else ""))
                 expected, closed, pending_heading = n + 1, False, ""
@@ -372,6 +376,9 @@ def score_candidate(c: Candidate, has_unit: Callable[[list[str]], bool], has_tar
                     stated: int | None) -> tuple:
     """How well a reading fits: closeness to the stated count, items naming a unit, items with a target, style."""
     n = len(c.items)
+    heads = [it.heading for it in c.items if it.number == 1]
+    if len(heads) >= 2 and all(stated_count(h) for h in heads):
+        stated = sum(stated_count(h) or 0 for h in heads)  # 为农民办好十件实事 … 为城镇居民办好十件实事: two lists
     labelled = sum(1 for it in c.items if has_unit(it.lines))
     targets = sum(1 for it in c.items if has_target("".join(it.lines)))
     fit = -abs(n - stated) if stated else 0
