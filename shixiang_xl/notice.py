@@ -24,7 +24,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .findings import Finding, finding
-from .projects import Indicator, Project, ProjectList, parse_due_month
+from .projects import Indicator, Milestone, Project, ProjectList, parse_due_month
 from .textnorm import clean, compact, fold, format_number
 from .units import Directory
 from .notice_layouts import (PROGRESS_LABEL, UNIT_LABEL, Candidate, cell_table_rows, find_items, progress_sentence,
@@ -504,13 +504,40 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
     return out
 
 
+_DATED = re.compile(r"(?<![\d.])(\d{1,2})月(?:底|末|份|中旬|上旬|下旬|\d{1,2}日)?(?:前|以前|之前)")
+
+
+def split_milestones(indicators: list[Indicator], project_number: int) -> tuple[list[Indicator], list[Milestone]]:
+    """Dated steps towards a target (全年建成10处，6月底前建成3处) are 时间节点, not targets of their own: an
+    indicator whose text carries a deadline month, next to a target of the same unit that is larger and due later,
+    becomes a milestone (month, percent of that target). The rest stay indicators, renumbered in order."""
+    def month(i: Indicator) -> int | None:
+        m = _DATED.search(i.text)
+        return int(m.group(1)) if m and 1 <= int(m.group(1)) <= 12 else None
+
+    kept: list[Indicator] = []
+    steps: list[Milestone] = []
+    for i in indicators:
+        mi = month(i)
+        total = next((t for t in indicators if t is not i and t.unit == i.unit and t.target > i.target
+                      and (month(t) or 12) > (mi or 12)), None)
+        if mi is not None and total is not None:
+            steps.append(Milestone(project=project_number, month=mi,
+                                   percent=round(100 * i.target / total.target, 1)))
+        else:
+            kept.append(i)
+    return [replace(i, number=k) for k, i in enumerate(kept, start=1)], steps
+
+
 def due_month_from_text(text: str) -> int | None:
     """The month a project is due, when its content says so (秋季学期投入使用, 12月底前, 年内, 年底)."""
     s = _tight(normalize_line(text))
     months = [int(m.group(1)) for m in re.finditer(
         r"(?<![\d.])(\d{1,2})月(?:底|末|份|中旬|上旬|下旬|\d{1,2}日)?(?:前|以前|之前)?(?:完成|建成|投入使用|投用|竣工|交付|开放|运营|启用)",
         s)]
-    months += [int(m.group(1)) for m in re.finditer(r"(?<![\d.])(\d{1,2})月(?:底|末)(?:前|以前|之前)?", s)]
+    # A start date (4月底前开工, 5月启动) is not when the project is due.
+    months += [int(m.group(1)) for m in re.finditer(
+        r"(?<![\d.])(\d{1,2})月(?:底|末)(?!(?:前|以前|之前)?[全完]?(?:开工|启动|动工|开建|开始|招标|进场|立项))", s)]
     months = [m for m in months if 1 <= m <= 12]
     if months:
         return max(months)
@@ -1454,14 +1481,15 @@ def import_notice(path: Path, directory: Directory, *, district: str = "", year:
             findings.append(finding("notice-project-no-lead",
                                     f"第 {number} 号项目「{r.name}」没有识别出牵头单位，请在项目清单中补填。",
                                     file=fname, cell=r.place))
-        indicators = _assign_leads(extract_indicators(r.content, number), r.content, leads, lead_pieces, directory)
+        indicators, milestones = split_milestones(extract_indicators(r.content, number), number)
+        indicators = _assign_leads(indicators, r.content, leads, lead_pieces, directory)
         for i in indicators:
             if i.review:
                 findings.append(finding("indicator-needs-review",
                                         f"第 {number} 号项目的指标「{i.name} {i.target_text}」（原文“{i.text}”）识别可能"
                                         "不准确，已标为待核对，请对照通知核对目标值、计量单位和比较方式。",
                                         file=fname, cell=r.place))
-        if not indicators and r.content:
+        if not indicators:  # every item is kept, with the notice's number; one with no target is said
             findings.append(finding("notice-no-indicators",
                                     f"第 {number} 号项目「{r.name}」没有识别出量化指标（如“新建 10 家”）。如通知中有，"
                                     "请在项目清单的「指标」表中补填；没有则按总体进度填报。", file=fname, cell=r.place))
@@ -1472,7 +1500,7 @@ def import_notice(path: Path, directory: Directory, *, district: str = "", year:
             number=number, name=r.name, content=r.content, leads=tuple(leads),
             co_units=tuple(u for u in co_members if u not in leads), lead_text="、".join(lead_shown),
             co_text="、".join(n for n in co_shown if n not in lead_shown), due_month=due,
-            indicators=tuple(indicators)))
+            indicators=tuple(indicators), milestones=tuple(sorted(milestones, key=lambda m: m.month))))
 
     if unresolved and not directory.units:
         findings.append(finding("unit-unresolved",
@@ -1530,9 +1558,31 @@ def import_json(result: ImportResult) -> dict:
             "leads": names(p.lead_text), "co_units": names(p.co_text), "due_month": p.due_month,
             "indicators": [{"name": i.name, "value": i.target, "unit": i.unit, "comparator": i.comparator,
                             "text": i.text, "review": i.review} for i in p.indicators],
+            "milestones": [{"month": m.month, "percent": m.percent} for m in p.milestones],
         } for p in result.projects.projects],
         "unresolved": list(result.unresolved),
     }
+
+
+def _check_lines(result: ImportResult) -> list[str]:
+    """Per project, what was found and what a person must check: every 待核对 indicator, a missing lead, no
+    quantitative target, dated steps put in 时间节点."""
+    out = []
+    for p in result.projects.projects:
+        found = [f"牵头 {p.lead_text}" if p.lead_text else "未识别出牵头单位",
+                 f"指标 {len(p.indicators)} 个" if p.indicators else "没有量化指标（按总体进度填报）"]
+        if p.due_month:
+            found.append(f"{p.due_month}月完成")
+        if p.milestones:
+            found.append("时间节点 " + "、".join(f"{m.month}月{format_number(m.percent)}%" for m in p.milestones))
+        review = [f"{i.name} {i.target_text}" for i in p.indicators if i.review]
+        line = f"  {p.number}. {p.name}：{'；'.join(found)}"
+        if review:
+            line += f"；待核对：{'、'.join(review)}"
+        out.append(line)
+    if not result.district or result.year is None:
+        out.append("  区县名称或年度未识别：请用 --district / --year 指定。")
+    return out
 
 
 def render_import(result: ImportResult) -> str:
@@ -1547,6 +1597,9 @@ def render_import(result: ImportResult) -> str:
     rows = [[i.project, i.name, i.target_text, "待核对" if i.review else "", i.text] for i in plist.indicators]
     if rows:
         out += ["", render_table(["项目", "指标名称", "目标值", "核对", "原文"], rows, max_width=44)]
+    check = _check_lines(result)
+    if check:
+        out += ["", "请逐项核对（约一分钟）：", *check]
     n_review = sum(1 for i in plist.indicators if i.review)
     out += ["", f"共识别 {len(plist.projects)} 个项目、{len(plist.indicators)} 个量化指标（其中 {n_review} 个待核对）；"
                 f"未解析的单位 {len(result.unresolved)} 个" + (f"：{'、'.join(result.unresolved)}" if result.unresolved

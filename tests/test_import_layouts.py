@@ -1,0 +1,308 @@
+"""``shixiang import`` on the ways real notices lay out their projects, each on a NEW invented notice
+(tests/data/notices/*; the places, projects and units do not exist), plus the extraction rules real notices need,
+and the hand-labelled corpus of real notices (../shared/notices, next to the repository) as a floor.
+
+Layout classes: tables one cell per line (cells ended by `|`, or separated by blank lines) with other headings and
+extra columns; a table whose 序号 is written in the name cell with continuation rows; numbered items in every style
+(1。 / `1 text` / ① lists restarting under two headings / 一是 inline / (1) inline / ；clauses / 《》 titles / bare
+lines / one paragraph per item in a progress report / categories with unnumbered lines / a progress bulletin with
+目标任务 and 目前进度 blocks); traditional characters with injected pinyin.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from shixiang_xl.cli import main
+from shixiang_xl.notice import (ImportResult, due_month_from_text, extract_indicators, import_notice,
+                                normalize_text, split_milestones)
+from shixiang_xl.notice_layouts import cn_number, stated_count
+from shixiang_xl.units import Directory
+
+DATA = Path(__file__).resolve().parent / "data" / "notices"
+ROOT = Path(__file__).resolve().parents[1]
+SCORE = ROOT.parent / "shared" / "notices" / "score.py"  # the corpus lives next to the repository
+
+
+def read(name: str) -> ImportResult:
+    return import_notice(DATA / name, Directory())
+
+
+def triples(project) -> list[tuple[float, str, str]]:
+    return [(i.target, i.unit, i.comparator) for i in project.indicators]
+
+
+def codes(r: ImportResult) -> set[str]:
+    return {f.code for f in r.findings}
+
+
+# ================================================================== tables one cell per line
+
+
+def test_table_one_cell_per_line_ended_by_pipes() -> None:
+    """A web mirror's table: each cell on its own line ending with `|`, a title line before the heading row, an
+    empty leading cell per row, headings 民生实事 / 目标任务 / 责任单位 / 完成时限 and columns with no slot
+    (建设地点, 年度投资) whose bare numbers are not targets; 完成时限 is read as the due month, never a unit."""
+    r = read("songchuan-2025-cells-piped.txt")
+    assert (r.district, r.year) == ("松川县", 2025)
+    ps = r.projects.projects
+    assert [(p.number, p.name, p.lead_text, p.due_month) for p in ps] == [
+        (1, "城乡学校提升工程", "县教育局", 10), (2, "农村饮水巩固工程", "县水利局", 11), (3, "智慧养老服务", "县民政局", 12)]
+    assert triples(ps[0]) == [(2, "栋", "="), (4, "处", "=")]
+    assert triples(ps[1]) == [(12, "眼", "="), (36, "公里", "=")]
+    # An item with no quantitative target is still a project, with its own number, flagged.
+    assert ps[2].indicators == () and "notice-no-indicators" in codes(r)
+    assert not any(i.target in (1200, 800, 150, 2025) for i in r.projects.indicators)
+
+
+def test_table_one_cell_per_paragraph_with_a_progress_column() -> None:
+    """A progress table copied one cell per paragraph: 当前进度 percentages are actuals, never targets; 备注 is
+    neither a unit nor content."""
+    r = read("baihe-2024-cells-blank.txt")
+    ps = r.projects.projects
+    assert [p.lead_text for p in ps] == ["区民政局", "区住建局", "区交通运输局"]
+    assert [triples(p) for p in ps] == [[(6, "个", "="), (20, "处", "=")], [(18, "条", "=")],
+                                        [(3, "条", "="), (25, "辆", "=")]]
+    assert not any(i.unit == "%" for i in r.projects.indicators)
+    assert all("民生实事" not in p.lead_text and "%" not in p.content for p in ps)
+
+
+def test_table_with_numbers_in_the_name_cell_and_continuation_rows() -> None:
+    """序号 written in the name cell (1.公园绿地提升项目); a second sub-task of the same project on a row of its
+    own, with its own deadline and unit, its cells shifted left where the name cell was merged: kept, not dropped."""
+    r = read("linhu-2023-table-continuation.md")
+    ps = r.projects.projects
+    assert [(p.number, p.name) for p in ps] == [(1, "公园绿地提升项目"), (2, "菜市场改造项目"), (3, "停车设施项目")]
+    assert triples(ps[0]) == [(8, "个", "="), (12, "公里", "=")]
+    assert ps[0].lead_text == "市园林局、市城投公司" and ps[0].due_month == 10  # the later of 6月 and 2023.10
+    assert triples(ps[1]) == [(5, "家", "=")]  # 标准化菜市场: 标准化 is not a standard
+    assert triples(ps[2]) == [(2000, "个", "≥")]
+
+
+# ================================================================== numbered lists in every style
+
+
+def test_numbers_with_a_full_stop_open_measure_words_and_a_closing_paragraph() -> None:
+    r = read("yunxi-2026-numbered-styles.txt")
+    ps = r.projects.projects
+    assert [p.number for p in ps] == list(range(1, 11))
+    assert ps[2].name == "实施城区道路“微循环”畅通工程" and ps[2].indicators == ()
+    assert triples(ps[5]) == [(20, "辆", "=")]
+    # 艘 is outside the known measure words: a candidate, flagged 待核对.
+    (boat,) = ps[6].indicators
+    assert (boat.target, boat.unit, boat.review) == (40, "艘", True)
+    # The paragraph after the list (每个乡镇不少于2件) and the byline are not part of item 10.
+    assert triples(ps[9]) == [(120, "场", "=")] and "乡镇" not in ps[9].content
+    assert "notice-project-no-lead" in codes(r)
+
+
+def test_glued_item_number_and_bullets(tmp_path: Path) -> None:
+    """`3.200户` is item 3 with 200 户; ▶ / ● / * bullets are items numbered in order, markers not in names."""
+    path = tmp_path / "n.txt"
+    path.write_text("石桥县人民政府2025年民生实事\n1.新建公办幼儿园3所。\n2.新增城市停车位800个。\n"
+                    "3.200户困难家庭完成适老化改造。\n4.推进智慧社区建设。\n", encoding="utf-8")
+    r = import_notice(path, Directory())
+    assert [p.number for p in r.projects.projects] == [1, 2, 3, 4]
+    assert triples(r.projects.get(3)) == [(200, "户", "=")]
+    path.write_text("石桥县2025年民生实事如下：\n▶新建公办幼儿园3所\n▶新增城市停车位800个\n▶推进智慧社区建设\n",
+                    encoding="utf-8")
+    r = import_notice(path, Directory())
+    assert [(p.number, p.name) for p in r.projects.projects] == [
+        (1, "新建公办幼儿园3所"), (2, "新增城市停车位800个"), (3, "推进智慧社区建设")]
+    assert r.projects.indicators[0].name == "新建公办幼儿园"
+
+
+def test_two_lists_restarting_under_their_headings() -> None:
+    """①…⑤ under 为农村居民办好五件实事, then ①…⑤ again under 为城镇居民…: ten projects (renumbered, said)."""
+    r = read("qingshan-2025-two-lists.txt")
+    ps = r.projects.projects
+    assert len(ps) == 10 and ps[0].name == "新建村级卫生室25所" and ps[5].name == "新建保障性租赁住房600套"
+    assert triples(ps[2]) == [(1.2, "万亩", "=")]  # 高标准农田: 高标准 is not a policy standard
+    assert "notice-number-irregular" in codes(r) and "notice-project-count" not in codes(r)
+    assert all("实事" not in p.content and "记者" not in p.content for p in ps)
+    assert r.year is None and "notice-place-unknown" in codes(r)  # 今年 only: asked for, never guessed
+
+
+def test_inline_numbered_items_with_names_glued_to_content() -> None:
+    r = read("nanping-2022-inline.txt")
+    ps = r.projects.projects
+    assert [p.name for p in ps][:3] == ["城区学校扩容工程", "社区卫生服务提升工程", "农贸市场改造工程"]
+    assert len(ps) == 8 and ps[7].indicators == ()
+    assert [(i.name, i.target, i.unit) for i in ps[0].indicators] == [("新建小学", 2, "所"), ("新增学位", 2700, "个")]
+    assert "按月调度" not in ps[7].content  # the sentence after the list
+
+
+def test_yishi_items_in_one_paragraph() -> None:
+    r = read("dongling-2021-yishi.txt")
+    ps = r.projects.projects
+    assert len(ps) == 10 and ps[2].indicators == () and ps[9].indicators == ()
+    assert triples(ps[4]) == [(3, "万名", "=")]
+    assert "各乡镇" not in ps[9].content
+
+
+def test_clauses_after_fenbieshi() -> None:
+    r = read("xishan-2020-clauses.txt")
+    ps = r.projects.projects
+    assert len(ps) == 10 and r.district == "西山县" and r.year == 2020
+    assert [triples(p) for p in ps[:3]] == [[(12, "个", "=")], [(60, "公里", "=")], [(2.5, "万人", "=")]]
+    assert ps[8].indicators == () and ps[9].indicators == ()
+
+
+def test_book_title_names_in_one_sentence() -> None:
+    r = read("beiyuan-2023-titles.txt")
+    ps = r.projects.projects
+    assert len(ps) == 8 and ps[3].name == "为5000名妇女开展免费健康检查"
+    assert triples(ps[4]) == [(600, "个", "≥")]
+    assert not any("保障措施" in p.content for p in ps)
+
+
+def test_bare_names_under_a_heading() -> None:
+    """Names only, no numbers, no targets: eight projects, none with an indicator (a notice with no target gives
+    no indicator), each flagged."""
+    r = read("hexi-2021-names.txt")
+    ps = r.projects.projects
+    assert [p.name for p in ps][:2] == ["城乡公交一体化项目", "中小学校舍改扩建项目"] and len(ps) == 8
+    assert r.projects.indicators == ()
+    assert sum(f.code == "notice-no-indicators" for f in r.findings) == 8
+    assert (r.district, r.year) == ("河西市", 2021)
+
+
+def test_progress_report_one_paragraph_per_item() -> None:
+    """Progress figures (上半年已完成45公里, 累计完成98公里, 占总计划的81.7%) are never targets."""
+    r = read("fengcheng-2016-progress.txt")
+    ps = r.projects.projects
+    assert [triples(p) for p in ps] == [[(120, "公里", "=")], [(40, "条", "=")], [(16, "个", "=")],
+                                        [(1.8, "万人", "=")]]
+
+
+def test_categories_with_unnumbered_lines_and_a_closing_block() -> None:
+    r = read("jinshui-2014-categories.txt")
+    ps = r.projects.projects
+    assert [p.name for p in ps] == ["住房保障", "养老服务", "社会救助", "城市管理"]
+    assert [triples(p) for p in ps] == [[(30, "万平方米", "=")], [(120, "张", "="), (6, "个", "=")], [],
+                                        [(8, "座", "=")]]
+    assert "联系电话" not in ps[3].content
+
+
+def test_traditional_characters_with_injected_pinyin_and_ascii_punctuation() -> None:
+    r = read("lianshan-2023-traditional.txt")
+    ps = r.projects.projects
+    assert [p.name for p in ps] == ["城区供水管网改造项目", "背街小巷整治项目", "困难群众救助项目"]
+    assert (ps[0].lead_text, ps[0].co_text) == ("市住房和城乡建设局", "市水务集团")  # 责任单位: first leads
+    assert triples(ps[0]) == [(18, "公里", "="), (2, "座", "=")] and triples(ps[2]) == [(3000, "名", "=")]
+    assert r.district == "莲山市" and r.year == 2023
+
+
+def test_progress_bulletin_with_target_and_progress_blocks() -> None:
+    """一、 heading, 目标任务：… line and a 目前进度：… paragraph (a word split across lines): only the target."""
+    r = read("nanchuan-2010-progress-blocks.txt")
+    ps = r.projects.projects
+    assert [p.name for p in ps] == ["农村学校改造项目", "文化惠民项目"]
+    assert triples(ps[0]) == [(12, "所", "="), (1.5, "万平方米", "=")]
+    assert triples(ps[1]) == [(40, "个", "="), (3, "个", "=")]
+    assert "notice-project-count" in codes(r)  # 十件 stated, two found
+
+
+# ================================================================== extraction rules
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("新增学位3800位", [(3800, "位", "=")]),  # any measure word after a number
+    ("科普教育群众10万人(次)", [(10, "万人(次)", "=")]),
+    ("补差标准由每人每月20元提高到30元，新建敬老院5所", [(5, "所", "=")]),  # a raised standard stays a standard
+    ("继续实施关爱女孩“五项工程”", []),  # a numeral inside quotes is a programme's name
+    ("由全市12个区县按照统一标准,完成不少于120个智慧平安小区", [(120, "个", "≥")]),
+    ("在五个县区优选出20个村", [(20, "个", "=")]),
+    ("改造建设20个长者食堂", [(20, "个", "=")]),  # 长者 is not a length
+    ("修复816南路西侧路网", []),  # a road's name
+    ("新建高标准农田1.2万亩", [(1.2, "万亩", "=")]),
+    ("完成7.4万口山坪塘整治", [(7.4, "万口", "=")]),
+])
+def test_extraction_rules(content: str, expected: list) -> None:
+    assert [(i.target, i.unit, i.comparator) for i in extract_indicators(content, 1)] == expected
+
+
+def test_names_come_from_their_own_clause_and_are_never_cut() -> None:
+    text = "新增就业10万人,实现下岗失业人员再就业3.47万人,安排“零就业”家庭每户1人就业。"
+    got = [(i.name, i.target, i.unit) for i in extract_indicators(text, 1)]
+    assert got == [("新增就业", 10, "万人"), ("下岗失业人员再就业", 3.47, "万人")]  # ASCII commas end clauses
+    long = "改造提升城区主干道沿线老旧供水管网及其附属的加压泵站和计量设施共计12公里"
+    (i,) = extract_indicators(long, 1)
+    assert i.name == "改造提升城区主干道沿线老旧供水管网及其附属的加压泵站和计量设施" and i.review
+
+
+def test_dated_milestones_and_start_dates() -> None:
+    """6月底前建成3处 is a step (时间节点) towards 全年建成10处, not a second target; 4月底前开工 is a start."""
+    inds, steps = split_milestones(extract_indicators("全年建成社区食堂10处，6月底前建成3处，9月底前建成7处。", 4), 4)
+    assert [(i.number, i.target, i.unit) for i in inds] == [(1, 10, "处")]
+    assert [(m.project, m.month, m.percent) for m in steps] == [(4, 6, 30.0), (4, 9, 70.0)]
+    alone, none = split_milestones(extract_indicators("9月底前建成公办幼儿园5所。", 1), 1)
+    assert [(i.target, i.unit) for i in alone] == [(5, "所")] and none == []
+    assert due_month_from_text("4月底前开工，10月底前建成") == 10
+    assert due_month_from_text("4月底前开工建设") is None
+
+
+def test_normalising_punctuation_nbsp_and_pinyin() -> None:
+    assert normalize_text("新建學(xué)校3所;改造\u00a0道路5條") == "新建学校3所；改造 道路5条"
+    assert normalize_text("10:30 召开,共1,200人") == "10:30 召开，共1200人"
+
+
+def test_counting_helpers() -> None:
+    assert [cn_number(s) for s in ("一", "十", "十二", "二十", "二十三", "甲")] == [1, 10, 12, 20, 23, None]
+    assert stated_count("办好十件实事。今年的10件民生实事项目，从12件候选项目中选出10大民生实事") == 10
+    assert stated_count("没有数目") is None
+
+
+# ================================================================== adoption: init and the summary
+
+
+def test_init_from_a_notice_without_projects_and_blank(tmp_path: Path) -> None:
+    notice = tmp_path / "n.txt"
+    notice.write_text("关于做好民生工作的通知\n请各单位认真落实。\n", encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(main, ["init", str(tmp_path / "a"), "--from", str(notice)])
+    assert res.exit_code == 0, res.output
+    assert "没有从 n.txt 中识别出项目" in res.output and "--district" in res.output
+    assert (tmp_path / "a" / "项目清单.xlsx").exists() and (tmp_path / "a" / "shixiang.toml").exists()
+    res = runner.invoke(main, ["init", str(tmp_path / "b"), "--blank", "--district", "石桥县", "--year", "2027"])
+    assert res.exit_code == 0, res.output
+    toml = (tmp_path / "b" / "shixiang.toml").read_text(encoding="utf-8")
+    assert "石桥县" in toml and "2027" in toml and "项目清单.xlsx 为空" in res.output
+
+
+def test_import_summary_lists_what_to_check_and_asks_for_the_place(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["import", str(DATA / "qingshan-2025-two-lists.txt")])
+    assert "请逐项核对" in res.output and "没有量化指标" in res.output and "--year" in res.output
+    res = CliRunner().invoke(main, ["import", str(DATA / "qingshan-2025-two-lists.txt"), "--year", "2025",
+                                    "--format", "json"])
+    assert '"year": 2025' in res.output
+
+
+# ================================================================== the corpus of real notices, as a floor
+
+
+def _score_totals() -> dict[str, float]:
+    exe = Path(sys.executable).parent / "shixiang"
+    out = subprocess.run([sys.executable, str(SCORE), "--shixiang", str(exe)], capture_output=True, text=True,
+                         timeout=900, cwd=ROOT).stdout
+    m = re.search(r"^TOTAL\s+(\d+)/(\d+)\s+(\d+)/(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)", out, re.M)
+    assert m, out
+    failed = re.search(r"notices failed: (\d+)", out)
+    found, gold, leads, gold_leads, tp, fp, fn = map(int, m.groups()[:7])
+    print("\n[notice corpus]\n" + out)
+    return {"found": found / gold, "leads": leads / gold_leads, "precision": tp / (tp + fp),
+            "recall": tp / (tp + fn), "failed": int(failed.group(1)) if failed else -1}
+
+
+@pytest.mark.skipif(not SCORE.exists(), reason="the notice corpus (../shared/notices) is not next to the repository")
+def test_real_notice_corpus_floor() -> None:
+    """A floor under what the importer reaches on the hand-labelled real notices (see README: import)."""
+    t = _score_totals()
+    assert t["failed"] == 0
+    assert t["found"] >= 0.95 and t["precision"] >= 0.93 and t["recall"] >= 0.93 and t["leads"] >= 0.8
