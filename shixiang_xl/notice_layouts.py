@@ -205,8 +205,8 @@ def _trim_items(cand: Candidate) -> Candidate:
         return cand
     extra = [len([l for l in it.lines[1:] if not UNIT_LABEL.match(l)]) for it in cand.items]
     single = len(cand.items) >= 3 and sum(1 for e in extra[:-1] if e == 0) >= 2 * max(1, len(extra) - 1) / 3
-    for k, it in enumerate(cand.items):
-        if single:
+    if single:
+        for it in cand.items:
             it.lines = it.lines[:1] + [l for l in it.lines[1:] if UNIT_LABEL.match(l)]
     last = cand.items[-1]
     earlier = sorted(extra[:-1])
@@ -219,7 +219,6 @@ def _trim_items(cand: Candidate) -> Candidate:
     unit_lines = [l for l in kept[1:] if UNIT_LABEL.match(l)]
     other = [l for l in kept[1:] if not UNIT_LABEL.match(l)][:cap if len(kept) - 1 > cap + 1 else None]
     last.lines = kept[:1] + [l for l in kept[1:] if l in unit_lines or l in other]
-    # The last item of a one-line-per-item list written inline ends at its sentence's end.
     return cand
 
 
