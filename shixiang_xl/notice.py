@@ -510,7 +510,19 @@ def _unit_pieces(text: str, directory: Directory | None = None) -> list[_Piece]:
         sep = "none"
     for p in pieces:
         p.text = re.sub(r"等$", "", p.text.strip(" 。.")).strip()
-    return [p for p in pieces if p.text]
+    # Names run together with no separator (区教体局区国投集团各有关乡镇): cut after a unit-name ending where a new
+    # name (区… / 县… / 市… / 各…) starts, unless the directory knows the whole as one unit.
+    out: list[_Piece] = []
+    for p in pieces:
+        known = directory is not None and directory.units and directory.resolve(p.text).kind != "unknown"
+        cuts = [] if known else [m.end() for m in _RUN_ON.finditer(p.text)]
+        parts = [p.text[a:b] for a, b in zip([0] + cuts, cuts + [len(p.text)]) if p.text[a:b]]
+        out.append(_Piece(parts[0], p.sep, p.inner_soft))
+        out += [_Piece(x, "hard") for x in parts[1:]]
+    return [p for p in out if p.text]
+
+
+_RUN_ON = re.compile(r"(?:局|委|办|室|部|中心|集团|公司|街道|管委会|政府|医院|法院|检察院)(?=(?:区|县|市|各)[\u4e00-\u9fff]{2})")
 
 
 def _joins(left: str, right: str, directory: Directory | None) -> bool:
@@ -592,6 +604,15 @@ def _drop_heading_lines(lines: list[str]) -> list[str]:
     return out
 
 
+def _is_unit_line(line: str) -> bool:
+    """A line made only of unit names (区教育局区财政局, 县水利局 各乡镇), however long: never content."""
+    if re.search(r"[，。；;,:：\d]", line):
+        return False
+    pieces = _unit_pieces(line)
+    return bool(pieces) and all(_UNIT_END.search(p.text.replace("(牵头)", "")) or p.text.startswith("各")
+                                for p in pieces)
+
+
 def _has_target(text: str) -> bool:
     return bool(_candidates(_tight(text)))
 
@@ -656,8 +677,8 @@ def _records_from_text_table(lines: list[str]) -> list[RawProject]:
             name_lines.append(l)
             j += 1
         # Content: up to the last line that is long or has sentence punctuation; what follows are the units.
-        last = max((t for t in range(j, len(seg)) if seg[t] and (is_long(seg[t]) or re.search(r"[，。；;,:：]", seg[t])
-                                                                  or _has_target(seg[t]))), default=j - 1)
+        last = max((t for t in range(j, len(seg)) if seg[t] and not _is_unit_line(seg[t]) and (
+            is_long(seg[t]) or re.search(r"[，。；;,:：]", seg[t]) or _has_target(seg[t]))), default=j - 1)
         content_lines = seg[j:last + 1]
         unit_text = "\n".join(seg[last + 1:]).strip("\n")
         if not content_lines and len([l for l in name_lines if l]) > 1:

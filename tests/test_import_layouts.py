@@ -85,6 +85,16 @@ def test_table_with_numbers_in_the_name_cell_and_continuation_rows() -> None:
     assert triples(ps[2]) == [(2000, "个", "≥")]
 
 
+def test_pdf_table_with_unit_names_run_together() -> None:
+    """Lead and co-units with no separator (区教育局区财政局区自然资源局): cut where a unit name ends and the next
+    begins; the first leads. A unit line is never content, however long."""
+    r = read("shiqiao-2025-run-on.txt")
+    ps = r.projects.projects
+    assert [(p.lead_text, p.co_text) for p in ps] == [("区教育局", "区财政局、区自然资源局"), ("区民政局", "区卫健委、各街道"),
+                                                      ("区住建局", "区城管局")]
+    assert "区财政局" not in ps[0].content and triples(ps[0]) == [(2, "所", "="), (1800, "个", "=")]
+
+
 # ================================================================== numbered lists in every style
 
 
