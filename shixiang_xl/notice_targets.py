@@ -119,6 +119,7 @@ def normalize_line(line: str) -> str:
     """One line in matching form: :func:`clean` plus symbols, LaTeX, ≥/≤ spellings and numbers split by spaces."""
     s = clean(_ROMANISATION.sub("", _latex(line))).translate(_SYMBOLS)
     s = s.replace(">=", "≥").replace("<=", "≤").replace("＞＝", "≥").replace("＜＝", "≤")
+    s = re.sub(r"\*\*|__", "", s)  # markdown emphasis (**新建社区食堂8个**): not part of any name
     # ASCII punctuation in Chinese text (web copies, NFKC) reads as its Chinese form; not inside numbers (10:30, 1,200).
     s = re.sub(r"(?<!\d),|,(?!\d{3}(?!\d))", "，", s)
     s = re.sub(r";", "；", s)

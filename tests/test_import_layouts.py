@@ -219,6 +219,31 @@ def test_progress_bulletin_with_target_and_progress_blocks() -> None:
     assert "notice-project-count" in codes(r)  # 十件 stated, two found
 
 
+@pytest.mark.parametrize("name, expected", [
+    # categories 一、 with items 1、 numbered on across them, each with a 责任单位 line: the items are the projects
+    ("zhuxi-2025-categories-numbered.txt",
+     [(1, "新建城区幼儿园2所", "县教育局", [(2, "所", "="), (540, "个", "=")]), (2, "改造农村学校运动场6处", "县教育局", [(6, "处", "=")]),
+      (3, "新建村卫生室15个", "县卫健局", [(15, "个", "=")]), (4, "为65岁以上老人免费体检2万人次", "县卫健局", [(2, "万人次", "=")]),
+      (5, "推进智慧城市建设", "县数据局", [])]),
+    # markdown bullets with bold names: markers and ** are not part of names
+    ("xikou-2026-bullets.md", [(1, "新建社区食堂8个", "", [(8, "个", "=")]), (2, "改造雨污管网15公里", "", [(15, "公里", "=")]),
+                               (3, "推进城区停车智慧化管理", "", [])]),
+    ("liuan-2024-diyixiang.txt", [(1, "新建农村公路45公里", "", [(45, "公里", "=")]), (2, "改造农村危房320户", "", [(320, "户", "=")]),
+                                  (3, "建成县城公共图书馆分馆3个", "", [(3, "个", "=")]), (4, "完善城乡医疗救助制度", "", [])]),
+    ("taoyuan-2023-zero-padded.txt", [(1, "建设城市公园5个", "", [(5, "个", "=")]), (2, "新增公交线路8条", "", [(8, "条", "=")]),
+                                      (3, "改造提升农贸市场6个", "", [(6, "个", "=")]), (4, "推进垃圾分类示范小区建设", "", [])]),
+    # a title line per item, then its content; the sentence after the list is not part of the last item
+    ("huaxi-2025-title-lines.txt", [(1, "学校建设", "", [(2, "所", "="), (1800, "个", "=")]),
+                                    (2, "养老服务", "", [(3, "个", "="), (300, "张", "=")]),
+                                    (3, "道路畅通", "", [(5, "条", "="), (12, "条", "=")])]),
+])
+def test_more_numbering_styles(name: str, expected: list) -> None:
+    r = read(name)
+    got = [(p.number, p.name, p.lead_text, triples(p)) for p in r.projects.projects]
+    assert got == expected
+    assert all("督查" not in p.content and "*" not in p.content for p in r.projects.projects)
+
+
 # ================================================================== extraction rules
 
 
