@@ -558,6 +558,8 @@ def _split_lead_co(text: str) -> tuple[str, str]:
 
 def _is_title_line(line: str) -> bool:
     s = compact(line).lstrip("#*")
+    if re.match(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])", s):
+        return False  # a numbered heading inside the text (二、民生实事), not the list's title
     return bool(re.search(r"(?:实事|民生项目|实事项目|项目清单|项目表|清单|一览表|安排)$", s)) and 4 <= len(s) <= 40 \
         and ("实事" in s or "民生" in s) and not s.startswith(("关于", "附件")) and not re.search(r"[，。；：:]", s)
 

@@ -382,7 +382,9 @@ def score_candidate(c: Candidate, has_unit: Callable[[list[str]], bool], has_tar
     labelled = sum(1 for it in c.items if has_unit(it.lines))
     targets = sum(1 for it in c.items if has_target("".join(it.lines)))
     fit = -abs(n - stated) if stated else 0
-    return (fit, labelled, targets, -c.rank, n)
+    # Items naming their own unit, as a share: categories holding labelled items tie with them (then the level with
+    # more targeted items wins), but sub-steps under labelled projects lose to the projects.
+    return (fit, round(labelled / n, 1) if n else 0, targets, -c.rank, n)
 
 
 def drop_progress_blocks(lines: list[str]) -> list[str]:

@@ -57,12 +57,14 @@ _LE_BEFORE = ("不超过", "不高于", "小于等于", "不大于", "控制在"
 # Durations (12分钟, 3个工作日) are usually standards (15分钟生活圈, 24小时); one is a target only when capped
 # (控制在12分钟以内, 压缩至3个工作日).
 _DURATION_UNITS = ("个工作日", "工作日", "个小时", "个月", "分钟", "小时", "天")
+# 约 / 近 before a number (约8718平方米) read as "about", but not as the end of a word (签约, 预约, 附近, 接近).
+_APPROX = r"(?<![签预节制履特邀契])约|(?<![附接靠最邻])近"
 # Words between a target's name and its number, which are not part of the name.
 _NAME_TAIL = re.compile("(?:" + "|".join(map(re.escape, sorted(
     _GE_BEFORE + _LE_BEFORE + ("大于等于", "稳定在", "保持在", "达到", "提高到", "提高至", "提升到", "提升至", "增至", "降至",
-                               "降低到", "保持", "达", "为", "约", "近", "共", "计", "总计", "累计", "合计", "逾", "超", "以上",
+                               "降低到", "保持", "达", "为", "共", "计", "总计", "累计", "合计", "逾", "超", "以上",
                                "以内", "左右", "等", "各", "=", ":", "："),
-    key=len, reverse=True))) + ")+$")
+    key=len, reverse=True))) + "|" + _APPROX + ")+$")
 _GE_AFTER = ("及以上", "以上")
 _LE_AFTER = ("及以下", "以下", "以内", "之内")
 
@@ -317,7 +319,7 @@ def _leading_verb(name: str) -> str:
 def _comparator(before_clause: str, after: str) -> tuple[str, str, int]:
     """(comparator, note, length of the comparator word after the unit) from the words around a number."""
     comparator, note = "=", ""
-    tail = before_clause[-6:].rstrip("约近")
+    tail = re.sub(f"(?:{_APPROX})$", "", before_clause[-6:])
     # The longest word wins: 不超过 is ≤ although it ends with 超过 (≥).
     word = max((w for w in _GE_BEFORE + _LE_BEFORE if tail.endswith(w)), key=len, default="")
     if word:
@@ -395,7 +397,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         if c.range_high is not None:
             comparator = "≥"
             note = f"原文为区间 {format_number(c.value)}–{format_number(c.range_high)}{c.unit}，取下限"
-        if re.search(r"[约近]$", before_clause):  # 约 8718平方米: kept as = with the wording noted
+        if re.search(f"(?:{_APPROX})$", before_clause):  # 约 8718平方米: kept as = with the wording noted
             note = note or f"原文为“{before_clause[-1]}{format_number(c.value)}{c.unit}”"
 
         # The object written after the unit, for targets written number-first (实施 14个老旧小区改造); a
@@ -416,7 +418,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
             review = True
         name = name or f"指标{len(out) + 1}"
         prev = (clause, _leading_verb(prefix) or (prev[1] if same_list and prev else ""))
-        span = re.sub(r"[约近]$", "", text[max(clause, prev_end):stop].strip("、，,和及与"))
+        span = re.sub(f"(?:{_APPROX})$", "", text[max(clause, prev_end):stop].strip("、，,和及与"))
         prev_end = stop
         out.append(Indicator(project=project_number, number=len(out) + 1, name=name, target=c.value, unit=c.unit,
                              comparator=comparator, text=span, note=note, review=review))

@@ -244,6 +244,18 @@ def test_more_numbering_styles(name: str, expected: list) -> None:
     assert all("督查" not in p.content and "*" not in p.content for p in r.projects.projects)
 
 
+def test_projects_with_numbered_sub_steps_and_a_numbered_closing_part() -> None:
+    """（一）… projects each with 1. 2. sub-steps and one 牵头单位: the projects are the labelled level, not the
+    sub-steps; 三、保障措施 with its own （一）（二） is not a list of projects; 签约 is a word, not 约 (about)."""
+    r = read("qingshi-2025-sub-steps.txt")
+    ps = r.projects.projects
+    assert [(p.number, p.name, p.lead_text) for p in ps] == [(1, "教育惠民工程", "区教育局"), (2, "健康服务工程", "区卫健局"),
+                                                             (3, "养老服务工程", "区民政局")]
+    assert [(i.name, i.target, i.unit, i.note) for i in ps[1].indicators] == [
+        ("新建社区卫生服务站", 4, "个", ""), ("家庭医生签约", 1.5, "万人", "")]
+    assert r.title == "青石区2025年民生实事"  # not the numbered heading 二、民生实事项目
+
+
 # ================================================================== extraction rules
 
 
