@@ -1029,7 +1029,13 @@ def import_notice(path: Path, directory: Directory, *, district: str = "", year:
             findings.append(finding("notice-project-no-lead",
                                     f"第 {number} 号项目「{r.name}」没有识别出牵头单位，请在项目清单中补填。",
                                     file=fname, cell=r.place))
-        indicators, milestones = split_milestones(extract_indicators(r.content, number), number)
+        found = extract_indicators(r.content, number)
+        if r.name and _tight(r.name) not in _tight(r.content):
+            # A target written only in the name cell (项目名称: 新建城区幼儿园3所) is a target too.
+            have = {(i.target, i.unit) for i in found}
+            found += [i for i in extract_indicators(r.name, number) if (i.target, i.unit) not in have]
+            found = [replace(i, number=k) for k, i in enumerate(found, start=1)]
+        indicators, milestones = split_milestones(found, number)
         indicators = _assign_leads(indicators, r.content, leads, lead_pieces, directory)
         for i in indicators:
             if i.review:

@@ -95,6 +95,17 @@ def test_pdf_table_with_unit_names_run_together() -> None:
     assert "区财政局" not in ps[0].content and triples(ps[0]) == [(2, "所", "="), (1800, "个", "=")]
 
 
+def test_targets_in_the_name_cell(tmp_path: Path) -> None:
+    """The 项目名称 cell often holds the target; one the content repeats is not counted twice."""
+    path = tmp_path / "t.md"
+    path.write_text("| 序号 | 项目名称 | 主要内容 | 牵头单位 |\n|---|---|---|---|\n"
+                    "| 1 | 新建城区幼儿园3所 | 在城东、城西新建幼儿园，9月投入使用。 | 区教育局 |\n"
+                    "| 2 | 改造老旧小区12个 | 改造老旧小区12个，惠及居民2600户。 | 区住建局 |\n", encoding="utf-8")
+    r = import_notice(path, Directory())
+    assert [triples(p) for p in r.projects.projects] == [[(3, "所", "=")], [(12, "个", "="), (2600, "户", "=")]]
+    assert r.projects.get(1).due_month == 9
+
+
 # ================================================================== numbered lists in every style
 
 
