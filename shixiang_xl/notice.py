@@ -239,7 +239,8 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
             prev = records[-1] if records else None
             # A row without its own 序号 or name continues the project above (a table broken by a page, or a
             # vertically merged 序号 cell); a row whose only text is in the first cell is a heading (一、教育类).
-            heading = not name and (not content or compact(content) == compact(cells[0]))
+            heading = not name and (not content or compact(content) == compact(cells[0])) \
+                and not (content == "" and any(get(k).strip() for k in ("lead", "co", "due")))
             continuation = prev is not None and not heading and (
                 ("number" in cols and number is None and not name)
                 or ("number" in cols and number is not None and number == prev.number)
@@ -962,6 +963,17 @@ def _assign_leads(indicators: list[Indicator], content: str, leads: list[str], l
     return out
 
 
+def _latest_month(due: str) -> int | None:
+    """The month a 完成时限 cell gives, read as a date; with several (sub-tasks, 1.2021年8月 2.2021年12月), the
+    latest — a project is done when its last part is."""
+    s = _tight(normalize_text(due))
+    months = [int(m.group(2)) for m in re.finditer(r"((?:19|20)\d{2})[-/.年](\d{1,2})(?!\d)", s)]
+    rest = re.sub(r"(?:19|20)\d{2}[-/.年]\d{1,2}(?!\d)", "", s)
+    months += [int(m.group(1)) for m in re.finditer(r"(?<![\d.])(\d{1,2})月", rest)]
+    months = [m for m in months if 1 <= m <= 12]
+    return max(months) if months else parse_due_month(due)
+
+
 _COUNT_IN_TITLE = re.compile(r"([一二三四五六七八九十]{1,3}|\d{1,2})(?:件|项|大)(?:民生)?实事")
 
 
@@ -1047,7 +1059,7 @@ def import_notice(path: Path, directory: Directory, *, district: str = "", year:
             findings.append(finding("notice-no-indicators",
                                     f"第 {number} 号项目「{r.name}」没有识别出量化指标（如“新建 10 家”）。如通知中有，"
                                     "请在项目清单的「指标」表中补填；没有则按总体进度填报。", file=fname, cell=r.place))
-        due = parse_due_month(r.due) if r.due else None
+        due = _latest_month(r.due) if r.due else None
         if due is None or not 1 <= due <= 12:
             due = due_month_from_text(r.content)
         projects.append(Project(

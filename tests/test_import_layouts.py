@@ -80,7 +80,8 @@ def test_table_with_numbers_in_the_name_cell_and_continuation_rows() -> None:
     ps = r.projects.projects
     assert [(p.number, p.name) for p in ps] == [(1, "公园绿地提升项目"), (2, "菜市场改造项目"), (3, "停车设施项目")]
     assert triples(ps[0]) == [(8, "个", "="), (12, "公里", "=")]
-    assert ps[0].lead_text == "市园林局、市城投公司" and ps[0].due_month == 10  # the later of 6月 and 2023.10
+    # A row with only a deadline and a unit is a third sub-task's: kept. Due: the latest of 6月, 2023.10, 2023年11月.
+    assert ps[0].lead_text == "市园林局、市城投公司、市水利局" and ps[0].due_month == 11
     assert triples(ps[1]) == [(5, "家", "=")]  # 标准化菜市场: 标准化 is not a standard
     assert triples(ps[2]) == [(2000, "个", "≥")]
 
