@@ -607,6 +607,13 @@ def _drop_heading_lines(lines: list[str]) -> list[str]:
     return out
 
 
+# A cell holding only a date or a time limit: 2025年10月, 11月底前, 2025.10, 年底前, 年内, 上半年, 秋季学期前.
+_DATE_CELL = re.compile(r"^(?:计划)?(?:(?:19|20)\d{2}\s*[-./]\s*\d{1,2}"
+                        r"|(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月(?:\d{1,2}日)?(?:底|末|份|中旬|上旬|下旬)?"
+                        r"|(?:19|20)\d{2}年(?:底|末|内)?|年底|年末|年内|全年|当年|上半年|下半年|秋季学期|春季学期)"
+                        r"(?:前|以前|之前)?(?:完成|建成)?$")
+
+
 def _is_unit_line(line: str) -> bool:
     """A line made only of unit names (区教育局区财政局, 县水利局 各乡镇), however long: never content."""
     if re.search(r"[，。；;,:：\d]", line):
@@ -688,9 +695,13 @@ def _records_from_text_table(lines: list[str]) -> list[RawProject]:
             # No sentence at all: the first line is the name, the rest are units.
             nonblank = [l for l in name_lines if l]
             name_lines, unit_text = nonblank[:1], "\n".join(nonblank[1:])
+        # A 完成时限 cell (2025年10月, 11月底前, 年内) is a date, never a unit.
+        dates = [l for l in unit_text.split("\n") if _DATE_CELL.match(l.strip())]
+        unit_text = "\n".join("" if _DATE_CELL.match(l.strip()) else l for l in unit_text.split("\n"))
         lead, co = _split_lead_co(unit_text)
         records.append(RawProject(number=number, name=compact("".join(name_lines)), content=_join_lines(content_lines),
-                                  lead=lead, co=co, place=f"第 {first + i + 1} 行"))
+                                  lead=lead, co=co, due="\n".join(d.strip() for d in dates),
+                                  place=f"第 {first + i + 1} 行"))
     return records
 
 

@@ -86,6 +86,15 @@ def test_table_with_numbers_in_the_name_cell_and_continuation_rows() -> None:
     assert triples(ps[2]) == [(2000, "个", "≥")]
 
 
+def test_pdf_table_with_a_deadline_column() -> None:
+    """A PDF table copied one cell per line with a 完成时限 column: the deadline is the due month, never a unit."""
+    r = read("yuntai-2025-pdf-deadline.txt")
+    ps = r.projects.projects
+    assert [(p.name, p.lead_text, p.co_text, p.due_month) for p in ps] == [
+        ("城乡学校提升", "县教育局", "县财政局", 10), ("农村饮水巩固", "县水利局", "", 11), ("社区养老服务", "县民政局", "各乡镇", 12)]
+    assert r.unresolved == ["县教育局", "县财政局", "县水利局", "县民政局", "各乡镇"]
+
+
 def test_pdf_table_with_unit_names_run_together() -> None:
     """Lead and co-units with no separator (区教育局区财政局区自然资源局): cut where a unit name ends and the next
     begins; the first leads. A unit line is never content, however long."""
