@@ -44,7 +44,7 @@ LINE_MARKERS: dict[str, re.Pattern[str]] = {
     "1.": re.compile(r"^(\d{1,2})\s*[、.．。](?!\d)\s*"),
     "（1）": re.compile(r"^[（(](\d{1,2})[)）]\s*"),
     "①": re.compile(r"^([①-⑳])\s*"),
-    "01": re.compile(r"^(0[1-9]|[1-9]\d?)\s+(?=[^\d\s%])|^(0[1-9])(?=[\u4e00-\u9fff])"),
+    "01": re.compile(r"^(0[1-9]|[1-9]\d?)\s+(?=[^\d\s%月年日号时点个万])|^(0[1-9])(?=[\u4e00-\u9fff])"),
     "•": re.compile(r"^[●▶►•■◆◇○★☆▪*·](?!\*)\s*"),
 }
 # "3.200户": item 3 glued to its first quantity; accepted only where item 3 is the one expected.
@@ -281,11 +281,16 @@ def _semicolon_list(paragraphs: list[tuple[int, str]]) -> Candidate:
     """Clauses separated by ；after 分别是 / 包括 / 为 …, in one sentence: each clause is an item."""
     best = Candidate("；", rank=30)
     for start, text in paragraphs:
-        for m in _LIST_INTRO.finditer(text):
-            rest = text[m.end():]
-            end = re.search(r"[。！？!?]", rest)
-            sentence = rest[:end.start()] if end else rest
-            parts = [p.strip(" ，,") for p in re.split(r"[；;]", sentence) if p.strip(" ，,")]
+        for sentence in re.split(r"[。！？!?]", text):  # each sentence once: linear in the text's length
+            first_cut = min((i for i in (sentence.find("；"), sentence.find(";")) if i >= 0), default=-1)
+            if first_cut < 0 or sentence.count("；") + sentence.count(";") < 2:
+                continue
+            m = None
+            for m_intro in _LIST_INTRO.finditer(sentence, 0, first_cut):
+                m = m_intro  # the last intro word before the first clause ends (分别是 after 为民办…)
+            if m is None:
+                continue
+            parts = [p.strip(" ，,") for p in re.split(r"[；;]", sentence[m.end():]) if p.strip(" ，,")]
             if len(parts) >= 3 and len(parts) > len(best.items):
                 best = Candidate("；", [Item(k, [p], start) for k, p in enumerate(parts, start=1)], rank=30)
     return best
@@ -325,7 +330,10 @@ def _short_line_list(body: list[str]) -> Candidate:
 def _paragraph_list(body: list[str]) -> Candidate:
     """One paragraph per item after a line ending with 如下： / ：, each paragraph a sentence or more."""
     best = Candidate("paragraphs", rank=45)
+    scanned = -1
     for i, line in enumerate(body):
+        if i <= scanned:
+            continue  # inside a run already read: each line is scanned once
         if not re.search(r"(?:如下|下列|以下)[^，。]{0,6}[:：]$|[:：]$", line):
             continue
         run: list[int] = []
@@ -335,6 +343,7 @@ def _paragraph_list(body: list[str]) -> Candidate:
             if _CLOSING.match(body[j]) or not re.search(r"[，。；,;]", body[j]):
                 break
             run.append(j)
+        scanned = run[-1] if run else i
         marked = sum(1 for r in run if any(marker_number(k, body[r]) is not None for k in LINE_MARKERS))
         if len(run) >= 3 and len(run) > len(best.items) and marked < len(run) / 2:  # else a numbered list
             best = Candidate("paragraphs", [Item(k, [body[r]], r) for k, r in enumerate(run, start=1)], rank=45)

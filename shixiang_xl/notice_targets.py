@@ -193,7 +193,7 @@ def _candidates(text: str) -> list[_Candidate]:
         value = float(m.group().replace(",", ""))
         pos = m.end()
         high = None
-        r = re.match(r"\s*(?:-|~|—|－|–|至|到)\s*(\d+(?:\.\d+)?)", text[pos:])
+        r = re.match(r"\s*(?:-|~|—|－|–|至|到)\s*(\d+(?:\.\d+)?)", text[pos:pos + 40])
         if r and _find_unit(text, pos + r.end()):
             high = float(r.group(1))
             pos += r.end()
@@ -202,7 +202,7 @@ def _candidates(text: str) -> list[_Candidate]:
         if duration:
             out.append(_Candidate(start, pos + len(duration), value, duration, range_high=high, duration=True))
             continue
-        more = re.match(r"(万|亿)?(余|多)", text[pos:])
+        more = re.match(r"(万|亿)?(余|多)", text[pos:pos + 4])
         if not unit and more and _find_unit(text, pos + more.end()):
             # 10万余人次, 1000余人: the unit is 万人次 / 人; 余 reads as "more than"
             base = _find_unit(text, pos + more.end())
@@ -217,7 +217,7 @@ def _candidates(text: str) -> list[_Candidate]:
                     and not re.match(r"[\d.]", text[pos + 1:pos + 2]) and not (start and text[start - 1] in "第每前近"):
                 out.append(_Candidate(start, pos + 1, value, word, range_high=high, open_unit=True))
             continue
-        m_times = re.match(r"[(（]次[)）]", text[pos + len(unit):])
+        m_times = re.match(r"[(（]次[)）]", text[pos + len(unit):pos + len(unit) + 3])
         if m_times:  # 10万人(次): the unit as written, to be checked
             out.append(_Candidate(start, pos + len(unit) + m_times.end(), value, unit + "(次)", range_high=high,
                                   open_unit=True))
@@ -365,7 +365,7 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
         clause = _clause_start(text, c.start)
         before_clause = text[clause:c.start]
         before_seg = text[max(_segment_start(text, c.start), prev_end):c.start]
-        after = text[c.end:]
+        after = text[c.end:c.end + 300]  # a window: what follows a number matters only nearby
 
         # The rest of a standard: a list of rates (、), or the new rate it is raised to (由每人每月20元提高到30元).
         follows_standard = standard_end >= 0 and not re.sub(
@@ -436,12 +436,19 @@ def split_milestones(indicators: list[Indicator], project_number: int) -> tuple[
         m = _DATED.search(i.text)
         return int(m.group(1)) if m and 1 <= int(m.group(1)) <= 12 else None
 
+    months = [month(i) for i in indicators]
+    by_unit: dict[str, list[tuple[float, int, Indicator]]] = {}
+    for i, mi in zip(indicators, months):
+        by_unit.setdefault(i.unit, []).append((i.target, mi or 12, i))
+    for entries in by_unit.values():
+        entries.sort(key=lambda e: (-e[0], -e[1]))  # largest first: the total, if any, is found at once
     kept: list[Indicator] = []
     steps: list[Milestone] = []
-    for i in indicators:
-        mi = month(i)
-        total = next((t for t in indicators if t is not i and t.unit == i.unit and t.target > i.target
-                      and (month(t) or 12) > (mi or 12)), None)
+    for i, mi in zip(indicators, months):
+        total = None
+        if mi is not None:
+            total = next((t for value, due, t in by_unit[i.unit][:50] if t is not i and value > i.target and due > mi),
+                         None)
         if mi is not None and total is not None:
             steps.append(Milestone(project=project_number, month=mi,
                                    percent=round(100 * i.target / total.target, 1)))
