@@ -190,6 +190,8 @@ def _candidates(text: str) -> list[_Candidate]:
         start = m.start()
         if start > 0 and re.match(r"[A-Za-z]", text[start - 1]):
             continue  # part of a code such as G104 or 3A
+        if start > 0 and text[start - 1] == "第":
+            continue  # an ordinal (第3批, 第2条), not a count
         value = float(m.group().replace(",", ""))
         pos = m.end()
         high = None
