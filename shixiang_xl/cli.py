@@ -90,13 +90,24 @@ def _echo_init_notes(root: Path, notice: Path | None, district: str, year: int |
     from .workspace import load_context
 
     c = load_context(root)
+    found_district, found_year = "", None
+    if notice is not None:
+        from .notice import notice_particulars, read_notice
+
+        found_district, found_year, _ = notice_particulars(read_notice(notice).text)
     if not c.projects.projects:
         what = f"没有从 {notice.name} 中识别出项目" if notice is not None else "空白工作区"
         click.echo(f"  {what}：项目清单.xlsx 为空，请按表头逐项填写（或用 shixiang import 另一份通知）。")
-    if not district and c.config.district == Config.district:
-        click.echo(f"  未识别出区县名称，shixiang.toml 中暂填“{Config.district}”：请修改，或重新 init 并加 --district。")
-    if year is None and (notice is None or c.config.year == Config.year):
-        click.echo(f"  年度暂填 {c.config.year}：如不对，请在 shixiang.toml 中修改，或重新 init 并加 --year。")
+    if not district and not found_district:
+        why = "未从通知中识别出区县名称，" if notice is not None else ""
+        click.echo(f"  {why}shixiang.toml 中区县名称暂填“{c.config.district}”：请修改，或重新 init 并加 --district。")
+    if year is None and found_year is None:
+        why = "未从通知中识别出年度，" if notice is not None else ""
+        click.echo(f"  {why}年度暂填 {c.config.year}：如不对，请在 shixiang.toml 中修改，或重新 init 并加 --year。")
+    towns = [u.name for u in c.directory.units if not u.group and u.name.endswith(("镇", "乡", "街道"))]
+    if towns and any(f.code == "unit-unknown" and "分组" in f.message for f in c.findings):
+        click.echo(f"  通知中出现的镇街（{'、'.join(towns)}）已列入单位名录：请为它们和其余各镇街在「分组」列填写分组名，"
+                   "“各镇街”才会展开为全部镇街。")
 
 
 # ------------------------------------------------------------------ projects

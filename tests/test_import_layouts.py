@@ -357,7 +357,15 @@ def test_init_from_a_notice_without_projects_and_blank(tmp_path: Path) -> None:
     res = runner.invoke(main, ["init", str(tmp_path / "b"), "--blank", "--district", "石桥县", "--year", "2027"])
     assert res.exit_code == 0, res.output
     toml = (tmp_path / "b" / "shixiang.toml").read_text(encoding="utf-8")
-    assert "石桥县" in toml and "2027" in toml and "项目清单.xlsx 为空" in res.output
+    assert "石桥县" in toml and "2027" in toml and "项目清单.xlsx 为空" in res.output and "暂填" not in res.output
+
+
+def test_init_from_a_notice_asks_for_the_group_members(tmp_path: Path) -> None:
+    """各镇街 is not guessed from the two towns one project names: init names them and asks for the group."""
+    res = CliRunner().invoke(main, ["init", str(tmp_path / "w"), "--from", str(DATA / "yanzhou-2026.md")])
+    assert res.exit_code == 0, res.output
+    assert "龙桥街道、鼓楼街道" in res.output and "「分组」列" in res.output
+    assert "未从通知中识别出" not in res.output  # the notice gives its place and year
 
 
 def test_import_summary_lists_what_to_check_and_asks_for_the_place(tmp_path: Path) -> None:
