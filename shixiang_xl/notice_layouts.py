@@ -457,7 +457,16 @@ def cell_table_rows(lines: list[str], header_key: Callable[[str], tuple[str, int
                 cells.append((start, "\n".join(cur)))
                 cur = []
         if sum(1 for _, c in cells if "\n" not in c) < len(cells) * 0.6:
-            return []  # paragraphs, not cells
+            # Paragraphs, not cells; or no blank lines at all: each line a cell, accepted only where every row
+            # then has exactly as many cells as the heading (a cell broken over two lines would shift the row).
+            cells = [(i, l) for i, l in enumerate(stripped) if l]
+            return _rows_from_cells(cells, header_key, strict=True)
+    return _rows_from_cells(cells, header_key, strict=False)
+
+
+def _rows_from_cells(cells: list[tuple[int, str]], header_key: Callable[[str], tuple[str, int] | None],
+                     strict: bool) -> list[list[str]]:
+    """Rows from a stream of cells, from its heading row on (see :func:`cell_table_rows`)."""
     # The heading row: consecutive short cells, at least three of them headings, with a name or content heading.
     best: tuple[int, int] | None = None
     for a in range(len(cells)):
@@ -493,9 +502,13 @@ def cell_table_rows(lines: list[str], header_key: Callable[[str], tuple[str, int
             expected += 1
     if not starts:
         return []
+    if strict and any(starts[n + 1] - starts[n] != width for n in range(len(starts) - 1)):
+        return []
     for n, s in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(stream)
         chunk = stream[s:stop]
+        if strict and n + 1 == len(starts):
+            chunk = chunk[:width]  # what follows the last row is not the table's
         rows.append((chunk[:width] + [""] * width)[:width])
         rest = chunk[width:]
         while rest:

@@ -95,6 +95,15 @@ def test_pdf_table_with_a_deadline_column() -> None:
     assert r.unresolved == ["县教育局", "县财政局", "县水利局", "县民政局", "各乡镇"]
 
 
+def test_pdf_table_one_line_per_cell_with_extra_columns() -> None:
+    """No blank lines, no `|`: each line a cell, accepted because every row has as many cells as the heading; the
+    建设地点 and 投资 columns go nowhere (not into the name, not a unit, not a target)."""
+    r = read("qingchuan-2024-pdf-extra-columns.txt")
+    ps = r.projects.projects
+    assert [(p.name, p.lead_text) for p in ps] == [("城区学校提升工程", "县教育局"), ("农村供水工程", "县水利局")]
+    assert [triples(p) for p in ps] == [[(2, "栋", "="), (4, "处", "=")], [(12, "眼", "="), (36, "公里", "=")]]
+
+
 def test_pdf_table_with_unit_names_run_together() -> None:
     """Lead and co-units with no separator (区教育局区财政局区自然资源局): cut where a unit name ends and the next
     begins; the first leads. A unit line is never content, however long."""
