@@ -239,6 +239,9 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
             prev = records[-1] if records else None
             # A row without its own 序号 or name continues the project above (a table broken by a page, or a
             # vertically merged 序号 cell); a row whose only text is in the first cell is a heading (一、教育类).
+            if re.fullmatch(r"[一二三四五六七八九十]{1,3}[、.．]?", compact(get("number"))) and not content \
+                    and not get("lead").strip():
+                continue  # a category row numbered 一 / 二 (一 | 教育类): never a project, never a continuation
             heading = not name and (not content or compact(content) == compact(cells[0])) \
                 and not (content == "" and any(get(k).strip() for k in ("lead", "co", "due")))
             continuation = prev is not None and not heading and (
@@ -257,8 +260,9 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
                 continue
             if ("number" in cols and number is None) or (not name and not content):
                 continue  # 合计 rows, notes under the table
-            if not content and not get("lead").strip():
-                continue  # a numbered category row: 一 | 教育类
+            category = not re.search(r"\d", compact(get("number"))) or re.search(r"(?:类|方面|领域)$", name)
+            if not content and not get("lead").strip() and category:
+                continue  # a category row (一 | 教育类); a project with only its name (3 | 智慧停车项目) is kept
             if "number" not in cols:
                 number = len(records) + 1  # no 序号 column: the order of the rows is the numbering
             lead, co, due = get("lead"), get("co"), get("due")

@@ -114,6 +114,14 @@ def test_pdf_table_with_unit_names_run_together() -> None:
     assert "区财政局" not in ps[0].content and triples(ps[0]) == [(2, "所", "="), (1800, "个", "=")]
 
 
+def test_table_row_with_only_a_name_is_a_project() -> None:
+    """3 | 智慧校园建设 | (empty) | (empty): kept with its own number and flagged, not dropped or merged; the
+    category rows 一 / 二 are neither projects nor continuations."""
+    r = read("lanxi-table-name-only-row.md")
+    assert [(p.number, p.name) for p in r.projects.projects] == [(1, "学校扩容"), (2, "智慧校园建设"), (3, "养老服务")]
+    assert "notice-no-indicators" in codes(r) and "notice-number-irregular" not in codes(r)
+
+
 def test_targets_in_the_name_cell(tmp_path: Path) -> None:
     """The 项目名称 cell often holds the target; one the content repeats is not counted twice."""
     path = tmp_path / "t.md"
