@@ -139,8 +139,11 @@ def _line_list(body: list[str], kind: str, outer: list[str]) -> Candidate:
         n = marker_number(kind, line)
         glued = None
         if n is None and kind == "1.":
+            # Only after a finished sentence: a wrapped line may start with a decimal (…改造\n2.5万平方米).
             g = _GLUED.match(line)
-            glued = int(g.group(1)) if g and int(g.group(1)) == expected else None
+            prev = next((body[j] for j in range(i - 1, -1, -1) if body[j]), "")
+            glued = int(g.group(1)) if g and int(g.group(1)) == expected and re.search(r"[。；;！!？?:：]$", prev) \
+                else None
         if kind == "•" and n is not None:
             n = expected
         if glued is not None:

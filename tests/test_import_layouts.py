@@ -158,6 +158,12 @@ def test_glued_item_number_and_bullets(tmp_path: Path) -> None:
     r = import_notice(path, Directory())
     assert [p.number for p in r.projects.projects] == [1, 2, 3, 4]
     assert triples(r.projects.get(3)) == [(200, "户", "=")]
+    # …but a wrapped line starting with a decimal (改造面积\n2.5万平方米) is not item 2.
+    path.write_text("石桥县人民政府2025年民生实事\n1.改造老旧小区12个，改造面积\n2.5万平方米。\n2.新建公园3个。\n"
+                    "3.200户困难家庭完成改造。\n", encoding="utf-8")
+    r = import_notice(path, Directory())
+    assert [(p.number, triples(p)) for p in r.projects.projects] == [
+        (1, [(12, "个", "="), (2.5, "万平方米", "=")]), (2, [(3, "个", "=")]), (3, [(200, "户", "=")])]
     path.write_text("石桥县2025年民生实事如下：\n▶新建公办幼儿园3所\n▶新增城市停车位800个\n▶推进智慧社区建设\n",
                     encoding="utf-8")
     r = import_notice(path, Directory())
