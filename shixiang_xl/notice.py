@@ -885,16 +885,31 @@ def _place_in_text(text: str) -> str:
     followed by what a government does or is (旌德县围绕, 泉州市继续, 南昌市第十五届, 大同市政府), "" if none."""
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
-    for m in re.finditer(r"(?=([\u4e00-\u9fff]{2})(市|县|区|旗)(?:人民政府|政府|人大|(?:19|20)\d{2}年|今年|第?[一二三四五六七八九十]+届|"
-                         r"将|继续|确定|为民|民生|围绕|\d+件|[一二三四五六七八九十]+件|十大))", text[:6000]):
-        name = m.group(1) + m.group(2)
-        if _NOT_PLACE.match(name) or re.search(r"[市县区省州度年]", m.group(1)) or m.group(1) in _NOT_PLACE_VERBS:
+    head = text[:6000]
+    for m in re.finditer(r"(?:市|县|区|旗)(?=人民政府|政府|人大|(?:19|20)\d{2}年|今年|第?[一二三四五六七八九十]+届|"
+                         r"将|继续|确定|为民|民生|围绕|\d+件|[一二三四五六七八九十]+件|十大)", head):
+        p = m.start()
+        # Most names have two characters (旌德县); a longer one (杭州湾市) only where the text starts it (after
+        # punctuation or a line break), so that 今年南昌市 is not read as one name.
+        stem = ""
+        for size in (4, 3, 2):
+            cand = head[max(0, p - size):p]
+            left = head[p - size - 1] if p - size - 1 >= 0 else "\n"
+            if len(cand) == size and re.fullmatch(r"[\u4e00-\u9fff]+", cand) and cand[0] not in _NOT_NAME_START \
+                    and (size == 2 or not re.match(r"[\u4e00-\u9fff]", left)):
+                stem = cand
+                break
+        name = stem + m.group()
+        if not stem or _NOT_PLACE.match(name) or re.search(r"[市县区省度年]", stem[-2:]) or stem[-2:] in _NOT_PLACE_VERBS:
             continue
         counts[name] = counts.get(name, 0) + 1
-        first.setdefault(name, m.start())
+        first.setdefault(name, p)
     if not counts:
         return ""
     return max(counts, key=lambda n: (counts[n], -first[n]))
+
+
+_NOT_NAME_START = frozenset("年月日讯的了在和与及为是将把对从向今近据由")
 
 
 def notice_particulars(text: str) -> tuple[str, int | None, str]:
@@ -908,14 +923,23 @@ def notice_particulars(text: str) -> tuple[str, int | None, str]:
             break
     district = district or _place_in_text(text)
     year = None
+    past = r"(?:过去的|去年|上一?年度?|回顾)"  # 刚刚过去的2020年: the year before the one the list is for
     for l in lines[:60]:
-        m = re.search(r"((?:19|20)\d{2})年", l)
+        m = next((m for m in re.finditer(r"((?:19|20)\d{2})年", l)
+                  if not re.search(past + r"$", l[max(0, m.start() - 4):m.start()])), None)
         if m and ("实事" in l or "民生" in l or "关于" in l):
             year = int(m.group(1))
             break
     if year is None:
-        m = re.search(r"[〔\[(（]((?:19|20)\d{2})[〕\])）]", text) or re.search(r"((?:19|20)\d{2})年", text)
-        year = int(m.group(1)) if m else None
+        m = re.search(r"[〔\[(（]((?:19|20)\d{2})[〕\])）]", text)
+        m_past = re.search(past + r"((?:19|20)\d{2})年", text)
+        if m:
+            year = int(m.group(1))
+        elif m_past and "今年" in text:
+            year = int(m_past.group(1)) + 1  # …过去的2020年…今年…: 2021
+        else:
+            m = re.search(r"((?:19|20)\d{2})年", text)
+            year = int(m.group(1)) if m else None
     title = ""
     candidates = [l for l in lines if _is_title_line(l)]
     candidates += [re.sub(r"^附件\d*[:：]", "", l) for l in lines if l.startswith("附件") and "实事" in l]

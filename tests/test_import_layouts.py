@@ -347,6 +347,19 @@ def test_normalising_punctuation_nbsp_and_pinyin() -> None:
     assert normalize_text("10:30 召开,共1,200人") == "10:30 召开，共1200人"
 
 
+@pytest.mark.parametrize("text, district, year", [
+    ("刚刚过去的2020年，市委、市政府实施36个项目。今年，杭州湾市继续开展为民办实事工作，杭州湾市将办好20件实事。",
+     "杭州湾市", 2021),  # a place with 州; the year after 过去的2020年 when the text speaks of 今年
+    ("中共石桥县委石桥县人民政府关于开展2021年为民办实事工作的通知", "石桥县", 2021),
+    ("柳县人民政府\n关于印发民生实事的通知\n柳政发〔2024〕8号", "柳县", 2024),  # a one-character name; 〔2024〕
+    ("按照市委部署，结合我区实际，确定以下实事。", "", None),  # no place, no year: asked for
+])
+def test_place_and_year(text: str, district: str, year: int | None) -> None:
+    from shixiang_xl.notice import notice_particulars
+
+    assert notice_particulars(normalize_text(text))[:2] == (district, year)
+
+
 def test_counting_helpers() -> None:
     assert [cn_number(s) for s in ("一", "十", "十二", "二十", "二十三", "甲")] == [1, 10, 12, 20, 23, None]
     assert stated_count("办好十件实事。今年的10件民生实事项目，从12件候选项目中选出10大民生实事") == 10
