@@ -749,8 +749,10 @@ def _records_from_prose(lines: list[str], text: str = "") -> list[RawProject]:
 
 def _is_progress_report(text: str) -> bool:
     """A progress report (进展情况, 进度表, 完成情况通报) rather than the notice of the year's projects."""
-    head = _tight(text[:600])
-    return bool(re.search(r"进展情况|进度表|进度情况|完成情况|进展通报|推进情况|主要进度|进度如下|未完成项目", head))
+    # Said in the title lines, not in an instruction such as 每月报送进展情况.
+    head = _tight("\n".join([l for l in text.split("\n") if l.strip()][:6]))
+    return bool(re.search(r"(?<!报送)(?<!报告)(?<!上报)(?:进展情况|进度表|进度情况|完成情况|进展通报|推进情况|主要进度|进度如下|"
+                          r"未完成项目)", head))
 
 
 def _without_progress(item_lines: list[str], progress: bool) -> list[str]:

@@ -235,6 +235,12 @@ def test_progress_report_one_paragraph_per_item() -> None:
                                         [(1.8, "万人", "=")]]
 
 
+def test_a_notice_asking_for_progress_is_not_a_progress_report() -> None:
+    """每月报送进展情况 is an instruction: 全年累计新增城镇就业5000人 stays a target."""
+    r = read("lingnan-2025-instruction.txt")
+    assert triples(r.projects.get(1)) == [(5000, "人", "=")]
+
+
 def test_categories_with_unnumbered_lines_and_a_closing_block() -> None:
     r = read("jinshui-2014-categories.txt")
     ps = r.projects.projects
