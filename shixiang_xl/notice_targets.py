@@ -394,8 +394,8 @@ def extract_indicators(content: str, project_number: int) -> list[Indicator]:
             continue  # 15分钟生活圈, 24小时: a duration is a target only when capped
         review = c.chinese or c.duration or c.open_unit or c.range_high is not None or c.unit.endswith(_MONEY_UNITS) \
             or (c.unit in ("%", "‰", "个百分点", "百分点") and bool(_REVIEW_BEFORE.search(before_seg)))
-        if c.approx:
-            comparator, note = "≥", f"原文为“{format_number(c.value)}{c.approx}”"
+        if c.approx:  # 9300余人: "more than", but an approximate figure: to be checked
+            comparator, note, review = "≥", f"原文为“{format_number(c.value)}{c.approx}”", True
         if c.range_high is not None:
             comparator = "≥"
             note = f"原文为区间 {format_number(c.value)}–{format_number(c.range_high)}{c.unit}，取下限"

@@ -328,6 +328,11 @@ def test_extraction_rules(content: str, expected: list) -> None:
     assert [(i.target, i.unit, i.comparator) for i in extract_indicators(content, 1)] == expected
 
 
+def test_approximate_figures_are_kept_for_review() -> None:
+    (i,) = extract_indicators("维修改造供水工程，惠及群众9300余人", 1)
+    assert (i.target, i.unit, i.comparator, i.review) == (9300, "人", "≥", True) and "余" in i.note
+
+
 def test_names_come_from_their_own_clause_and_are_never_cut() -> None:
     text = "新增就业10万人,实现下岗失业人员再就业3.47万人,安排“零就业”家庭每户1人就业。"
     got = [(i.name, i.target, i.unit) for i in extract_indicators(text, 1)]
