@@ -743,7 +743,7 @@ class _Writer:
         self._row_formats: dict[tuple, list] = {}
 
     def _sheet(self, name: str, title: str, headings: Sequence[str], widths: Sequence[float]):
-        from .xlsxout import print_setup, row_height
+        from .xlsxout import fit_heading, print_setup, row_height
 
         ws = self.wb.add_worksheet(name)
         n = len(headings)
@@ -751,10 +751,11 @@ class _Writer:
         ws.set_row(0, 36)
         ws.merge_range(1, 0, 1, n - 1, self.l.subtitle, self.fmt("subtitle", align="right"))
         ws.set_row(1, 20)
-        for c, (h, wd) in enumerate(zip(headings, widths)):
+        fitted = [fit_heading(h, wd) for h, wd in zip(headings, widths)]
+        for c, (h, wd) in enumerate(fitted):
             ws.set_column(c, c, wd)
             ws.write_string(2, c, h, self.fmt("header"))
-        ws.set_row(2, row_height(zip(headings, widths), minimum=30))
+        ws.set_row(2, row_height(fitted, minimum=30))
         ws.freeze_panes(3, 0)
         print_setup(ws, landscape=True, a3=self.a3, repeat=(2, 2))
         return ws
@@ -932,7 +933,9 @@ class _Writer:
         chart.set_x_axis({"num_font": {"size": 9}})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": width_px, "height": CHART_HEIGHT})
-        ws.insert_chart(bar_row, 0, chart)
+        # Anchored a row below its page break: a chart starting exactly on the break is also drawn, clipped, at
+        # the foot of the page before.
+        ws.insert_chart(bar_row + 1, 0, chart)
         line_row = bar_row + CHART_ROWS
         line = self.wb.add_chart({"type": "line"})
         line.add_series({"name": ["走势", average, 1], "categories": ["走势", 2, 2, 2, last_col],
@@ -945,7 +948,7 @@ class _Writer:
         line.set_y_axis({"min": 0, "max": 100, "name": "%"})
         line.set_legend({"position": "bottom"})
         line.set_size({"width": width_px, "height": CHART_HEIGHT})
-        ws.insert_chart(line_row, 0, line)
+        ws.insert_chart(line_row + 1, 0, line)
         # Each chart starts a page: never cut across a page break, never a page with only the header row.
         ws.set_h_pagebreaks([bar_row, line_row])
         ws.print_area(0, 0, line_row + CHART_ROWS - 1, len(headings))
