@@ -410,6 +410,7 @@ class LedgerData:
     findings: tuple[Finding, ...]
     lag_threshold: float
     trend_expected: tuple[float, ...] = ()  # the projects' mean 序时进度 at each of trend_periods
+    stale: tuple[tuple[str, str], ...] = ()  # (unit, why older data are shown for it), sorted by unit
 
     @property
     def figures(self) -> SubmissionFigures:
@@ -512,7 +513,7 @@ def build_ledger(data: LedgerInput) -> LedgerData:
                            if plist else 0.0 for s in periods)
     return LedgerData(title, subtitle, period, project_rows, indicator_rows, submissions, bulletin,
                       periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold,
-                      trend_expected)
+                      trend_expected, tuple(sorted(data.stale.items())))
 
 
 TREND_WIDTH = 130  # 走势's printed width in character units: the charts' width
@@ -846,20 +847,23 @@ class _Writer:
     def indicators(self) -> None:
         l = self.l
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
-                    "完成率", "序时进度", "差距（百分点）", "指标类型"]
-        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]
+                    "完成率", "序时进度", "差距（百分点）", "指标类型", "备注"]
+        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8, 20]
         ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
         kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num",
-                 "center"]
+                 "center", "text"]
         whole, share = self._formats_for(kinds), self._formats_for(kinds, {2: {"italic": True}})
+        # A unit sent back shows older figures in this period's columns: its rows say so.
+        stale = dict(l.stale)
 
         def row(i: IndicatorRow) -> tuple[list[Any], list]:
+            note = stale.get(i.unit_name)
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
-                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind], share
+                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind, note], share
             # A level (比率, 上限) shows its current value under 累计完成, marked by its kind; nothing is added up.
             return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
-                    i.cumulative, i.rate, i.expected, i.gap, i.kind], whole
+                    i.cumulative, i.rate, i.expected, i.gap, i.kind, note], whole
 
         self._rows(ws, l.indicators, widths, row, [whole, share])
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)
