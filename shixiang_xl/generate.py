@@ -24,7 +24,7 @@ from .safename import joined_name
 from .spec import STATUSES, Column, SheetSpec, TemplateSpec
 from .textnorm import a1, col_letter, format_number
 from .workspace import Context
-from .xlsxout import FONT_HEAD, Formats, atomic_write_bytes, new_workbook, print_setup, \
+from .xlsxout import FONT_HEAD, Formats, atomic_write_bytes, fit_heading, new_workbook, print_setup, \
     row_height, safe_text
 
 KIND = "report"
@@ -188,10 +188,12 @@ class _Builder:
         ws.merge_range(SUBTITLE_ROW, 0, SUBTITLE_ROW, ncols - 1, self.framed(spec.sheet, SUBTITLE_ROW, 0, sub),
                        self.fmt("subtitle"))
         ws.set_row(SUBTITLE_ROW, 22)
-        for c, col in enumerate(spec.columns):
-            ws.set_column(c, c, col.width)
-            ws.write_string(HEADER_ROW, c, col.heading, self.fmt("header"))  # headings: the reader's own checks
-        ws.set_row(HEADER_ROW, row_height(((c.heading, c.width) for c in spec.columns), minimum=30))
+        # Headings wrap between words (the reader folds the line break away); a column is as wide as its words.
+        fitted = [fit_heading(col.heading, col.width) for col in spec.columns]
+        for c, (heading, width) in enumerate(fitted):
+            ws.set_column(c, c, width)
+            ws.write_string(HEADER_ROW, c, heading, self.fmt("header"))  # headings: the reader's own checks
+        ws.set_row(HEADER_ROW, row_height(fitted, minimum=30))
 
         slots = iter(layout.rows)
         self.validations: dict[tuple[int, str], list[tuple[int, int]]] = {}
