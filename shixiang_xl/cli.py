@@ -622,6 +622,20 @@ def restore(ctx: click.Context, name: str | None, yes: bool) -> None:
     click.echo("备份时间之后汇总过的报送期，请重新运行 shixiang merge --period <报送期>。")
 
 
+# ------------------------------------------------------------------ serve
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, help="端口（默认 8765；0 表示任选一个空闲端口）。")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器（只显示链接）。")
+@click.pass_context
+def serve(ctx: click.Context, port: int, no_browser: bool) -> None:
+    """在本机启动实事通网页（只有本机能访问），并用默认浏览器打开：不用命令行也能走完整个流程。"""
+    from .web import serve as serve_web
+
+    serve_web(ctx.obj["workspace"], port=port, open_browser=not no_browser, echo=click.echo)
+
+
 # ------------------------------------------------------------------ demo
 
 
