@@ -147,6 +147,7 @@ class _Group(_Chinese, click.Group):
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         """Run with click's own error printing replaced by Chinese messages (exit codes as click's)."""
         extra.pop("standalone_mode", None)
+        _tolerant_console()
         try:
             result = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.Abort:
@@ -163,6 +164,14 @@ class _Group(_Chinese, click.Group):
             click.echo(f"错误：{exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _tolerant_console() -> None:
+    """A console that cannot show a character (a GBK console and a unit's file name with "›" or an emoji) shows
+    "?" for it instead of stopping the command half-way; files are always UTF-8 and unaffected."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _param_name(param: click.Parameter | None, hint: object = None) -> str:

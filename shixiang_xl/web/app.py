@@ -745,6 +745,7 @@ def serve(workspace: Path, *, port: int = DEFAULT_PORT, open_browser: bool = Tru
 
         threading.Timer(0.5, webbrowser.open, args=(server.url,)).start()
     try:
-        server.httpd.serve_forever()
+        server.httpd.serve_forever()  # werkzeug's: returns on Ctrl-C (and SIGTERM, via cli.py's stop_on_signals)
     finally:
         server.httpd.server_close()
+    echo("实事通已停止。")
