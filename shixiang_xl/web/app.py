@@ -289,8 +289,9 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
         if len(files) > max_files:
             abort(_refuse(413, f"一次最多上传 {max_files} 个文件，本次 {len(files)} 个。请分批上传，或打成 zip 压缩包。"))
         folder.mkdir(parents=True, exist_ok=True)
+        stamps = _file_times(request.form.get("mtimes", ""), len(files))
         saved, notes = [], []
-        for f in files:
+        for f, stamp in zip(files, stamps):
             name = safe_name(f.filename or "", fallback="上传文件")
             data = f.read()
             target = _free_name(folder, name, data)
@@ -300,6 +301,8 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
             from ..xlsxout import atomic_write_bytes
 
             atomic_write_bytes(target, data)
+            if stamp is not None:  # when the clerk's copy was saved: the time of receipt, as for a folder given to check
+                os.utime(target, (stamp, stamp))
             saved.append(target)
             if target.name != (f.filename or ""):
                 notes.append(f"「{f.filename}」已保存为「{target.name}」。")
@@ -631,6 +634,23 @@ def _form_csrf() -> str | None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return request.form.get(CSRF_FIELD)
     return None
+
+
+def _file_times(text: str, count: int) -> list[float | None]:
+    """The uploaded files' own times (the page sends each file's lastModified, in milliseconds), where plausible:
+    not in the future, not before 2000. Anything else is no time (the upload's time is used)."""
+    import json
+
+    out: list[float | None] = [None] * count
+    try:
+        values = json.loads(text) if text and len(text) < 40 * (count + 1) else []
+    except ValueError:
+        values = []
+    now = dt.datetime.now().timestamp()
+    for i, v in enumerate(values[:count] if isinstance(values, list) else []):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 946684800 <= v / 1000 <= now:
+            out[i] = v / 1000
+    return out
 
 
 def _free_name(folder: Path, name: str, data: bytes) -> Path | None:

@@ -37,6 +37,11 @@
       input.files = e.dataTransfer.files; show();
     });
     input.addEventListener("change", show);
+    // Each file's own time goes with it: a return saved on the clerk's computer days ago was received then.
+    var times = zone.querySelector("input.mtimes") || (zone.form || zone.closest("form")).querySelector("input.mtimes");
+    if (times) zone.closest("form").addEventListener("submit", function () {
+      times.value = JSON.stringify(Array.prototype.map.call(input.files, function (f) { return f.lastModified; }));
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
