@@ -188,6 +188,21 @@ def test_downloads_only_from_our_listings(safety_ws: Path) -> None:
             assert b"[district]" not in resp.get_data() and b"root:" not in resp.get_data()
 
 
+def test_library_errors_are_chinese_pages(safety_ws: Path) -> None:
+    _, client = _client(safety_ws)
+    csrf = _csrf(client)
+    # Documents for a period never merged: the library says why, the page shows it (not a 500 in English).
+    resp = client.post("/documents/make", data={"csrf": csrf, "period": "2026-07", "kind": "all"})
+    assert resp.status_code == 409
+    body = resp.get_data(as_text=True)
+    assert "无法完成" in body and "Traceback" not in body and "Internal Server Error" not in body
+    assert not (safety_ws / "reports" / "2026-07" / "督查通报.docx").exists()
+    resp = client.get("/no-such-page")
+    assert resp.status_code == 404 and "找不到" in resp.get_data(as_text=True)
+    resp = client.get("/?period=2026-13")
+    assert resp.status_code == 400 and "无法识别" in resp.get_data(as_text=True)
+
+
 def test_current_period_is_the_nearest_deadline(safety_ws: Path) -> None:
     import datetime as dt
 
@@ -262,6 +277,17 @@ def _wait(driver, condition, timeout: float = 120.0):
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
 
 
+def _click(driver, element, until) -> None:
+    """Click what submits a form or follows a link, wait for the old page to go, then for ``until``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    _wait(driver, staleness_of(old))
+    _wait(driver, until)
+
+
 def _text(driver, css: str) -> str:
     from selenium.webdriver.common.by import By
 
@@ -284,11 +310,10 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     assert "清单已校验" in _text(driver, "#step-projects")
     assert "填报表未生成" in _text(driver, "#step-generate")
     assert driver.find_element(By.ID, "next-step").text == "生成填报表"
-    driver.find_element(By.ID, "next-step").click()
+    _click(driver, driver.find_element(By.ID, "next-step"), lambda d: d.find_elements(By.ID, "generate"))
 
     # 下发: generate (a job with a progress bar), then the list of workbooks to download.
-    driver.find_element(By.ID, "generate").click()
-    _wait(driver, lambda d: d.find_elements(By.ID, "outbox-files"))
+    _click(driver, driver.find_element(By.ID, "generate"), lambda d: d.find_elements(By.ID, "outbox-files"))
     ctx = load_context(site["root"])
     n = len(ctx.projects.units)
     assert int(_text(driver, "#file-count")) == n
@@ -299,7 +324,7 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     assert wb.sheetnames  # a real workbook
     bundle = zipfile.ZipFile(io.BytesIO(_fetch(site, driver.find_element(By.ID, "download-all").get_attribute("href"))))
     assert sorted(bundle.namelist()) == sorted(a.text for a in links)
-    driver.find_element(By.ID, "send-preview").click()
+    _click(driver, driver.find_element(By.ID, "send-preview"), lambda d: d.find_elements(By.ID, "send-table"))
     assert "未发送任何邮件" in driver.page_source
     assert len(driver.find_elements(By.CSS_SELECTOR, "#send-table tbody tr")) == n
     _shot(site, "下发")
@@ -316,8 +341,8 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     driver = _open(site, "/returns" + p)
     driver.find_element(By.ID, "return-files").send_keys("\n".join(str(f) for f in returned))
     assert f"已选择 {len(returned)} 个文件" in _text(driver, "#chosen")
-    driver.find_element(By.ID, "upload").click()
-    _wait(driver, lambda d: d.find_elements(By.ID, "unit-table") and "job" not in d.current_url)
+    _click(driver, driver.find_element(By.ID, "upload"),
+           lambda d: d.find_elements(By.CSS_SELECTOR, "section.file") and "/jobs/" not in d.current_url)
     rows = {r.find_elements(By.TAG_NAME, "td")[1].text: r.find_elements(By.TAG_NAME, "td")[3].text
             for r in driver.find_elements(By.CSS_SELECTOR, "#unit-table tbody tr")}
     assert len(rows) == n
@@ -345,8 +370,7 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     # 台账: merge with its progress page, then the 总表 as a page, the chart, downloads.
     driver = _open(site, "/ledger" + p)
     assert driver.find_elements(By.ID, "no-ledger")
-    driver.find_element(By.ID, "merge").click()
-    _wait(driver, lambda d: d.find_elements(By.ID, "summary-table"))
+    _click(driver, driver.find_element(By.ID, "merge"), lambda d: d.find_elements(By.ID, "summary-table"))
     page_rows = [[td.text for td in r.find_elements(By.TAG_NAME, "td")]
                  for r in driver.find_elements(By.CSS_SELECTOR, "#summary-table tbody tr")]
     assert len(page_rows) == len(ctx.projects.projects)
@@ -364,8 +388,7 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
 
     # 公文: draft both; the bulletin names the same period and is a real Word file.
     driver = _open(site, "/documents" + p)
-    driver.find_element(By.ID, "make-documents").click()
-    _wait(driver, lambda d: d.find_elements(By.ID, "made"))
+    _click(driver, driver.find_element(By.ID, "make-documents"), lambda d: d.find_elements(By.ID, "made"))
     docs = {a.text: a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#document-files a")}
     assert "督查通报.docx" in docs
     from docx import Document
@@ -391,8 +414,8 @@ def test_browser_projects_and_notice_preview(site) -> None:
     notice.write_text("# 兖州区2026年十件民生实事\n\n一、新建城市书房\n\n新建城市书房5处。牵头单位：区文化和旅游局\n",
                       encoding="utf-8")
     driver.find_element(By.ID, "notice-file").send_keys(str(notice))
-    driver.find_element(By.CSS_SELECTOR, "#notice-form button").click()
-    _wait(driver, lambda d: d.find_elements(By.ID, "notice-preview"))
+    _click(driver, driver.find_element(By.CSS_SELECTOR, "#notice-form button"),
+           lambda d: d.find_elements(By.ID, "notice-preview"))
     assert "尚未写入" in _text(driver, "#notice-preview")
     assert (site["root"] / "项目清单.xlsx").read_bytes() == before  # shown, not written
     _shot(site, "项目清单")
@@ -405,8 +428,7 @@ def test_browser_survey_ballots_and_tally(site) -> None:
     count = driver.find_element(By.ID, "ballot-count")
     count.clear()
     count.send_keys("12")
-    driver.find_element(By.ID, "make-ballots").click()
-    _wait(driver, lambda d: d.find_elements(By.ID, "survey-files"))
+    _click(driver, driver.find_element(By.ID, "make-ballots"), lambda d: d.find_elements(By.ID, "survey-files"))
     names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#survey-files a")]
     entry_name = next(n for n in names if "录入表" in n)
     entry = next(a for a in driver.find_elements(By.CSS_SELECTOR, "#survey-files a") if a.text == entry_name)
@@ -415,7 +437,6 @@ def test_browser_survey_ballots_and_tally(site) -> None:
     first.write_bytes(data)
     second.write_bytes(data)
     driver.find_element(By.ID, "entry-files").send_keys(f"{first}\n{second}")
-    driver.find_element(By.ID, "tally").click()
-    _wait(driver, lambda d: d.find_elements(By.ID, "tally-summary"))
+    _click(driver, driver.find_element(By.ID, "tally"), lambda d: d.find_elements(By.ID, "tally-summary"))
     assert "发出测评票 12 张" in _text(driver, "#tally-summary")
     _shot(site, "满意度测评")

@@ -244,6 +244,17 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
     def too_large(_exc: Exception) -> Response:
         return _refuse(413, f"上传的文件太大：一次最多上传 {max_upload_mb} MB。请分批上传，或把文件打成 zip 压缩包。")
 
+    @app.errorhandler(404)
+    def not_found(_exc: Exception) -> Response:
+        return _refuse(404, "找不到这个页面或文件（可能已被移走或重新生成）。")
+
+    @app.errorhandler(ShixiangError)
+    @app.errorhandler(OSError)
+    @app.errorhandler(sqlite3.Error)
+    def failed(exc: Exception) -> Response:
+        # The same clean Chinese message cli.py gives; the page, not a traceback.
+        return _refuse(409 if isinstance(exc, ShixiangError) else 500, explain_error(exc, root))
+
     @app.context_processor
     def common() -> dict[str, Any]:
         return {"csrf": getattr(g, "csrf", ""), "csrf_field": CSRF_FIELD, "nav": NAV}
