@@ -89,7 +89,9 @@ def test_headers_and_foreign_host(safety_ws: Path) -> None:
     body = resp.get_data(as_text=True)
     assert "http://" not in body.replace('content="', "") and "https://" not in body  # nothing from outside
     # DNS rebinding: a page of another site that resolves its name to 127.0.0.1 is refused.
-    assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 403
+    resp = client.get("/?token=secret-token", headers={"Host": "evil.example:8765"})  # even with the token
+    assert resp.status_code == 403 and "只接受本机访问" in resp.get_data(as_text=True)
+    assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
 
 
 def test_post_needs_csrf_and_same_site(safety_ws: Path) -> None:
