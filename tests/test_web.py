@@ -205,6 +205,32 @@ def test_library_errors_are_chinese_pages(safety_ws: Path) -> None:
     assert resp.status_code == 400 and "无法识别" in resp.get_data(as_text=True)
 
 
+def test_mail_from_the_page_preview_drafts_send_and_the_workbench_counts(tmp_path: Path) -> None:
+    from test_mail import Recorder, Server, use_server
+
+    root = init_workspace(tmp_path / "ws", "yanzhou-2026").root
+    smtp = Server(Recorder())
+    try:
+        ctx = use_server(root, smtp.port)
+        n = len(ctx.projects.units)
+        _, client = _client(root)
+        csrf = _csrf(client)
+        form = {"csrf": csrf, "period": "2026-03"}
+        page = client.post("/issue/send", data={**form, "mode": "preview"}).get_data(as_text=True)
+        assert "未发送任何邮件" in page and not smtp.handler.received
+        with client.post("/issue/send", data={**form, "mode": "eml"}) as resp:
+            drafts = zipfile.ZipFile(io.BytesIO(resp.get_data()))
+        assert len([name for name in drafts.namelist() if name.endswith(".eml")]) == n
+        assert not smtp.handler.received
+        page = client.post("/issue/send", data={**form, "mode": "send"}).get_data(as_text=True)
+        assert "发送结果" in page
+        assert sorted(smtp.handler.by_unit()) == sorted(ctx.projects.units)
+        overview = client.get("/?period=2026-03").get_data(as_text=True)
+        assert f"已发送 {n}/{n}" in overview and f"填报表已生成 {n} 份" in overview
+    finally:
+        smtp.stop()
+
+
 def test_current_period_is_the_nearest_deadline(safety_ws: Path) -> None:
     import datetime as dt
 

@@ -144,7 +144,8 @@ def cycle_steps(ctx: Any, period: Period) -> list[Step]:
     steps.append(Step("generate", f"填报表已生成 {made} 份" if made else "填报表未生成",
                       "done" if made >= n and n else ("partial" if made else "todo"), f"应生成 {n} 份",
                       url_for("issue") + q, "生成填报表"))
-    sent = {r["unit"] for r in _safe(lambda: sent_records(ctx, period), []) if r.get("result") == "sent"}
+    sent = {r["unit"] for r in _safe(lambda: sent_records(ctx, period), [])
+            if r.get("kind") == "report" and r.get("result") == "sent"}
     steps.append(Step("send", f"已发送 {len(sent)}/{n}", "done" if n and len(sent) >= n else
                       ("partial" if sent else "todo"), "也可下载填报表自行发送", url_for("issue") + q, "发送或下载"))
     status = _safe(lambda: report_status(ctx, period), None)
