@@ -125,7 +125,7 @@ def test_upload_names_never_reach_the_file_system_unsanitised(safety_ws: Path, t
     csrf = _csrf(client)
     payload = b"PK\x03\x04 not really a workbook"
     files = [(io.BytesIO(payload), "../../逃逸.xlsx"), (io.BytesIO(payload + b"2"), "..\\..\\..\\反斜杠.xlsx"),
-             (io.BytesIO(payload + b"3"), "/etc/cron.d/绝对路径.xlsx"), (io.BytesIO(payload + b"4"), "CON.xlsx")]
+             (io.BytesIO(payload + b"3"), f"{tmp_path}/绝对路径.xlsx"), (io.BytesIO(payload + b"4"), "CON.xlsx")]
     resp = client.post("/returns/upload", data={"csrf": csrf, "period": "2026-03", "files": files},
                        content_type="multipart/form-data")
     assert resp.status_code == 302
@@ -134,7 +134,7 @@ def test_upload_names_never_reach_the_file_system_unsanitised(safety_ws: Path, t
     inbox = safety_ws / "inbox" / "2026-03"
     assert sorted(p.name for p in inbox.iterdir()) == sorted(["逃逸.xlsx", "反斜杠.xlsx", "绝对路径.xlsx", "_CON.xlsx"])
     assert not (safety_ws / "逃逸.xlsx").exists() and not (safety_ws.parent / "逃逸.xlsx").exists()
-    assert not Path("/etc/cron.d/绝对路径.xlsx").exists()
+    assert not (tmp_path / "绝对路径.xlsx").exists()  # an absolute name (a place of our own, should it be obeyed)
     # The same bytes again are not saved twice; other bytes under a taken name get a new name.
     resp = client.post("/returns/upload", data={"csrf": csrf, "period": "2026-03",
                                                 "files": [(io.BytesIO(payload), "逃逸.xlsx"),
@@ -270,6 +270,7 @@ def site(tmp_path_factory):
     server = start(root)
     driver = _browser(base / "downloads", base / "profile")
     driver.set_page_load_timeout(60)
+    driver.get(server.url)  # each test may run alone: the session starts with the printed link
     try:
         yield {"root": root, "server": server, "driver": driver, "base": base,
                # SHIXIANG_WEB_SHOTS=<folder> keeps the pages' screenshots (README, gallery)
@@ -325,6 +326,7 @@ def _text(driver, css: str) -> str:
 def test_browser_runs_a_period_end_to_end(site) -> None:
     from selenium.webdriver.common.by import By
 
+    site["driver"].delete_all_cookies()
     driver = _open(site, "/")
     assert "需要访问令牌" in driver.page_source  # the bare address, without the printed link, is refused
     driver.get(site["server"].url)  # the link `shixiang serve` prints and opens
@@ -467,4 +469,14 @@ def test_browser_survey_ballots_and_tally(site) -> None:
     driver.find_element(By.ID, "entry-files").send_keys(f"{first}\n{second}")
     _click(driver, driver.find_element(By.ID, "tally"), lambda d: d.find_elements(By.ID, "tally-summary"))
     assert "发出测评票 12 张" in _text(driver, "#tally-summary")
+    # Files dragged onto the drop zone become the form's files (a drop event as the browser fires it).
+    zone = driver.find_element(By.CSS_SELECTOR, "#tally-form .dropzone")
+    driver.execute_script("""
+        const dt = new DataTransfer();
+        dt.items.add(new File(["甲"], "拖入的录入表1.xlsx"));
+        dt.items.add(new File(["乙"], "拖入的录入表2.xlsx"));
+        arguments[0].dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    """, zone)
+    assert _text(driver, "#tally-form .chosen") == "已选择 2 个文件：拖入的录入表1.xlsx、拖入的录入表2.xlsx"
+    assert driver.execute_script("return document.getElementById('entry-files').files.length") == 2
     _shot(site, "满意度测评")
