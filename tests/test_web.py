@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 import shutil
 import time
@@ -26,6 +27,7 @@ from shixiang_xl.web import create_app, start
 from shixiang_xl.web.app import current_period
 from shixiang_xl.workspace import init_workspace, load_context
 
+NOTICE_2024 = Path(__file__).parent.parent / "examples" / "yanzhou-2024" / "notice.txt"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PERIOD = Period.parse("2026-03")
@@ -229,6 +231,47 @@ def test_mail_from_the_page_preview_drafts_send_and_the_workbench_counts(tmp_pat
         assert f"已发送 {n}/{n}" in overview and f"填报表已生成 {n} 份" in overview
     finally:
         smtp.stop()
+
+
+def test_lists_are_checked_before_they_replace_the_workspace_files(tmp_path: Path) -> None:
+    root = init_workspace(tmp_path / "ws", "yanzhou-2026").root
+    _, client = _client(root)
+    csrf = _csrf(client)
+    original = (root / "项目清单.xlsx").read_bytes()
+    # A notice: what was read is shown; nothing is written until the clerk confirms.
+    notice = NOTICE_2024.read_bytes()  # the 2024 notice, into the 2026 workspace
+    resp = _multipart(client, "/projects/notice", {"csrf": csrf}, [("../通知.txt", notice)], field="notice")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "尚未写入" in page
+    shown = re.findall(r'<tr class="(?:review)?"><td>(\d+)</td>', page.split('id="notice-indicators"')[1])
+    assert len(shown) >= 10  # indicators of the ten projects, listed before anything is written
+    assert (root / "项目清单.xlsx").read_bytes() == original
+    preview = page.split('name="id" value="')[1].split('"')[0]
+    resp = client.post("/projects/notice/confirm", data={"csrf": csrf, "id": preview})
+    assert resp.status_code == 302
+    names = [r[1] for r in load_workbook(root / "项目清单.xlsx")["项目"].iter_rows(min_row=2, values_only=True)]
+    old_names = [r[1] for r in load_workbook(io.BytesIO(original))["项目"].iter_rows(min_row=2, values_only=True)]
+    assert len(names) == 10 and names != old_names
+    assert all(name in page for name in names)  # what is written is what was shown
+    assert client.post("/projects/notice/confirm", data={"csrf": csrf, "id": preview}).status_code == 400  # once
+    # A 项目清单.xlsx with an error is refused with its findings; the workspace's file stays as it was.
+    (tmp_path / "good.xlsx").write_bytes(original)
+    wb = load_workbook(tmp_path / "good.xlsx")
+    sheet = wb["指标"]
+    target = next(c for c in sheet[1] if c.value == "目标值").column
+    sheet.cell(2, target).value = "约100"
+    wb.save(tmp_path / "bad.xlsx")
+    before = (root / "项目清单.xlsx").read_bytes()
+    resp = _multipart(client, "/projects/list", {"csrf": csrf, "kind": "项目清单.xlsx"},
+                      [("项目清单.xlsx", (tmp_path / "bad.xlsx").read_bytes())], field="file")
+    page = resp.get_data(as_text=True)
+    assert "未替换" in page and 'id="upload-findings"' in page and "约100" in page
+    assert (root / "项目清单.xlsx").read_bytes() == before
+    resp = _multipart(client, "/projects/list", {"csrf": csrf, "kind": "项目清单.xlsx"},
+                      [("随便什么名字.xlsx", original)], field="file")
+    assert "已更新 项目清单.xlsx" in resp.get_data(as_text=True)
+    assert (root / "项目清单.xlsx").read_bytes() == original
+    assert not any((root / ".shixiang" / "web").iterdir())  # nothing of the uploads is left behind
 
 
 def test_current_period_is_the_nearest_deadline(safety_ws: Path) -> None:
@@ -440,13 +483,11 @@ def test_browser_projects_and_notice_preview(site) -> None:
     assert f"{len(ctx.projects.projects)} 个项目" in _text(driver, "h1")
     assert ctx.projects.projects[0].name in _text(driver, "#project-table")
     before = (site["root"] / "项目清单.xlsx").read_bytes()
-    notice = site["base"] / "通知.md"
-    notice.write_text("# 兖州区2026年十件民生实事\n\n一、新建城市书房\n\n新建城市书房5处。牵头单位：区文化和旅游局\n",
-                      encoding="utf-8")
-    driver.find_element(By.ID, "notice-file").send_keys(str(notice))
+    driver.find_element(By.ID, "notice-file").send_keys(str(NOTICE_2024))
     _click(driver, driver.find_element(By.CSS_SELECTOR, "#notice-form button"),
            lambda d: d.find_elements(By.ID, "notice-preview"))
     assert "尚未写入" in _text(driver, "#notice-preview")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#notice-indicators tbody tr")) >= 10
     assert (site["root"] / "项目清单.xlsx").read_bytes() == before  # shown, not written
     _shot(site, "项目清单")
 

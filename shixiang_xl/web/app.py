@@ -63,6 +63,7 @@ class Job:
     state: str = "running"  # running | done | failed
     error: str = ""
     result: Any = None
+    thread: threading.Thread | None = None
 
     def step(self, n: int = 1) -> None:
         self.done += n
@@ -195,6 +196,7 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
     secret = app.config["SHIXIANG_TOKEN"]
     csrf_token = hmac.new(secret.encode(), b"csrf", "sha256").hexdigest()
     jobs: dict[str, Job] = {}
+    app.config["SHIXIANG_JOBS"] = jobs  # serve() lets running work finish before the process ends
     last_checks: dict[str, Any] = {}  # period slug → the last batch checked here (its findings for the page)
     uploads: dict[str, dict[str, Any]] = {}  # preview id → what was read and where the upload waits
 
@@ -292,7 +294,8 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
                 job.error = explain_error(exc, root)
                 job.state = "failed"
 
-        threading.Thread(target=run, name=f"job-{job.id}", daemon=True).start()
+        job.thread = threading.Thread(target=run, name=f"job-{job.id}", daemon=True)
+        job.thread.start()
         return redirect(url_for("job_page", job_id=job.id))
 
     def save_uploads(field: str, folder: Path) -> tuple[list[Path], list[str]]:
@@ -780,4 +783,9 @@ def serve(workspace: Path, *, port: int = DEFAULT_PORT, open_browser: bool = Tru
         server.httpd.serve_forever()  # werkzeug's: returns on Ctrl-C (and SIGTERM, via cli.py's stop_on_signals)
     finally:
         server.httpd.server_close()
+    running = [j for j in server.app.config["SHIXIANG_JOBS"].values() if j.state == "running" and j.thread]
+    if running:  # a merge half-way is finished, not abandoned (Ctrl-C again stops it: cli.py cleans up)
+        echo("正在完成后台任务：" + "、".join(j.title for j in running) + " …")
+        for j in running:
+            j.thread.join()
     echo("实事通已停止。")
