@@ -443,6 +443,11 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     # 台账: merge with its progress page, then the 总表 as a page, the chart, downloads.
     driver = _open(site, "/ledger" + p)
     assert driver.find_elements(By.ID, "no-ledger")
+    from shixiang_xl.office import soffice_path
+
+    with_pdf = soffice_path() is not None  # .ci/run installs LibreOffice
+    if with_pdf:
+        driver.find_element(By.CSS_SELECTOR, "#merge-form input[name=pdf]").click()
     _click(driver, driver.find_element(By.ID, "merge"), lambda d: d.find_elements(By.ID, "summary-table"))
     page_rows = [[td.text for td in r.find_elements(By.TAG_NAME, "td")]
                  for r in driver.find_elements(By.CSS_SELECTOR, "#summary-table tbody tr")]
@@ -454,6 +459,12 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     assert total["A1"].value == _text(driver, "#ledger-title")
     sheet_rows = [r for r in total.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
     assert [(r[0], r[1], r[9]) for r in sheet_rows] == [(int(r[0]), r[1], r[7]) for r in page_rows]
+    if with_pdf:
+        from pypdf import PdfReader
+
+        pdf = PdfReader(io.BytesIO(_fetch(site, driver.find_element(By.ID, "dl-台账-pdf").get_attribute("href"))))
+        text = "".join(page.extract_text() for page in pdf.pages)
+        assert sum(p.name in text for p in ctx.projects.projects) >= len(ctx.projects.projects) // 2  # (some wrap)
     chase = [r.find_elements(By.TAG_NAME, "td")[1].text for r in driver.find_elements(By.CSS_SELECTOR,
                                                                                       "#chase-table tbody tr")]
     assert sorted(chase) == sorted([faults["missing"], faults["broken"]])
