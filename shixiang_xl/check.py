@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .findings import Finding, finding
+from .measures import KIND_MILESTONE, completion, is_count, meets_target, scale
 from .period import Period
 from .projects import ProjectList
 from .reader import CellValue, ReadResult
@@ -28,6 +29,9 @@ FAR_ABOVE_TARGET = 1.5
 # document ever states it (or a completion rate computed from it).
 MAX_NUMBER = 1e12
 MAX_TIMES_TARGET = 100
+LEVEL_UNUSED = ("current",)  # columns a level (比率, 上限) or a node (节点) does not fill in
+NODE_ANSWERS = {"是": 1.0, "已完成": 1.0, "完成": 1.0, "否": 0.0, "未完成": 0.0}
+SCALE_SUSPECT = 1000.0  # a value 10³ times (or a thousandth of) its 万-scaled target is far from any real figure
 PROGRESS_TOLERANCE = 30.0
 SHARE_TOLERANCE = 0.01
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
@@ -130,10 +134,12 @@ class _Checker:
             sheet = self.spec.lead if kind == "lead" else self.spec.co
             row_values: dict[str, Any] = {}
             where = self.where((kind, row_key))
+            one_value = self._one_value(row_key)
             for key, cv in cells.items():
                 col = sheet.column(key)
-                if col is None:
-                    continue
+                if col is None or (one_value and key in LEVEL_UNUSED):
+                    continue  # a level (比率, 上限) or a node has one input: nothing “this period”
+                cv = self._node_answer(row_key, key, cv)
                 what = f"{where}的“{col.heading}”"
                 if col.required and _blank(cv.value):
                     self.add("required-empty", cv, f"{what}未填写，这是必填项，请补充。")
@@ -159,7 +165,9 @@ class _Checker:
         kind, row_key = key
         what = self.where(key)
         ind = self._indicator(row_key)
-        if ind is not None and ind.target > 0:
+        # A value 10⁴ times a 万-scaled target has a better message than "implausible": what was probably meant.
+        misscaled = self.measure_rules(key, cells, v)
+        if ind is not None and ind.target > 0 and not misscaled:
             for col_key in ("cumulative", "current"):
                 value = v.get(col_key)
                 if value is not None and col_key in cells and value > ind.target * MAX_TIMES_TARGET:
@@ -171,7 +179,9 @@ class _Checker:
                     v[col_key] = None
         cum, cur = v.get("cumulative"), v.get("current")
         last = self.history.cumulative.get(key, 0.0)
-        if cum is not None and "cumulative" in cells:
+        if self._one_value(row_key):
+            self.level_rules(key, cells, v)
+        elif cum is not None and "cumulative" in cells:
             if cum < last - 1e-9:
                 self.add("cumulative-decreased", cells["cumulative"],
                          f"{what}累计完成值 {format_number(cum)} 小于上期累计 {format_number(last)}。累计值只增不减，请核对。")
@@ -180,7 +190,7 @@ class _Checker:
                          f"{what}本期完成值 {format_number(cur)} 不等于累计完成值 {format_number(cum)} 减上期累计 "
                          f"{format_number(last)}（应为 {format_number(cum - last)}），请核对。")
             if ind is not None and kind == "lead" and ind.comparator != "≤" and ind.target > 0 and ind.unit != "%" \
-                    and cum > ind.target * FAR_ABOVE_TARGET:
+                    and cum > ind.target * FAR_ABOVE_TARGET and not misscaled:
                 self.add("cumulative-above-target", cells["cumulative"],
                          f"{what}累计完成 {format_number(cum)}{ind.unit}，是目标 {format_number(ind.target)}{ind.unit} 的 "
                          f"{cum / ind.target:.0%}，请确认数字无误。")
@@ -196,6 +206,74 @@ class _Checker:
                 self.add("progress-text-copied", cells["progress_text"],
                          f"{what}进展情况与上期报送的完全相同，请填写本期的新进展。")
 
+    def _one_value(self, row_key: str) -> bool:
+        """One value, not 本期/累计: a level (比率, 上限) or a node (节点)."""
+        ind = self._indicator(row_key)
+        return ind is not None and ind.one_value
+
+    def _node_answer(self, row_key: str, key: str, cv: CellValue) -> CellValue:
+        """A 节点 indicator's 是/否 (已完成/未完成) read as 1/0."""
+        ind = self._indicator(row_key)
+        if key == "cumulative" and ind is not None and ind.measure_kind == KIND_MILESTONE \
+                and isinstance(cv.value, str) and compact(cv.value) in NODE_ANSWERS:
+            return CellValue(NODE_ANSWERS[compact(cv.value)], cv.sheet, cv.cell)
+        return cv
+
+    def level_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> None:
+        """A level (比率, 上限) is its current value: never below last period's by rule, never added up; a
+        percentage above 100 is an error."""
+        ind = self._indicator(key[1])
+        cum, cv = v.get("cumulative"), cells.get("cumulative")
+        if ind is None or cum is None or cv is None or not ind.is_level:
+            return
+        if ind.unit in ("%", "％") and cum > 100:
+            self.add("percent-out-of-range", cv, f"{self.where(key)}当前值为 {format_number(cum)}%，超出 0–100，请核对。")
+        elif ind.unit in ("%", "％") and 0 < cum < 1 and ind.target > 1:
+            self.add("percent-as-fraction", cv, f"{self.where(key)}为 {format_number(cum)}，目标是 "
+                     f"{format_number(ind.target)}%，疑似按小数填写，请填百分数（如 96）。")
+
+    def measure_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> bool:
+        """A number against its measure word: a value about 10⁴ times (or 1/10⁴ of) a 万-scaled target is an error
+        saying what was probably meant; a fraction of counted things (家, 处, 人次 …) is an error. True when a
+        value looked mis-scaled (the far-above-target warning would only repeat it)."""
+        ind = self._indicator(key[1])
+        if ind is None:
+            return False
+        what = self.where(key)
+        factor, base = scale(ind.unit)
+        misscaled = False
+        for col in ("current", "cumulative"):
+            value, cv = v.get(col), cells.get(col)
+            if value is None or cv is None or value <= 0:
+                continue
+            heading = self.spec.lead.column(col) or self.spec.co.column(col)
+            label = heading.heading if heading is not None else col
+            if ind.target > 0 and factor > 1 and value >= ind.target * SCALE_SUSPECT:
+                misscaled = True
+                self.add("unit-scale-mismatch", cv,
+                         f"{what}的“{label}”填写 {format_number(value)}，是目标 {format_number(ind.target)}{ind.unit} "
+                         f"的 {format_number(value / ind.target, 0)} 倍。您填写的 {format_number(value)} 是否为 "
+                         f"{format_number(value)} {base}，即 {format_number(value / factor, 4)} {ind.unit}？请按计量单位"
+                         f"“{ind.unit}”填写（填 {format_number(value / factor, 4)}）。")
+            elif ind.target > 0 and factor > 1 and value <= ind.target / SCALE_SUSPECT:
+                misscaled = True
+                self.add("unit-scale-mismatch", cv,
+                         f"{what}的“{label}”填写 {format_number(value, 6)}，只有目标 {format_number(ind.target)}{ind.unit} "
+                         f"的万分之一左右，计量单位是“{ind.unit}”，请核对是否多换算了一次万（应填 "
+                         f"{format_number(value * factor, 4)}？）。")
+            elif ind.target >= factor * SCALE_SUSPECT and factor == 1 and is_count(ind.unit) \
+                    and value <= ind.target / SCALE_SUSPECT and not value.is_integer():
+                misscaled = True
+                self.add("unit-scale-mismatch", cv,
+                         f"{what}的“{label}”填写 {format_number(value, 4)}，计量单位是“{ind.unit}”（目标 "
+                         f"{format_number(ind.target)}{ind.unit}）。您填写的是否为 {format_number(value, 4)} 万{ind.unit}，"
+                         f"即 {format_number(value * 10_000)} {ind.unit}？请按“{ind.unit}”填写整数。")
+            elif is_count(ind.unit) and not ind.one_value and not float(value).is_integer():
+                self.add("fraction-in-count", cv,
+                         f"{what}的“{label}”填写 {format_number(value, 4)}，但“{ind.unit}”按个数计，应为整数。"
+                         f"请核对后填写整数（如 {format_number(math.floor(value + 0.5))}）。")
+        return misscaled
+
     def project_rules(self, read: ReadResult) -> None:
         for (kind, row_key), v in self.out.values.items():
             if kind != "lead" or "-" in row_key:
@@ -209,12 +287,40 @@ class _Checker:
             if "status" in cells and status == "未启动" and progress:
                 self.add("not-started-with-progress", cells["status"],
                          f"{what}状态为“未启动”，但总体进度为 {format_number(progress)}%。请核对状态或进度。")
+            if "status" in cells and status:
+                self.status_rule((kind, row_key), cells["status"], status)
             derived = self.derived_progress(row_key)
             if "progress" in cells and progress is not None and derived is not None \
                     and abs(progress - derived) > PROGRESS_TOLERANCE:
                 self.add("progress-inconsistent", cells["progress"],
                          f"{what}总体进度填 {format_number(progress)}%，而各指标平均完成 {format_number(derived, 0)}%，"
                          "相差较大，请核对。")
+
+    def status_rule(self, key: Key, cv: CellValue, status: str) -> None:
+        """The unit's 状态 against its own figures: 已完成 with an indicator short of its target, or every
+        indicator at its target while the unit says the project is not done. The status stays the unit's; the
+        disagreement is a finding for the office to resolve."""
+        rows = []
+        for (kind, row_key), v in self.out.values.items():
+            if kind == "lead" and row_key.startswith(key[1] + "-"):
+                ind = self._indicator(row_key)
+                if ind is not None:
+                    rows.append((ind, v.get("cumulative")))
+        if not rows:
+            return
+        short = [(ind, cum) for ind, cum in rows if not meets_target(ind.target, ind.comparator, cum)]
+        what = self.where(key)
+        if status == "已完成" and short:
+            ind, cum = short[0]
+            have = "未填写" if cum is None else f"累计 {format_number(cum)}{ind.unit}"
+            more = f"等 {len(short)} 项指标" if len(short) > 1 else ""
+            self.add("status-contradicts-figures", cv,
+                     f"{what}状态为“已完成”，但“{ind.name}”{have}，未达到目标 {ind.target_text}{more}。"
+                     "请核对状态或数字；在核实之前，台账和公文不把该项目计为已完成。")
+        elif status != "已完成" and not short:
+            self.add("status-contradicts-figures", cv,
+                     f"{what}各项指标均已达到目标，但状态为“{status}”。如项目确已完成，请选择“已完成”；"
+                     "否则请在进展情况中说明尚未完成的工作。台账按单位填报的状态显示，不计为已完成。")
 
     def derived_progress(self, project_key: str) -> float | None:
         """Mean completion (capped at 100) of the project's indicators this unit reported."""
@@ -224,9 +330,11 @@ class _Checker:
                 continue
             ind = self._indicator(row_key)
             cum = v.get("cumulative")
-            if ind is None or cum is None or ind.target <= 0 or ind.comparator == "≤":
+            if ind is None or cum is None or ind.target <= 0 or (ind.comparator == "≤" and not ind.is_level):
                 continue
-            rates.append(min(100.0, cum / ind.target * 100))
+            rate = completion(ind.measure_kind, ind.target, ind.comparator, cum)
+            if rate is not None:
+                rates.append(min(100.0, rate * 100))
         return sum(rates) / len(rates) if rates else None
 
     def _indicator(self, row_key: str):

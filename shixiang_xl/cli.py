@@ -288,7 +288,8 @@ def _projects_json(plist) -> dict:
     return {"projects": [{"number": p.number, "name": p.name, "content": p.content, "lead": list(p.leads),
                           "co_units": list(p.co_units), "due_month": p.due_month,
                           "indicators": [{"name": i.name, "value": i.target, "unit": i.unit,
-                                          "comparator": i.comparator, "split": i.split, "text": i.text}
+                                          "comparator": i.comparator, "split": i.split, "text": i.text,
+                                          "kind": i.measure_kind}
                                          for i in p.indicators]} for p in plist.projects]}
 
 
@@ -444,13 +445,37 @@ def status(ctx: click.Context, period_text: str, xlsx: bool) -> None:
 
     c = _context(ctx)
     report = report_status(c, _period(period_text), xlsx=xlsx)
-    rows = [[i, u.unit, u.role, u.state, u.received_at, u.contact, u.phone] for i, u in enumerate(report.units, 1)]
-    click.echo(render_table(["序号", "单位", "角色", "报送情况", "收到时间", "联系人", "联系电话"], rows))
-    click.echo(f"\n{report.period.label}：应报 {len(report.units)} 个单位，报送率 {report.reporting_rate:.0%}，"
-               f"需催报 {len(report.chase)} 个。")
+    rows = [[i, u.unit, u.role, u.state, u.received_at, u.contact, u.phone, u.note]
+            for i, u in enumerate(report.units, 1)]
+    click.echo(render_table(["序号", "单位", "角色", "报送情况", "收到时间", "联系人", "联系电话", "备注"], rows))
+    click.echo(f"\n{report.period.label}：{report.figures.sentence()}")
     if report.xlsx:
         click.echo(f"催报名单：{report.xlsx}")
     sys.exit(0 if report.complete else 1)
+
+
+# ------------------------------------------------------------------ receipt
+
+
+@main.command()
+@click.option("--period", "period_text", required=True, help="报送期：2026-03 或 2026-Q1。")
+@click.option("--unit", "unit_text", required=True, help="单位（全称或简称）。")
+@click.option("--at", "at_text", required=True, help="实际收到时间，如 \"2026-03-24 16:00\"。")
+@click.pass_context
+def receipt(ctx: click.Context, period_text: str, unit_text: str, at_text: str) -> None:
+    """设置或更正某单位本期填报表的收到时间（手工放入 inbox/ 的文件按修改时间计，可能不是单位报送的时间）。"""
+    from .submissions import set_receipt
+
+    period = _period(period_text)
+    fix, has_return = set_receipt(_context(ctx), period, unit_text, at_text)
+    shown = fix.received_at[:16].replace("T", " ")
+    before = f"（原为 {fix.previous[:16].replace('T', ' ')}）" if fix.previous else ""
+    click.echo(f"已记录：{fix.unit}{period.label}填报表的收到时间为 {shown}{before}，更正时间 "
+               f"{fix.changed_at[:16].replace('T', ' ')}。")
+    if has_return:
+        click.echo(f"请重新运行 shixiang merge --period {period.slug}，使台账和公文采用更正后的时间。")
+    else:
+        click.echo("该单位本期还没有校验过的填报表；收到并校验后即按此时间计。")
 
 
 # ------------------------------------------------------------------ survey
@@ -584,12 +609,18 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], period_text: str) -> No
 @click.option("--kind", type=click.Choice(["通报", "进展报告", "all"]), default="all",
               help="起草哪一份：督查通报、推进情况报告，或 all 两份都起草（默认）。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF。")
+@click.option("--date", "date_text", help="成文日期，如 2026-03-28（默认：今天）。")
 @click.pass_context
-def report(ctx: click.Context, period_text: str, kind: str, pdf: bool) -> None:
+def report(ctx: click.Context, period_text: str, kind: str, pdf: bool, date_text: str | None) -> None:
     """按公文格式起草督查通报和推进情况报告（Word），数据与本期台账一致，保存在 reports/<报送期>/。"""
     from .report import write_reports
 
-    result = write_reports(_context(ctx), _period(period_text), kind, pdf=pdf)
+    on = None
+    if date_text:
+        from .submissions import parse_time
+
+        on = parse_time(date_text).date()
+    result = write_reports(_context(ctx), _period(period_text), kind, pdf=pdf, on=on)
     for warning in result.warnings:
         click.echo(warning, err=True)
     for path in result.paths:

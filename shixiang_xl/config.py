@@ -36,6 +36,7 @@ class Config:
     phone: str = ""
     email: str = ""
     cc: str = ""
+    report_to: str = ""  # 主送机关 of the progress report ("" = 区委、区政府, by the district's own level)
     frequency: str = "month"  # month | quarter
     due_day: int = 25
     lag_threshold: float = 10.0
@@ -51,7 +52,7 @@ class Config:
 
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "district": {"name": str, "year": int, "title": str, "office": str, "contact": str, "phone": str,
-                 "email": str, "cc": str},
+                 "email": str, "cc": str, "report_to": str},
     "schedule": {"frequency": str, "due_day": int, "lag_threshold": (int, float),
                  "satisfaction_threshold": (int, float)},
     "workbook": {"password": str},
@@ -100,7 +101,8 @@ def load_config(path: Path) -> Config:
         return Config(
             district=d.get("name", "某区"), year=year, title=d.get("title", Config.title),
             office=d.get("office", Config.office), contact=d.get("contact", ""), phone=d.get("phone", ""),
-            email=d.get("email", ""), cc=d.get("cc", ""), frequency=frequency, due_day=due_day,
+            email=d.get("email", ""), cc=d.get("cc", ""), report_to=d.get("report_to", ""), frequency=frequency,
+            due_day=due_day,
             lag_threshold=float(s.get("lag_threshold", 10)),
             satisfaction_threshold=float(s.get("satisfaction_threshold", 90)),
             sheet_password=w.get("password", ""), smtp=smtp)
@@ -132,6 +134,7 @@ contact = {_q(c.contact)}               # 督查室联系人
 phone = {_q(c.phone)}                 # 督查室联系电话
 email = {_q(c.email)}                 # 督查室收件邮箱（写在填报说明和邮件里）
 cc = {_q(c.cc)}   # 公文抄送单位
+report_to = {_q(c.report_to)}   # 推进情况报告的主送机关；留空时为“区委、区政府”（县为“县委、县政府”）
 
 [schedule]
 frequency = {_q(c.frequency)}   # 报送频次：month 每月 / quarter 每季度

@@ -61,6 +61,26 @@ def simulate_period(ctx: Context, period: Period, *, missing: str = "", broken: 
     return written
 
 
+DEMO_CEILING = ("院前急救平均响应时间", 12.0, "分钟")
+
+
+def _with_demo_ceiling(ctx: Context) -> Context:
+    """The demo's list with one ceiling (上限) indicator added to project 1, written to 项目清单.xlsx as a clerk
+    would add it, so that the demo shows each kind of indicator handled as such."""
+    import dataclasses
+
+    from .projects import Indicator, ProjectList, write_project_list
+
+    projects = list(ctx.projects.projects)
+    first = projects[0]
+    name, target, unit = DEMO_CEILING
+    extra = Indicator(project=first.number, number=len(first.indicators) + 1, name=name, target=target, unit=unit,
+                      comparator="≤", note="演示：督查室补充的考核指标（上限类）")
+    projects[0] = dataclasses.replace(first, indicators=first.indicators + (extra,))
+    write_project_list(ctx.workspace.project_list_path, ProjectList(tuple(projects)))
+    return load_context(ctx.workspace.root)
+
+
 def run_demo(directory: Path | None, echo: Echo) -> Path:
     """Run every stage on the built-in 2026 example in ``directory`` (default: a new ``demo-<time>`` folder)."""
     from .check import check_returns
@@ -71,11 +91,14 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
     root = directory or Path.cwd() / f"demo-{dt.datetime.now():%Y%m%d-%H%M%S}"
     echo(f"== 1. 创建工作区：{root}")
     init_workspace(root, "yanzhou-2026")
-    ctx = load_context(root)
+    ctx = _with_demo_ceiling(load_context(root))
     echo("   shixiang.toml、项目清单.xlsx、单位名录.xlsx 和 outbox/ inbox/ archive/ feedback/ reports/ 已就绪。")
     echo("")
     echo("== 2. 项目清单（已校验，单位已按名录解析，各镇街已展开）")
+    echo(f"   演示：在第1号项目中补充一项上限类考核指标“{DEMO_CEILING[0]}≤{DEMO_CEILING[1]:g}{DEMO_CEILING[2]}”。")
     echo(render_projects(ctx.projects, ctx.directory))
+    kinds = [(i.key, i.name, i.target_text, i.measure_kind) for i in ctx.projects.indicators if i.is_level]
+    echo("   比率、上限类指标（填当前值，不累加）：" + "；".join(f"{k} {n}（{t}，{kind}）" for k, n, t, kind in kinds))
     for f in ctx.findings:
         echo("   " + f.line())
     if has_errors(ctx.findings):
@@ -127,7 +150,8 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
     echo("")
     echo(f"== 8. 报送情况（shixiang status --period {mar.slug} --xlsx）")
     report = report_status(ctx, mar, xlsx=True)
-    echo(f"   报送率 {report.reporting_rate:.0%}；需催报：" + "、".join(f"{u.unit}（{u.state}）" for u in report.chase))
+    echo(f"   {report.figures.sentence()}")
+    echo("   需催报的单位：" + "、".join(f"{u.unit}（{u.state}）" for u in report.chase))
     echo(f"   催报名单：{report.xlsx}")
     _survey(ctx, echo)
     _reports(ctx, mar, echo)

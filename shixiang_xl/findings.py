@@ -69,6 +69,7 @@ _CODES: tuple[Code, ...] = (
     Code("split-without-co-units", E, "projects", "指标按协办单位分解，但项目没有协办单位"),
     Code("indicator-lead-invalid", E, "projects", "指标的责任单位不是该项目的牵头单位"),
     Code("milestone-invalid", E, "projects", "时间节点的月份或计划进度有误"),
+    Code("indicator-kind-invalid", E, "projects", "指标类型不是累计数、比率、上限、节点之一"),
     Code("project-list-empty", E, "projects", "项目清单没有任何项目"),
     # --- intake: reading returned files safely
     Code("file-empty", E, "intake", "文件为空"),
@@ -119,7 +120,7 @@ _CODES: tuple[Code, ...] = (
     Code("status-invalid", E, "values", "状态不是“未启动/推进中/已完成”之一"),
     Code("cumulative-decreased", E, "values", "累计完成值小于上期累计"),
     Code("current-mismatch", W, "values", "本期完成值不等于累计完成值减上期累计"),
-    Code("cumulative-above-target", I, "values", "累计完成值远超目标值"),
+    Code("cumulative-above-target", W, "values", "累计完成值远超目标值"),
     Code("done-below-100", W, "values", "状态为已完成，但总体进度不足 100%"),
     Code("not-started-with-progress", W, "values", "状态为未启动，但总体进度大于 0"),
     Code("progress-inconsistent", W, "values", "总体进度与指标完成情况相差较大"),
@@ -129,6 +130,10 @@ _CODES: tuple[Code, ...] = (
     Code("date-invalid", W, "values", "日期无法识别或不在报送期内"),
     Code("text-too-long", W, "values", "文字过长，已截断"),
     Code("co-share-mismatch", W, "values", "协办单位分解数之和与牵头单位数据不一致"),
+    Code("unit-scale-mismatch", E, "values", "填报数值与目标值的计量单位疑似相差一万倍（如把“户”当作“万户”填写）"),
+    Code("fraction-in-count", E, "values", "按个数计的指标填写了小数"),
+    Code("status-contradicts-figures", W, "values", "填报的状态与指标完成情况不一致"),
+    Code("receipt-time-doubtful", W, "values", "收到时间晚于截止时间超过一个报送期，请核对收到时间"),
     # --- survey (满意度测评)
     Code("ballot-duplicate", E, "survey", "测评票编号重复"),
     Code("ballot-out-of-range", E, "survey", "测评票编号不在发放范围内"),

@@ -18,7 +18,8 @@ from .config import Config, ShixiangError
 from .layout import FIRST_DATA_ROW, HEADER_ROW, SUBTITLE_ROW, TITLE_ROW, Block, SheetLayout, locked_value, unit_layouts
 from .meta import digest, write_meta
 from .period import Period
-from .projects import ProjectList
+from .measures import KIND_CEILING, KIND_COUNT, KIND_MILESTONE
+from .projects import Indicator, ProjectList
 from .safename import joined_name
 from .spec import STATUSES, Column, SheetSpec, TemplateSpec
 from .textnorm import a1, col_letter, format_number
@@ -27,6 +28,14 @@ from .xlsxout import FONT_HEAD, Formats, atomic_write_bytes, new_workbook, print
     row_height, safe_text
 
 KIND = "report"
+LEVEL_UNUSED = ("current",)  # columns a level (比率, 上限) does not fill in
+LEVEL_LABEL = "不累加，右格填当前值"
+LEVEL_PROMPT = ("当前值", "比率、上限类指标填本期末的实际水平（当前值，只填数字），不是累加数。")
+LEVEL_RATE_FORMULA = '=IF(AND(ISNUMBER({cumulative}),N({target})>0),MIN(1,{cumulative}/{target}),"")'
+NODE_LABEL = "节点，右格选是/否"
+NODE_PROMPT = ("是否完成", "节点类指标：已完成选“是”，未完成选“否”；完成时间请写在进展情况中。")
+NODE_FORMULA = '=IF({cumulative}="是",1,IF({cumulative}="否",0,""))'
+LEVEL_CEILING_FORMULA = '=IF(ISNUMBER({cumulative}),IF({cumulative}<=N({target}),"达标","未达标"),"")'
 INPUT_FILL = "#FFF2CC"
 LOCKED_FILL = "#F2F2F2"
 # Hidden helper cells on the instructions sheet that the self-check banner reads.
@@ -128,16 +137,20 @@ class _Builder:
             fmt = self._locked[col_type] = self.fmt(base, bg_color=LOCKED_FILL)
         return fmt
 
-    def input_fmt(self, col_type: str):
-        fmt = self._inputs.get(col_type)
+    def input_fmt(self, col_type: str, measure: str = ""):
+        """An input cell's format; a number input shows its measure word (7000 万户, 96 %, 3 家) as it is typed."""
+        fmt = self._inputs.get((col_type, measure))
         if fmt is None:
             base = {"number": "number", "integer": "number", "percent": "number"}.get(col_type, "text")
             extra = {"num_format": "0.##"} if col_type == "percent" else {}
+            word = re.sub(r'["\\]', "", measure)[:12]
+            if word and col_type in ("number", "integer"):
+                extra = {"num_format": f'#,##0.##" {word}"'}
             if col_type == "date":
                 extra = {"num_format": "yyyy-mm-dd", "align": "center"}
             if col_type in ("status", "phone"):
                 extra = {"align": "center"}
-            fmt = self._inputs[col_type] = self.fmt(base, bg_color=INPUT_FILL, locked=False, **extra)
+            fmt = self._inputs[(col_type, measure)] = self.fmt(base, bg_color=INPUT_FILL, locked=False, **extra)
         return fmt
 
     def build(self) -> bytes:
@@ -170,7 +183,7 @@ class _Builder:
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, ncols - 1, self.framed(spec.sheet, TITLE_ROW, 0, title),
                        self.fmt("title", font_size=16))
         ws.set_row(TITLE_ROW, 32)
-        sub = f"填报单位：{job.unit}　　报送期：{job.period.label}（{job.period.as_of}）　　" \
+        sub = f"填报单位：{job.unit}　　报送期：{job.period.label}（{job.period.cutoff(job.config.due_day)}）　　" \
               f"报送截止：{self._due_text()}　　黄色单元格为填报项"
         ws.merge_range(SUBTITLE_ROW, 0, SUBTITLE_ROW, ncols - 1, self.framed(spec.sheet, SUBTITLE_ROW, 0, sub),
                        self.fmt("subtitle"))
@@ -181,13 +194,18 @@ class _Builder:
         ws.set_row(HEADER_ROW, row_height(((c.heading, c.width) for c in spec.columns), minimum=30))
 
         slots = iter(layout.rows)
-        self.validations: dict[int, list[tuple[int, int]]] = {}
+        self.validations: dict[tuple[int, str], list[tuple[int, int]]] = {}
         for block in blocks:
             block_slots = [next(slots) for _ in block.indicators]
             self.write_block(ws, spec, block, block_slots)
         # One validation per column (over all its input ranges) keeps the sheet XML small and writing fast.
-        for c, ranges in self.validations.items():
+        for (c, variant), ranges in self.validations.items():
             options = _validation(spec.columns[c], job.period)
+            if variant == "node":  # a node's 是/否, from a list
+                options = {"validate": "list", "source": ["是", "否"], "input_title": NODE_PROMPT[0],
+                           "input_message": NODE_PROMPT[1], "error_title": "是否完成", "error_message": "请选择“是”或“否”。"}
+            elif variant:
+                options.update(input_title=LEVEL_PROMPT[0], input_message=LEVEL_PROMPT[1])
             runs = _runs(sorted({r for a, b in ranges for r in range(a, b + 1)}))
             options["multi_range"] = " ".join(f"{a1(a, c)}:{a1(b, c)}" if a != b else a1(a, c) for a, b in runs)
             ws.data_validation(runs[0][0], c, runs[0][1], c, options)
@@ -207,23 +225,36 @@ class _Builder:
         heights = []
         for slot, ind in zip(slots, block.indicators):
             cells_for_height = []
+            # The row's kind, once (not per column): a level or a node has one input, and labels in the others.
+            one_value = ind is not None and ind.one_value
+            row_node = one_value and ind is not None and ind.measure_kind == KIND_MILESTONE
             for c, col in enumerate(spec.columns):
                 if col.scope == "project" and not slot.first:
                     continue
                 ref_rows = (slot.row, slot.row + span - 1) if col.scope == "project" else (slot.row, slot.row)
                 value: object = None
+                level = one_value and col.scope == "indicator"
+                node = row_node and level
                 if col.role == "locked":
                     previous = job.previous.get((spec.kind, slot.key), 0.0)
                     value = locked_value(col, block.project, ind, previous)
+                    if level and col.source == "previous.cumulative":
+                        value = "—"  # a level (比率, 上限) is not added up: there is no 上期累计
                     fmt = self.locked_fmt(col.type)
                     if value is not None:
                         self.locked.append([spec.sheet, a1(slot.row, c), _json_value(value)])
                 elif col.role == "input":
                     if col.scope == "indicator" and ind is None:
                         fmt = self.locked_fmt(col.type)  # no indicator on this row: nothing to fill in
+                    elif level and col.key in LEVEL_UNUSED:
+                        # The one input of a level is its current value (the next column): say so here.
+                        value, fmt = NODE_LABEL if node else LEVEL_LABEL, self.locked_fmt("text")
+                        self.locked.append([spec.sheet, a1(slot.row, c), value])
                     else:
-                        fmt = self.input_fmt(col.type)
-                        self.validations.setdefault(c, []).append(ref_rows)
+                        measure = ind.unit if ind is not None and col.scope == "indicator" and col.is_numeric else ""
+                        fmt = self.input_fmt("text" if node else col.type, "" if node else measure)
+                        variant = ("node" if node else "level") if level and col.key == "cumulative" else ""
+                        self.validations.setdefault((c, variant), []).append(ref_rows)
                         if job.filled:
                             key = slot.key if col.scope == "indicator" else block.project.key
                             value = job.filled.get((spec.kind, key), {}).get(col.key)
@@ -232,15 +263,16 @@ class _Builder:
                     if col.scope == "indicator" and ind is None:
                         value = None
                     else:
-                        formula = self._formula(spec, col, slot.row)
+                        formula = self._formula(spec, col, slot.row, ind if level else None)
                         self._write(ws, ref_rows, c, None, fmt)
                         ws.write_formula(slot.row, c, formula, fmt, "")
                         continue
                 self._write(ws, ref_rows, c, value, fmt)
-                if value is not None and col.role == "locked":
-                    per_row = col.width if col.scope == "indicator" else col.width
+                if value is not None and col.role in ("locked", "input"):
+                    # Rows grow with every text they hold: the locked ones, and what a unit wrote when its return
+                    # is written again (a resubmission form), so nothing prints clipped.
                     text = format_number(value) if isinstance(value, float) else str(value)
-                    cells_for_height.append((text, per_row, col.scope))
+                    cells_for_height.append((text, col.width, col.scope))
             heights.append(cells_for_height)
         # Project-scope text is merged over the block's rows: share its height among them.
         project_lines = max((row_height([(t, w)]) for hs in heights[:1] for t, w, s in hs if s == "project"),
@@ -265,36 +297,62 @@ class _Builder:
         else:
             ws.write_string(rows[0], col, safe_text(value), fmt)
 
-    def _formula(self, spec: SheetSpec, col: Column, row: int) -> str:
+    def _formula(self, spec: SheetSpec, col: Column, row: int, level: Indicator | None = None) -> str:
         def ref(m: re.Match) -> str:
             return a1(row, spec.index(m.group(1)))
 
-        return re.sub(r"\{(\w+)\}", ref, col.formula)
+        formula = col.formula
+        if level is not None and level.measure_kind == KIND_MILESTONE and col.key == "rate" \
+                and spec.column("cumulative"):
+            formula = NODE_FORMULA
+        elif level is not None and col.key == "rate" and spec.column("cumulative") and spec.column("target"):
+            # A level's completion: met or not for a ceiling, the level against its target (at most 100 %).
+            formula = (LEVEL_CEILING_FORMULA if level.measure_kind == KIND_CEILING or level.comparator == "≤"
+                       else LEVEL_RATE_FORMULA)
+        return re.sub(r"\{(\w+)\}", ref, formula)
 
     def add_checks(self, spec: SheetSpec, layout: SheetLayout) -> None:
         """Terms for the self-check banner: blank required inputs and invalid values on this sheet."""
         q = "'" + spec.sheet.replace("'", "''") + "'!"
         indicator_rows = [s.row for s in layout.rows if s.indicator is not None]
         runs = _runs(indicator_rows)
+        plist = self.job.projects
+
+        def kind(slot) -> str:
+            ind = plist.indicator(slot.project, slot.indicator)
+            return ind.measure_kind if ind is not None and ind.one_value else KIND_COUNT
+
+        # A level's or a node's 本期完成值 holds a label, not an input: neither required nor text to be counted;
+        # a node's 累计完成值 is 是/否 (text by design).
+        count_runs = _runs([s.row for s in layout.rows if s.indicator is not None and kind(s) == KIND_COUNT])
+        number_runs = _runs([s.row for s in layout.rows if s.indicator is not None and kind(s) != KIND_MILESTONE])
         for c, col in enumerate(spec.columns):
             if not col.is_input:
                 continue
             letter = col_letter(c)
             if col.scope == "indicator":
-                ranges = [f"{q}{letter}{a + 1}:{letter}{b + 1}" for a, b in runs]
+                col_runs = count_runs if col.key in LEVEL_UNUSED else runs
+                ranges = [f"{q}{letter}{a + 1}:{letter}{b + 1}" for a, b in col_runs]
+                numeric = [f"{q}{letter}{a + 1}:{letter}{b + 1}" for a, b in
+                           (count_runs if col.key in LEVEL_UNUSED else number_runs)]
             else:
                 ranges = [f"{q}{letter}{s.row + 1}" for s in layout.rows if s.first]
+                numeric = ranges
             if col.required:
                 self.required += ranges
             for rng in ranges:
                 if col.is_numeric:
-                    self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
+                    if rng in numeric:
+                        self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
                     self.invalid.append(f'COUNTIF({rng},"<0")')
                 if col.type == "percent":
                     self.invalid.append(f'COUNTIF({rng},">100")')
                 if col.type == "status":
                     choices = ",".join(f'"{s}"' for s in STATUSES)
                     self.invalid.append(f'SUMPRODUCT(--({rng}<>""),--ISNA(MATCH({rng},{{{choices}}},0)))')
+            for rng in numeric if col.is_numeric else ():
+                if rng not in ranges:  # a run split by a node's 是/否 cell
+                    self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
         # Cumulative below last period's cumulative is a mistake a unit can see for itself.
         if spec.column("cumulative") and spec.column("last_cumulative"):
             cum, last = col_letter(spec.index("cumulative")), col_letter(spec.index("last_cumulative"))
@@ -320,7 +378,7 @@ class _Builder:
         ws.set_row(0, 36)
         ws.merge_range(1, 0, 1, 8, self.framed(info, 1, 0, f"填报单位：{job.unit}"),
                        fmt("subtitle", font_name=FONT_HEAD, font_size=14))
-        ws.merge_range(2, 0, 2, 8, self.framed(info, 2, 0, f"报送期：{job.period.label}（{job.period.as_of}）　　"
+        ws.merge_range(2, 0, 2, 8, self.framed(info, 2, 0, f"报送期：{job.period.label}（{job.period.cutoff(job.config.due_day)}）　　"
                                                f"报送截止：{self._due_text()}"),
                        fmt("subtitle", font_size=12))
         # Fields block (填报人, 联系电话, …)
@@ -359,13 +417,16 @@ class _Builder:
         ws.write_formula(0, CHECK_COL, f"={missing}", None, n_required)
         ws.write_formula(1, CHECK_COL, f"={invalid}", None, 0)
         m, i = f"${col_letter(CHECK_COL)}$1", f"${col_letter(CHECK_COL)}$2"
-        banner = (f'=IF({m}+{i}=0,"✔ 自检通过：必填项已全部填写，可以报送。",'
-                  f'"✘ 自检未通过：还有"&{m}&"项必填内容未填写，"&{i}&"项填写有误。请补充黄色单元格后再报送。")')
+        # Only what is wrong is named: "还有3项必填内容未填写", not "…，0项填写有误".
+        banner = (f'=IF({m}+{i}=0,"✔ 自检通过：必填项已全部填写，可以报送。","✘ 自检未通过："'
+                  f'&IF({m}>0,"还有"&{m}&"项必填内容未填写","")&IF(AND({m}>0,{i}>0),"，","")'
+                  f'&IF({i}>0,{i}&"项填写有误","")&"。请补充或改正黄色单元格后再报送。")')
         banner_fmt = fmt("title", font_name=FONT_HEAD, font_size=13, bold=True, font_color="#FFFFFF",
                          bg_color="#C00000", text_wrap=True, border=1)
         ws.merge_range(BANNER_ROW, 0, BANNER_ROW, 8, None, banner_fmt)
         ws.write_formula(BANNER_ROW, 0, banner, banner_fmt,
-                         f"✘ 自检未通过：还有{n_required}项必填内容未填写，0项填写有误。请补充黄色单元格后再报送。")
+                         f"✘ 自检未通过：还有{n_required}项必填内容未填写。请补充或改正黄色单元格后再报送。"
+                         if n_required else "✔ 自检通过：必填项已全部填写，可以报送。")
         ws.conditional_format(BANNER_ROW, 0, BANNER_ROW, 8, {
             "type": "formula", "criteria": f"={m}+{i}=0",
             "format": self.wb.add_format({"bg_color": "#00B050", "font_color": "#FFFFFF"})})

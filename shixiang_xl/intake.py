@@ -355,7 +355,7 @@ def inspect(data: bytes, name: str, *, deep: bool = True) -> tuple[str, list[tup
             return kind, [problem], ""
     elif head == "zip":
         try:
-            zf = _BytesZip(data)
+            zf = zipfile.ZipFile(io.BytesIO(data))
             names = set(zf.namelist())
         except (zipfile.BadZipFile, OSError, ValueError):
             return "", [("file-corrupt", "文件不完整或已损坏（可能传输中断）。请重新保存后再发送。")], ""
@@ -399,64 +399,22 @@ _BIFF_MULRK = 0x00BD
 
 
 def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes | None:
-    """The first stream called one of ``wanted`` (any case) in a compound file (.xls/.et), or None.
+    """The first top-level stream called one of ``wanted`` (any case) in a compound file (.xls/.et), or None
+    (olefile; it guards against loops in the sector chains). Read so that the cells of an .xls can be looked at
+    before python-calamine, which builds every sheet in full as it opens the file."""
+    import olefile
 
-    A small reader of the format (FAT and mini FAT chains, guarded against loops), so that the cells of an .xls
-    can be looked at before python-calamine, which builds every sheet in full as it opens the file.
-    """
-    if len(data) < 512:
+    names = {w.lower() for w in wanted}
+    try:
+        if not olefile.isOleFile(data=data):
+            return None
+        with olefile.OleFileIO(data) as ole:
+            for entry in ole.listdir(streams=True, storages=False):
+                if len(entry) == 1 and entry[0].lower() in names:
+                    with ole.openstream(entry) as stream:
+                        return stream.read(MAX_FILE_BYTES)
+    except Exception:  # noqa: BLE001 - a damaged compound file: python-calamine's own error will say so
         return None
-    shift, mini_shift = struct.unpack_from("<HH", data, 30)
-    if shift not in (9, 12) or mini_shift != 6:
-        return None
-    size = 1 << shift
-    n_fat, dir_start, _, mini_cutoff, minifat_start, n_minifat, difat_start, n_difat = \
-        struct.unpack_from("<IIIIIIII", data, 44)
-    n_sectors = max(0, (len(data) - size) // size)
-
-    def sector(i: int) -> bytes:
-        return data[(i + 1) * size:(i + 2) * size] if 0 <= i < n_sectors else b""
-
-    fat_ids = [i for i in struct.unpack_from("<109I", data, 76) if i < n_sectors]
-    next_difat, guard = difat_start, 0
-    while next_difat < n_sectors and guard < n_difat + 1 and len(fat_ids) < n_fat:
-        raw = sector(next_difat)
-        ids = struct.unpack(f"<{size // 4}I", raw)
-        fat_ids += [i for i in ids[:-1] if i < n_sectors]
-        next_difat, guard = ids[-1], guard + 1
-    fat: list[int] = []
-    for i in fat_ids[:n_fat]:
-        raw = sector(i)
-        fat.extend(struct.unpack(f"<{len(raw) // 4}I", raw))
-
-    def chain(start: int, table: list[int], limit: int) -> list[int]:
-        out: list[int] = []
-        while 0 <= start < len(table) and start < limit and len(out) <= limit:
-            out.append(start)
-            start = table[start]
-        return out
-
-    directory = b"".join(sector(i) for i in chain(dir_start, fat, n_sectors))
-    entries = []
-    for off in range(0, len(directory) - 127, 128):
-        name_len, kind = struct.unpack_from("<HB", directory, off + 64)
-        start, length = struct.unpack_from("<II", directory, off + 116)
-        name = directory[off:off + min(max(name_len - 2, 0), 64)].decode("utf-16-le", "replace")
-        entries.append((name, kind, start, length))
-    if not entries:
-        return None
-    for name, kind, start, length in entries:
-        if kind != 2 or name.lower() not in {w.lower() for w in wanted}:
-            continue
-        if length >= mini_cutoff:
-            stream = b"".join(sector(i) for i in chain(start, fat, n_sectors))
-            return stream[:length]
-        root_start = entries[0][2]
-        mini_stream = b"".join(sector(i) for i in chain(root_start, fat, n_sectors))
-        minifat_raw = b"".join(sector(i) for i in chain(minifat_start, fat, n_sectors))[:n_minifat * size]
-        minifat = list(struct.unpack(f"<{len(minifat_raw) // 4}I", minifat_raw))
-        blocks = chain(start, minifat, len(mini_stream) // 64)
-        return b"".join(mini_stream[b * 64:(b + 1) * 64] for b in blocks)[:length]
     return None
 
 
@@ -495,77 +453,10 @@ def _inspect_biff(data: bytes) -> tuple[str, str] | None:
 def _head(zf: zipfile.ZipFile, name: str, size: int) -> bytes:
     """The first ``size`` bytes of a member (never the whole of a member that may be a bomb); b"" if unreadable."""
     try:
-        with _open_member(zf, zf.getinfo(name)) as fh:
+        with zf.open(zf.getinfo(name)) as fh:
             return fh.read(size)
     except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
         return b""
-
-
-class _Inflater:
-    """A member's bytes, inflated straight from the archive bytes, as much as asked for.
-
-    The same checks and the same bytes as ``ZipFile.open`` (local header signature and name, encryption and
-    unsupported flags, output capped at the declared size, CRC once the end is read), without its per-member
-    file objects: inspection reads a dozen parts of every return, and that overhead was most of its cost.
-    """
-
-    def __init__(self, data: memoryview, info: zipfile.ZipInfo) -> None:
-        start = info.header_offset
-        header = data[start:start + zipfile.sizeFileHeader]
-        if len(header) != zipfile.sizeFileHeader:
-            raise zipfile.BadZipFile("truncated local header")
-        fields = struct.unpack(zipfile.structFileHeader, header)
-        if fields[zipfile._FH_SIGNATURE] != zipfile.stringFileHeader:
-            raise zipfile.BadZipFile("bad local header signature")
-        flags = fields[zipfile._FH_GENERAL_PURPOSE_FLAG_BITS]
-        if flags & 0x60 or info.flag_bits & 0x1:  # patched data, strong or classic encryption
-            raise NotImplementedError("unsupported or encrypted member")
-        name_end = start + zipfile.sizeFileHeader + fields[zipfile._FH_FILENAME_LENGTH]
-        raw_name = bytes(data[start + zipfile.sizeFileHeader:name_end])
-        if raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace") != info.orig_filename:
-            raise zipfile.BadZipFile("local header name differs from the central directory")
-        begin = name_end + fields[zipfile._FH_EXTRA_FIELD_LENGTH]
-        self._raw = data[begin:begin + info.compress_size]
-        self._stored = info.compress_type == zipfile.ZIP_STORED
-        self._inflate = None if self._stored else zlib.decompressobj(-15)
-        self._left, self._crc, self._expected = info.file_size, 0, info.CRC
-
-    def read(self, size: int) -> bytes:
-        size = min(size, self._left)
-        if self._stored:
-            out = bytes(self._raw[:size])
-            self._raw = self._raw[size:]
-        else:
-            out = self._inflate.decompress(self._raw, size) if size else b""
-            self._raw = self._inflate.unconsumed_tail
-        self._left -= len(out)
-        self._crc = zlib.crc32(out, self._crc)
-        if len(out) < size:
-            raise EOFError("member shorter than declared")
-        if self._left == 0 and self._crc != self._expected:
-            raise zipfile.BadZipFile("bad CRC")
-        return out
-
-    def __enter__(self) -> _Inflater:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-class _BytesZip(zipfile.ZipFile):
-    """A zip read from bytes in memory, which :func:`_open_member` inflates its members from directly."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(io.BytesIO(data))
-        self.view = memoryview(data)
-
-
-def _open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes] | _Inflater:
-    """``zf.open(info)``, cheaper for the stored and deflated members every spreadsheet program writes."""
-    if not isinstance(zf, _BytesZip) or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        return zf.open(info)
-    return _Inflater(zf.view, info)
 
 
 _CORRUPT_PART = ("file-corrupt", "文件内部部件已损坏（可能传输中断）。请重新保存后再发送。")
@@ -610,7 +501,7 @@ def _inspect_zip(zf: zipfile.ZipFile, kind: str, *, deep: bool = True) -> tuple[
         if not (sheet or lower.endswith(".xml") or lower.endswith(".rels")):
             continue
         try:
-            with _open_member(zf, info) as fh:
+            with zf.open(info) as fh:
                 # A DTD can only stand in the prolog, before the root element: but for the deep inspection of
                 # sheets, every part is judged by its head.
                 xml = fh.read(MAX_UNCOMPRESSED + 1) if sheet and deep else _read_prolog(fh)

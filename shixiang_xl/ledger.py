@@ -16,7 +16,10 @@ from typing import (Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedT
                     overload)
 
 from .config import Config
-from .findings import Finding
+from .figures import (SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME, SubmissionFigures, count_by,
+                      late_days, lateness_doubtful, submission_state)  # the reporting states and summary figures, defined once (re-exported)
+from .findings import Finding, finding
+from .measures import KIND_COUNT, completion, meets_target
 from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList, field_names
 from .spec import TemplateSpec
@@ -28,7 +31,6 @@ STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT = "已完成", "超
 STATUS_NONE = "未报送"
 STATUS_COLORS = {STATUS_DONE: "#C6EFCE", STATUS_AHEAD: "#DDEBF7", STATUS_ON: "#FFFFFF", STATUS_LAG: "#FFC7CE",
                  STATUS_NOT: "#FFEB9C", STATUS_NONE: "#D9D9D9"}
-SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_BACK = "按时报送", "逾期报送", "未报送", "退回修改"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class UnitSubmission:
     file: str = ""
     errors: int = 0
     warnings: int = 0
+    corrected_at: str = ""  # when the clerk set the receipt time (``shixiang receipt``), else ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class IndicatorRow(NamedTuple):
     rate: float | None  # 0..n (1.0 = 100 %)
     expected: float  # 0..100
     gap: float | None  # percentage points, completion − expected
+    kind: str = KIND_COUNT  # 累计数 / 比率 / 上限 / 节点: for a level, cumulative is the current value
 
 
 T = TypeVar("T")
@@ -175,7 +179,8 @@ class IndicatorRows(_Rows[IndicatorRow]):
         at *= self._WIDTH
         return _new_row(IndicatorRow, (
             self._projects[k], ind.key, ind.name, self._units[k], self._shares[k] == 1, ind.target, ind.unit,
-            ind.comparator, *[None if v != v else v for v in numbers[at:at + self._WIDTH]]))  # NaN: none
+            ind.comparator, *[None if v != v else v for v in numbers[at:at + self._WIDTH]],  # NaN: none
+            ind.measure_kind))
 
     def __repr__(self) -> str:
         return f"IndicatorRows({len(self)} rows)"
@@ -185,7 +190,7 @@ class IndicatorRows(_Rows[IndicatorRow]):
         form, without rebuilding the rows (a city's ledger digest spent most of its time there)."""
         for start in range(0, len(self), 1024):  # a thousand rows at a time: the text of all would be megabytes
             end = start + 1024
-            digest.update("".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}\n"
+            digest.update("".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}|{i.kind!r}\n"
                                    for p, i, u in zip(self._projects[start:end], self._indicators[start:end],
                                                       self._units[start:end])]).encode("utf-8"))
         digest.update(b"\x1d" + bytes(self._shares) + b"\x1d")
@@ -344,11 +349,30 @@ class ProjectRow:
     note: str  # e.g. 区医保局：退回修改，显示上次通过的数据
     extra: tuple[tuple[str, str], ...] = ()  # spec columns beyond the standard ones: (heading, text)
     survey: Mapping[str, Any] | None = None
+    reported_status: str = ""  # 状态 as the lead unit(s) reported it, never overwritten
+    figures_met: bool | None = None  # every indicator at its target (None: no indicators or no figures)
+
+    @property
+    def contradiction(self) -> str:
+        """Why the unit's 状态 and the figures disagree ("" when they agree or there is nothing to compare)."""
+        return status_disagreement(self.reported_status, self.figures_met)
 
     @property
     def progress(self) -> float | None:
         """The completion the status is judged on: from indicators when there are any, else as reported."""
         return self.completion if self.completion is not None else self.reported
+
+
+def status_disagreement(reported_status: str, met: bool | None) -> str:
+    """The note the ledger and the documents show when the unit's 状态 and its figures disagree, else ""."""
+    if met is None or not reported_status:
+        return ""
+    said_done = reported_status == "已完成"
+    if said_done and not met:
+        return "牵头单位填报“已完成”，但指标尚未全部达到目标，待核实"
+    if met and not said_done:
+        return f"指标均已达到目标，但牵头单位填报“{reported_status}”，待核实"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +386,7 @@ class SubmissionRow:
     warnings: int
     contact: str
     phone: str
+    note: str = ""  # a receipt time set by the clerk, or one that is questioned
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,32 +411,37 @@ class LedgerData:
     lag_threshold: float
 
     @property
+    def figures(self) -> SubmissionFigures:
+        """报送率, 按时报送率, 需催报 … of this period (figures.py defines them)."""
+        return SubmissionFigures.of(s.status for s in self.submissions)
+
+    @property
     def reporting_rate(self) -> float:
-        reported = sum(1 for s in self.submissions if s.status in (SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_BACK))
-        return reported / len(self.submissions) if self.submissions else 0.0
+        """报送率 (as ``figures.reporting_rate``)."""
+        return self.figures.reporting_rate
 
     def status_counts(self) -> dict[str, int]:
-        out = {s: 0 for s in (STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT, STATUS_NONE)}
-        for p in self.projects:
-            out[p.status] += 1
-        return out
+        """Projects by status: 已完成, 超前, 序时推进, 滞后, 未启动, 未报送."""
+        return count_by((p.status for p in self.projects),
+                        (STATUS_DONE, STATUS_AHEAD, STATUS_ON, STATUS_LAG, STATUS_NOT, STATUS_NONE))
 
 
 def indicator_rate(ind: Indicator, cumulative: float | None) -> float | None:
-    """Completion rate (1.0 = 100 %); for ≤ targets, meeting the ceiling counts as complete."""
-    if cumulative is None or ind.target <= 0:
-        return None
-    if ind.comparator == "≤":
-        return 1.0 if cumulative <= ind.target else ind.target / cumulative
-    return cumulative / ind.target
+    """Completion rate (1.0 = 100 %) by the indicator's kind (measures.completion): a count against its target, a
+    level (比率) against its target capped at 100 %, a ceiling (上限) or a node (节点) met or not."""
+    return completion(ind.measure_kind, ind.target, ind.comparator, cumulative)
 
 
 def project_status(progress: float | None, expected: float, threshold: float, reported_status: str | None,
-                   has_data: bool) -> str:
-    """已完成 / 超前 / 序时推进 / 滞后 / 未启动 (or 未报送 when nobody reported)."""
+                   has_data: bool, *, done: bool = False) -> str:
+    """已完成 / 超前 / 序时推进 / 滞后 / 未启动 (or 未报送 when nobody reported).
+
+    已完成 only when ``done``: every indicator meets its target **and** the unit itself says 已完成
+    (:func:`confirmed_done`); figures alone, however high, never make a project 已完成.
+    """
     if not has_data:
         return STATUS_NONE
-    if progress is not None and progress >= 100 - 1e-9:
+    if done:
         return STATUS_DONE
     if (progress is None or progress <= 0) and reported_status in (None, "未启动"):
         return STATUS_NOT
@@ -422,6 +452,24 @@ def project_status(progress: float | None, expected: float, threshold: float, re
     if progress > expected + threshold:
         return STATUS_AHEAD
     return STATUS_ON
+
+
+def figures_met(indicators: Sequence[IndicatorRow]) -> bool | None:
+    """Every indicator of the project (not the co-units' shares) at its target; None without indicators."""
+    rows = [r for r in indicators if not r.is_share]
+    if not rows:
+        return None
+    return all(meets_target(r.target, r.comparator, r.cumulative) for r in rows)
+
+
+def confirmed_done(met: bool | None, reported: Sequence[str | None], progress: float | None) -> bool:
+    """已完成 as the ledger and the documents call it: the unit(s) say 已完成 and the figures agree (every
+    indicator at its target; for a project without indicators, the reported 总体进度 is 100)."""
+    if not reported or any(s != "已完成" for s in reported):
+        return False
+    if met is None:
+        return progress is not None and progress >= 100 - 1e-9
+    return met
 
 
 def _join(parts: Sequence[tuple[str, str]], single: bool) -> str:
@@ -459,7 +507,22 @@ def build_ledger(data: LedgerInput) -> LedgerData:
     title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
     subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
     return LedgerData(title, subtitle, period, project_rows, indicator_rows, submissions, bulletin,
-                      periods, trend, tuple(data.findings), cfg.lag_threshold)
+                      periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold)
+
+
+def receipt_findings(data: LedgerInput) -> Iterator[Finding]:
+    """A receipt time more than a whole period after the due day: questioned, with how to correct it."""
+    due = data.period.due(data.config.due_day)
+    for unit in data.projects.units:
+        s = data.submissions.get(unit)
+        if s is None or s.status != "accepted" or not lateness_doubtful(s.received_at, due, data.period.days):
+            continue
+        yield finding("receipt-time-doubtful",
+                      f"{unit}的填报表收到时间记为 {s.received_at[:16].replace('T', ' ')}，晚于截止时间"
+                      f"（{due.month}月{due.day}日）{late_days(s.received_at, due)} 天，超过一个报送期，可能是文件保存或复制"
+                      f"的时间而不是单位报送的时间。通报中不写逾期天数；请核实后用 shixiang receipt --period "
+                      f"{data.period.slug} --unit {unit} --at \"YYYY-MM-DD HH:MM\" 更正收到时间。",
+                      file=s.file, unit=unit)
 
 
 def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[ProjectRow]:
@@ -490,7 +553,15 @@ def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[
         completion = _completion(rows)
         reported_progress = round(sum(reported) / len(reported), 1) if reported else None
         progress = completion if completion is not None else reported_progress
-        status = project_status(progress, expected, cfg.lag_threshold, statuses[0] if statuses else None, has_data)
+        met = figures_met(rows)
+        lead_statuses = [v.get("status") for u, v in lead_values if units[u][2]]
+        done = confirmed_done(met, lead_statuses, reported_progress)
+        status = project_status(progress, expected, cfg.lag_threshold, statuses[0] if statuses else None, has_data,
+                                done=done)
+        if len(set(statuses)) > 1:
+            reported_status = "；".join(f"{u}：{v.get('status')}" for u, v in lead_values if v.get("status"))
+        else:
+            reported_status = statuses[0] if statuses else ""
         single = len(p.leads) == 1
         co_texts = [(u, units[u][0].get(("co", p.key), {}).get("progress_text") or "") for u in p.co_units]
         co_done = [u for u, t in co_texts if t]
@@ -498,6 +569,9 @@ def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[
         if co_done:
             progress_text += ("\n" if progress_text else "") + f"协办单位已报送配合工作进展 {len(co_done)}/{len(p.co_units)} 个。"
         notes = [f"{u}：{data.stale[u]}" for u in p.leads if u in data.stale]
+        disagreement = status_disagreement(reported_status, met)
+        if disagreement:
+            notes.append(disagreement)
         extra = tuple((c.heading, _join([(u, _text(v.get(c.key))) for u, v in lead_values], single))
                       for c in extra_cols)
         survey = data.survey.get(p.number)
@@ -507,7 +581,8 @@ def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[
             progress_text=progress_text, completion=completion, reported=reported_progress, expected=expected,
             status=status, problems=_join([(u, _text(v.get("problems"))) for u, v in lead_values], single),
             next_steps=_join([(u, _text(v.get("next_steps"))) for u, v in lead_values], single),
-            note="；".join(notes), extra=extra, survey=dict(survey) if survey is not None else None)
+            note="；".join(notes), extra=extra, survey=dict(survey) if survey is not None else None,
+            reported_status=reported_status, figures_met=met)
 
 
 def _text(v: Any) -> str:
@@ -529,25 +604,28 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
     cum = v.get("cumulative")
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
+    if ind.one_value:  # a level's current value, a node's 1/0: nothing before it or added to it
+        return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit, ind.comparator, None, None,
+                            cum, rate, expected, gap, ind.measure_kind)
     return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit,
                         ind.comparator, last if last is not None else (0.0 if has_values else None),
-                        v.get("current"), cum, rate, expected, gap)
+                        v.get("current"), cum, rate, expected, gap, ind.measure_kind)
 
 
 def _submissions(data: LedgerInput) -> Iterator[SubmissionRow]:
-    due = data.period.due(data.config.due_day).isoformat()
+    due = data.period.due(data.config.due_day)
     for unit in data.projects.units:
         s = data.submissions.get(unit, UnitSubmission(unit, "missing"))
         role = "牵头" if data.projects.led_by(unit) else "协办"
-        if s.status == "missing":
-            status = SUBMIT_MISSING
-        elif s.status == "rejected":
-            status = SUBMIT_BACK
-        else:
-            status = SUBMIT_LATE if s.received_at and s.received_at[:10] > due else SUBMIT_ON_TIME
+        status = submission_state(s.status, s.received_at, due)
         contact, phone = data.contacts.get(unit, ("", ""))
+        notes = []
+        if s.corrected_at:
+            notes.append(f"收到时间由督查室于 {s.corrected_at[:16].replace('T', ' ')} 更正")
+        if status == SUBMIT_LATE and lateness_doubtful(s.received_at, due, data.period.days):
+            notes.append(f"收到时间晚于截止时间 {late_days(s.received_at, due)} 天，超过一个报送期，待核实")
         yield SubmissionRow(unit, role, status, s.received_at[:16].replace("T", " "), s.file, s.errors, s.warnings,
-                            contact, phone)
+                            contact, phone, "；".join(notes))
 
 
 def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[SubmissionRow]
@@ -585,6 +663,8 @@ def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[
         if s.status == SUBMIT_MISSING:
             yield BulletinRow("曝光", s.unit, f"{s.unit}截至目前未报送{data.period.label}进度（截止时间 "
                               f"{due.month}月{due.day}日）。")
+        elif s.status == SUBMIT_LATE and lateness_doubtful(s.received_at, due, data.period.days):
+            continue  # a receipt time more than a period late is questioned (a finding), never printed
         elif s.status == SUBMIT_LATE:
             got = dt.date.fromisoformat(s.received_at[:10])
             yield BulletinRow("曝光", s.unit, f"{s.unit}于{got.month}月{got.day}日报送，晚于截止时间"
@@ -714,22 +794,23 @@ class _Writer:
     def summary(self) -> None:
         l = self.l
         headings = ["序号", "项目名称", "主要目标", "牵头单位", "协办单位", "本期进展情况", "完成进度（指标）",
-                    "完成进度（填报）", "序时进度", "状态", "存在问题", "下步计划"]
-        widths = [5, 14, 26, 12, 14, 40, 9, 9, 8, 8, 22, 22]
+                    "完成进度（填报）", "填报状态", "序时进度", "状态", "存在问题", "下步计划"]
+        widths = [5, 14, 26, 12, 14, 40, 9, 9, 9, 8, 8, 22, 22]
         extra = [h for h, _ in (l.projects[0].extra if l.projects else ())]
         survey = any(p.survey for p in l.projects)
         headings += extra + (["满意率", "满意度测评"] if survey else []) + ["备注"]
         widths += [20] * len(extra) + ([9, 14] if survey else []) + [14]
         ws = self._sheet("总表", l.title, headings, widths)
-        kinds = ["center", "text", "text", "text", "text", "text", "pct", "pct", "pct", "center", "text", "text"]
+        kinds = ["center", "text", "text", "text", "text", "text", "pct", "pct", "center", "pct", "center", "text",
+                 "text"]
         kinds += ["text"] * len(extra) + (["rate", "text"] if survey else []) + ["text"]
-        status_col = 9
+        status_col = 10
         by_status = {status: self._formats_for(kinds, {status_col: {"bg_color": color, "bold": True}})
                      for status, color in STATUS_COLORS.items()}
 
         def row(p: ProjectRow) -> tuple[list[Any], list]:
             values: list[Any] = [p.number, p.name, p.targets, p.leads, p.co_units, p.progress_text, p.completion,
-                                 p.reported, p.expected, p.status, p.problems, p.next_steps]
+                                 p.reported, p.reported_status, p.expected, p.status, p.problems, p.next_steps]
             values += [t for _, t in p.extra]
             if survey:
                 s = p.survey or {}
@@ -741,7 +822,7 @@ class _Writer:
         counts = l.status_counts()
         r = 3 + len(l.projects)
         line = "　".join(f"{k} {v} 项" for k, v in counts.items() if v) + \
-               f"　　报送率 {l.reporting_rate:.0%}（滞后：完成进度低于序时进度 {format_number(l.lag_threshold)} 个百分点以上）"
+               f"（滞后：完成进度低于序时进度 {format_number(l.lag_threshold)} 个百分点以上）。" + l.figures.sentence()
         ws.merge_range(r, 0, r, len(headings) - 1, line, self.fmt("plain", bold=True))
         ws.set_row(r, 24)
         ws.print_area(0, 0, r, len(headings) - 1)
@@ -749,40 +830,41 @@ class _Writer:
     def indicators(self) -> None:
         l = self.l
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
-                    "完成率", "序时进度", "差距（百分点）"]
-        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10]
+                    "完成率", "序时进度", "差距（百分点）", "指标类型"]
+        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]
         ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
-        kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num"]
+        kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num",
+                 "center"]
         whole, share = self._formats_for(kinds), self._formats_for(kinds, {2: {"italic": True}})
 
         def row(i: IndicatorRow) -> tuple[list[Any], list]:
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
-                        i.last, i.current, i.cumulative, i.rate, None, i.gap], share
+                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind], share
+            # A level (比率, 上限) shows its current value under 累计完成, marked by its kind; nothing is added up.
             return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
-                    i.cumulative, i.rate, i.expected, i.gap], whole
+                    i.cumulative, i.rate, i.expected, i.gap, i.kind], whole
 
         self._rows(ws, l.indicators, widths, row, [whole, share])
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)
 
     def submissions(self) -> None:
         l = self.l
-        headings = ["序号", "单位", "角色", "报送情况", "收到时间", "文件", "错误", "警告", "联系人", "联系电话"]
-        widths = [5, 22, 6, 10, 17, 44, 6, 6, 10, 15]
+        headings = ["序号", "单位", "角色", "报送情况", "收到时间", "文件", "错误", "警告", "联系人", "联系电话", "备注"]
+        widths = [5, 22, 6, 10, 17, 44, 6, 6, 10, 15, 24]
         ws = self._sheet("报送情况", f"{l.title}——报送情况（催报名单）", headings, widths)
         colors = {SUBMIT_ON_TIME: "#C6EFCE", SUBMIT_LATE: "#FFEB9C", SUBMIT_MISSING: "#FFC7CE", SUBMIT_BACK: "#FFC7CE"}
-        kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center"]
+        kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center", "text"]
         by_status = {status: self._formats_for(kinds, {3: {"bg_color": color}}) for status, color in colors.items()}
 
         def row(numbered: tuple[int, SubmissionRow]) -> tuple[list[Any], list]:
             n, s = numbered
-            return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone],
-                    by_status[s.status])
+            return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone,
+                     s.note], by_status[s.status])
 
         self._rows(ws, _Numbered(l.submissions), widths, row, list(by_status.values()))
         r = 3 + len(l.submissions)
-        ws.merge_range(r, 0, r, len(headings) - 1, f"应报 {len(l.submissions)} 个单位，报送率 {l.reporting_rate:.0%}。",
-                       self.fmt("plain", bold=True))
+        ws.merge_range(r, 0, r, len(headings) - 1, l.figures.sentence(), self.fmt("plain", bold=True))
         ws.autofilter(2, 0, max(3, 2 + len(l.submissions)), len(headings) - 1)
 
     def bulletin(self) -> None:

@@ -301,6 +301,9 @@ def ledger_input(ctx: Context, store: Store, batch: BatchResult, staging: Stagin
                                            ("rejected" if status == "rejected" else "accepted"),
                                            received, r.source.name if r else "", r.errors if r else 0,
                                            r.warnings if r else 0)
+    from .submissions import corrected, corrections
+
+    submissions = corrected(submissions, corrections(store, batch.period))  # the clerk's receipt times count
     return ledger_input_from(ctx, store, batch.period, submissions, batch.findings, batch=batch, staging=staging)
 
 

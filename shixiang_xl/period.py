@@ -59,6 +59,14 @@ class Period:
         """截至2026年3月底."""
         return f"截至{self.year}年{self.end_month}月底"
 
+    def cutoff(self, due_day: int) -> str:
+        """What a report form asks for: progress up to the day it is due when that falls inside the period
+        (截至2026年3月25日), else to the period's end (截至2026年3月底)."""
+        due = self.due(due_day)
+        if due < self.end:
+            return f"截至{due.year}年{due.month}月{due.day}日"
+        return self.as_of
+
     @property
     def span(self) -> str:
         """1—3月份 (from January, as the progress report titles say)."""
@@ -72,6 +80,11 @@ class Period:
     @property
     def end(self) -> dt.date:
         return dt.date(self.year, self.end_month, calendar.monthrange(self.year, self.end_month)[1])
+
+    @property
+    def days(self) -> int:
+        """The period's length in days (31 for March, 90 for 2026-Q1)."""
+        return (self.end - self.start).days + 1
 
     def due(self, due_day: int) -> dt.date:
         """The due date: ``due_day`` of the period's last month (clamped to the month's length)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .findings import Finding, finding
+from .measures import KIND_CEILING, KIND_MILESTONE, KIND_RATE, KINDS, infer_kind, parse_kind
 from .tables import Row, TableError, find_columns, iter_rows, read_workbook
 from .textnorm import clean, compact, format_number, split_names
 from .units import Directory
@@ -37,6 +38,7 @@ INDICATOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "note": ("说明",),
     "text": ("原文",),
     "review": ("待核对",),
+    "kind": ("指标类型",),
 }
 INDICATOR_REQUIRED = ("project", "number", "name", "target", "unit", "comparator", "split")
 MILESTONE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -81,6 +83,27 @@ class Indicator:
     note: str = ""
     text: str = ""  # the span of the notice it was read from
     review: bool = False  # 待核对
+    kind: str = ""  # 指标类型 as the list says it (累计数 / 比率 / 上限 / 节点); "" = inferred (see measure_kind)
+
+    @property
+    def measure_kind(self) -> str:
+        """The indicator's kind: as the project list says, else inferred from its name, unit and comparator."""
+        return self.kind or infer_kind(self.name, self.unit, self.comparator)[0]
+
+    @property
+    def kind_doubtful(self) -> bool:
+        """An inferred kind worth a look (the list's 待核对)."""
+        return not self.kind and infer_kind(self.name, self.unit, self.comparator)[1]
+
+    @property
+    def is_level(self) -> bool:
+        """A level measured at a moment (比率, 上限): one current value, never added up across periods."""
+        return self.measure_kind in (KIND_RATE, KIND_CEILING)
+
+    @property
+    def one_value(self) -> bool:
+        """One input instead of 本期/累计: a level (its current value) or a node (是/否)."""
+        return self.measure_kind in (KIND_RATE, KIND_CEILING, KIND_MILESTONE)
 
     @property
     def key(self) -> str:
@@ -478,13 +501,23 @@ def _load_indicators(sheets: dict, projects: dict[int, Project], directory: Dire
                                         file=fname, sheet=sheet, cell=row.cell("lead")))
             else:
                 lead = unit.name
+        kind = parse_kind(row.text("kind")) if "kind" in cols else ""
+        if kind is None:
+            ok = False
+            findings.append(finding("indicator-kind-invalid",
+                                    f"指标类型「{row.text('kind')}」无法识别，请填 {'、'.join(KINDS)} 之一，或留空（按指标名称、"
+                                    "计量单位和比较方式自动判断）。", file=fname, sheet=sheet, cell=row.cell("kind")))
         if not ok:
             continue
         out.setdefault(pnum, []).append(Indicator(
             project=pnum, number=inum, name=name, target=float(target), unit=compact(row.text("unit")),
             comparator=comparator or "=", split=split, lead=lead,
             note=row.text("note") if "note" in cols else "", text=row.text("text") if "text" in cols else "",
-            review=("review" in cols and row.text("review") == "是")))
+            review=("review" in cols and row.text("review") == "是"),
+            # A kind the list states as the inference would have it is kept as inferred (""): the same list
+            # written and read back is the same list.
+            kind="" if not kind or kind == infer_kind(name, compact(row.text("unit")), comparator or "=")[0]
+            else kind))
     return out
 
 
@@ -525,7 +558,7 @@ def _load_milestones(sheets: dict, projects: dict[int, Project], fname: str,
 
 def write_project_list(path: Path, plist: ProjectList) -> None:
     """Write ``项目清单.xlsx`` in the standard format (atomically)."""
-    from .xlsxout import OfficeBook
+    from .xlsxout import OfficeBook, print_setup
 
     with OfficeBook(path) as book:
         fmt = book.fmt
@@ -538,23 +571,30 @@ def write_project_list(path: Path, plist: ProjectList) -> None:
                       p.co_text or "、".join(p.co_units), f"{p.due_month}月" if p.due_month else "", p.note]
             book.text_row(ws, r, values, widths)
         ws.freeze_panes(1, 2)
+        print_setup(ws, repeat=(0, 0))  # A4 landscape, as wide as the page, the header on every page
 
         ws = book.sheet(INDICATOR_SHEET)
         headings = ["项目序号", "指标序号", "指标名称", "目标值", "计量单位", "比较方式", "按协办单位分解", "责任单位",
-                    "说明", "原文", "待核对"]
-        widths = [8, 8, 26, 10, 9, 8, 10, 14, 20, 36, 7]
+                    "说明", "原文", "待核对", "指标类型"]
+        widths = [8, 8, 26, 10, 9, 8, 10, 14, 20, 36, 7, 9]
         book.header(ws, 0, headings, widths)
         indicators = plist.indicators
         for r, i in enumerate(indicators, start=1):
+            # The kind is written out (inferred when the list did not say), and a doubtful inference is 待核对.
             values = [i.project, i.number, i.name, i.target, i.unit, i.comparator, "是" if i.split else "否",
-                      i.lead, i.note, i.text, "是" if i.review else ""]
+                      i.lead, i.note, i.text, "是" if i.review or i.kind_doubtful else "", i.measure_kind]
             book.text_row(ws, r, values, widths)
         last = max(len(indicators), 200)
+        ws.data_validation(1, 11, last, 11, {"validate": "list", "source": list(KINDS),
+                                             "input_title": "指标类型",
+                                             "input_message": "累计数：逐期累加的数量；比率：某一时点的水平（%、满意度、覆盖率），"
+                                                              "不累加；上限：不超过的值（≤）；节点：是否完成。"})
         ws.data_validation(1, 5, last, 5, {"validate": "list", "source": list(COMPARATORS)})
         ws.data_validation(1, 6, last, 6, {"validate": "list", "source": ["是", "否"]})
         ws.data_validation(1, 3, last, 3, {"validate": "decimal", "criteria": ">=", "value": 0,
                                            "error_title": "目标值", "error_message": "目标值只能填不小于 0 的数字。"})
         ws.freeze_panes(1, 3)
+        print_setup(ws, repeat=(0, 0))
 
         ws = book.sheet(MILESTONE_SHEET)
         book.header(ws, 0, ["项目序号", "月份", "计划进度(%)"], [10, 8, 12])
@@ -565,3 +605,4 @@ def write_project_list(path: Path, plist: ProjectList) -> None:
                 r += 1
         ws.set_column(4, 4, 60)
         ws.write_string(0, 4, "说明：可选。不填时，序时进度按 1 月至计划完成月份平均推进计算。", fmt("plain"))
+        print_setup(ws, repeat=(0, 0))

@@ -45,7 +45,8 @@ def render_projects(plist, directory=None) -> str:
         inds = p.indicators or (None,)
         for i in inds:
             rows.append([p.number if first else "", p.name if first else "",
-                         (f"{i.name} {i.target_text}" + ("（按协办单位分解）" if i.split else "")) if i else "（无量化指标）",
+                         (f"{i.name} {i.target_text}" + ("（按协办单位分解）" if i.split else "") +
+                          ("" if i.measure_kind == "累计数" else f"［{i.measure_kind}］")) if i else "（无量化指标）",
                          "、".join(p.leads) if first else "", _co_display(p, directory) if first else ""])
             first = False
     n_ind = len(plist.indicators)
@@ -84,7 +85,7 @@ def render_ledger(ledger) -> str:
              p.status] for p in ledger.projects]
     out = [ledger.title, render_table(["序号", "项目名称", "牵头单位", "完成进度", "序时进度", "状态"], rows)]
     counts = "，".join(f"{k} {v} 项" for k, v in ledger.status_counts().items() if v)
-    out.append(f"\n{counts}；报送率 {ledger.reporting_rate:.0%}。")
+    out.append(f"\n{counts}。{ledger.figures.sentence()}")
     for kind, label in (("表扬", "拟通报表扬"), ("曝光", "拟通报曝光")):
         items = [b for b in ledger.bulletin if b.kind == kind]
         if items:

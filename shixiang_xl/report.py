@@ -26,8 +26,10 @@ from .ledger import (
     STATUS_AHEAD, STATUS_DONE, STATUS_LAG, STATUS_NONE, STATUS_NOT, STATUS_ON, SUBMIT_BACK, SUBMIT_LATE,
     SUBMIT_MISSING, SUBMIT_ON_TIME, BulletinRow, LedgerData, ProjectRow, UnitSubmission, build_ledger,
 )
+from .measures import KIND_CEILING, KIND_MILESTONE, KIND_RATE, meets_target
 from .period import Period
 from .store import Store, open_store
+from .submissions import store_submissions  # noqa: F401  (the documents' and status's one reading of the store)
 from .textnorm import clean, display_width, fold, format_number
 from .workspace import Context
 
@@ -262,6 +264,14 @@ def _title_text(title: str, config: Config) -> str:
     return head + "\n" + title[len(head):]
 
 
+def _annex_title(title: str) -> str:
+    """The annex's title; a long one breaks before its bracketed date (回行时词意完整), never inside it."""
+    head, bracket, rest = title.partition("（")
+    if display_width(title) <= 48 or not bracket:
+        return title
+    return head + "\n" + bracket + rest
+
+
 def _signature(config: Config, on: dt.date) -> list[Block]:
     return [Para(BLANK, ""), Para(SIGNATURE, f"{config.office}\n{cn_date(on)}")]
 
@@ -280,14 +290,8 @@ def overview(ledger: LedgerData, config: Config) -> list[Para]:
         if counts[STATUS_LAG]:
             s += f"滞后指完成进度低于序时进度{format_number(ledger.lag_threshold)}个百分点以上。"
         out.append(Para(BODY, s))
-    subs = ledger.submissions
-    if subs:
-        counts = {k: sum(1 for x in subs if x.status == k) for k in SUBMIT_PHRASES}
-        parts = _count_phrases(counts, SUBMIT_PHRASES)
-        s = f"本期应报送单位{len(subs)}个，其中{'、'.join(parts)}，报送率{ledger.reporting_rate:.0%}"
-        if counts[SUBMIT_LATE] or counts[SUBMIT_BACK]:
-            s += "（已报送单位含逾期报送和被退回修改的单位）"
-        out.append(Para(BODY, s + "。"))
+    if ledger.submissions:
+        out.append(Para(BODY, "本期" + ledger.figures.sentence()))
     rows = [i for i in ledger.indicators if not i.is_share]
     measured = [i for i in rows if i.gap is not None]
     if measured:
@@ -303,7 +307,15 @@ def overview(ledger: LedgerData, config: Config) -> list[Para]:
 
 
 def status_sentence(p: ProjectRow, period: Period) -> str:
-    """The project's standing: its completion against 序时进度, or the fact that nobody reported."""
+    """The project's standing: its completion against 序时进度, or the fact that nobody reported; and, when the
+    lead unit's own 状态 disagrees with its figures, that disagreement (never resolved silently)."""
+    sentence = _standing(p, period)
+    if p.contradiction:
+        sentence += p.contradiction + "。"
+    return sentence
+
+
+def _standing(p: ProjectRow, period: Period) -> str:
     if p.status == STATUS_NONE:
         return f"牵头单位{p.leads}未报送{period.label}进度。"
     progress = p.progress
@@ -329,6 +341,18 @@ def indicator_sentence(ledger: LedgerData, p: ProjectRow) -> str:
         if i.project != p.number or i.is_share or i.cumulative is None:
             continue
         target = f"{format_number(i.target)}{i.measure}"
+        if i.kind in (KIND_RATE, KIND_CEILING):  # a level: its current value, met or not; never “completed”
+            met = meets_target(i.target, i.comparator, i.cumulative)
+            if i.kind == KIND_CEILING or i.comparator == "≤":
+                note = f"控制目标{target}以内，{'已控制在目标以内' if met else '超出控制目标'}"
+            else:
+                note = ("目标不低于" if i.comparator == "≥" else "目标") + target + \
+                       ("，已达到目标" if met else f"，尚差{format_number(i.target - i.cumulative, 2)}{i.measure}")
+            items.append(f"{i.name}当前为{format_number(i.cumulative, 2)}{i.measure}（{note}）")
+            continue
+        if i.kind == KIND_MILESTONE:
+            items.append(f"{i.name}{'已完成' if i.cumulative >= 1 else '尚未完成'}")
+            continue
         if i.comparator == "≤":
             how = "已控制在目标以内" if i.cumulative <= i.target else "超出控制目标"
             note = f"控制目标{target}以内，{how}"
@@ -401,6 +425,7 @@ def progress_report(ledger: LedgerData, config: Config, *, on: dt.date | None = 
     period = ledger.period
     title = f"关于{config.full_title}{period.span}推进情况的报告"
     blocks: list[Block] = [Para(TITLE, _title_text(title, config)), Para(BLANK, ""),
+                           Para(ADDRESS, f"{addressee(config)}："),
                            Para(BODY, f"现将{config.full_title}{period.span}推进情况报告如下：")]
     projects: list[Block] = []
     for k, p in enumerate(ledger.projects, start=1):
@@ -408,15 +433,40 @@ def progress_report(ledger: LedgerData, config: Config, *, on: dt.date | None = 
     blocks += _numbered([("总体情况", overview(ledger, config)),
                          ("各项目推进情况", projects),
                          ("存在的主要问题", _items(_report_problems(ledger))),
-                         ("下步工作打算", _items(_grouped(ledger, "next_steps")))])
-    blocks += [Para(BLANK, ""), Para(BODY, f"附件：{ledger.title}")]
+                         ("下步工作打算", _items(next_work(ledger)))])
+    blocks += [Para(BODY, "特此报告。"), Para(BLANK, ""), Para(BODY, f"附件：{ledger.title}")]
     blocks += _signature(config, on)
-    blocks += [Para(ANNEX_LABEL, "附件"), Para(BLANK, ""), Para(ANNEX_TITLE, ledger.title), Para(BLANK, ""),
+    blocks += [Para(ANNEX_LABEL, "附件"), Para(BLANK, ""), Para(ANNEX_TITLE, _annex_title(ledger.title)), Para(BLANK, ""),
                summary_table(ledger)]
     note = summary_line(ledger)
     if note:
         blocks.append(Para(TABLE_NOTE, note))
     return Document(KIND_PROGRESS, title, tuple(blocks))
+
+
+def addressee(config: Config) -> str:
+    """主送机关 of the progress report: the district's Party committee and government (区委、区政府; 县委、县政府 …),
+    or ``report_to`` from shixiang.toml."""
+    if config.report_to:
+        return config.report_to
+    level = config.district[-1:] if config.district[-1:] in ("区", "县", "市", "旗") else "区"
+    return f"{level}委、{level}政府"
+
+
+NEXT_WORK = {
+    STATUS_LAG: "督促牵头单位查找滞后原因，倒排工期、加快推进，尽快赶上序时进度",
+    STATUS_NOT: "督促牵头单位尽快启动实施，按计划推进",
+    STATUS_NONE: "督促牵头单位按时报送进度，及时掌握推进情况",
+    STATUS_ON: "按计划推进，确保按期完成全年目标任务",
+    STATUS_AHEAD: "保持推进力度，确保按期高质量完成",
+    STATUS_DONE: "做好后续管理，巩固提升建设成效",
+}
+
+
+def next_work(ledger: LedgerData) -> list[str]:
+    """下步工作打算: one short line per project by where it stands (the units' own plans are in the annex)."""
+    items = [f"{p.name}：{NEXT_WORK.get(p.status, NEXT_WORK[STATUS_ON])}。" for p in ledger.projects]
+    return items + ["继续按月调度、跟踪督办，对进度滞后、报送不及时的单位及时通报；各牵头单位的具体工作计划见附件。"]
 
 
 def _report_problems(ledger: LedgerData) -> list[str]:
@@ -441,16 +491,18 @@ def _report_problems(ledger: LedgerData) -> list[str]:
 
 
 def summary_table(ledger: LedgerData) -> Table:
-    """The ledger's 总表, narrowed to what fits an A4 page: one row per project."""
+    """The ledger's 总表, narrowed to what fits a landscape A4 page: one row per project, with the lead units' own
+    下步计划 (the report's body summarises them)."""
     rows = []
     for p in ledger.projects:
         if p.progress is None:
             progress = ""
         else:
             progress = f"{pct(p.progress)}%" + ("" if p.completion is not None else "\n填报")
-        rows.append((str(p.number), p.name, p.targets, p.leads, progress, f"{pct(p.expected)}%", p.status))
-    return Table(("序号", "项目名称", "主要目标", "牵头单位", "完成进度", "序时进度", "状态"), tuple(rows),
-                 (11, 30, 46, 24, 18, 14, 13), (True, False, False, False, True, True, True))
+        plans = "；".join(f"{unit}：{_clause(t)}" if unit else _clause(t) for unit, t in _texts(p, p.next_steps))
+        rows.append((str(p.number), p.name, p.targets, p.leads, progress, f"{pct(p.expected)}%", p.status, plans))
+    return Table(("序号", "项目名称", "主要目标", "牵头单位", "完成进度", "序时进度", "状态", "下步计划"),
+                 tuple(rows), (13, 30, 54, 26, 20, 20, 20, 42), (True, False, False, False, True, True, True, False))
 
 
 def summary_line(ledger: LedgerData) -> str:
@@ -459,7 +511,7 @@ def summary_line(ledger: LedgerData) -> str:
     parts = [f"{k}{v}项" for k, v in counts.items() if v]
     if not parts:
         return ""
-    note = ("合计：" + "，".join(parts) + f"；报送率{ledger.reporting_rate:.0%}。"
+    note = ("合计：" + "，".join(parts) + "。" + ledger.figures.sentence() +
             f"滞后指完成进度低于序时进度{format_number(ledger.lag_threshold)}个百分点以上。")
     if any(p.completion is None and p.reported is not None for p in ledger.projects):
         note += "完成进度按量化指标的完成率计算；标“填报”的，为没有量化指标的项目由牵头单位填报的进度。"
@@ -547,20 +599,6 @@ def requirements(ledger: LedgerData, config: Config) -> list[str]:
 # ------------------------------------------------------------------ the ledger, rebuilt from the store
 
 
-def store_submissions(store: Store, period: Period, units: Sequence[str]) -> dict[str, UnitSubmission]:
-    """Each unit's counted return for ``period`` from the store: the latest accepted or rejected one (as in
-    ``status``), received at the first receipt of its file; units without one are missing."""
-    chosen: dict[str, UnitSubmission] = {}
-    for r in store.conn.execute(
-            "SELECT r.unit, r.status, r.original_name, r.errors, r.warnings, r.received_at, "
-            "(SELECT MIN(received_at) FROM receipts c WHERE c.sha256 = r.sha256) AS first_received "
-            "FROM returns r WHERE r.period = ? AND r.status IN ('accepted', 'rejected') "
-            "ORDER BY r.saved_at, r.issued_at, r.original_name", (period.slug,)):
-        chosen[r["unit"]] = UnitSubmission(r["unit"], r["status"], r["first_received"] or r["received_at"] or "",
-                                           r["original_name"], int(r["errors"]), int(r["warnings"]))
-    return {u: chosen.get(u, UnitSubmission(u, "missing")) for u in units}
-
-
 def store_findings(store: Store, period: Period) -> tuple[Finding, ...]:
     """The findings of the period's last check or merge, in the batch's order."""
     rows = store.conn.execute("SELECT code, severity, message, file, sheet, cell, unit FROM findings WHERE period = ?",
@@ -607,12 +645,13 @@ FONT_PAGE = "宋体"
 SIZE_TITLE = 22.0   # 二号
 SIZE_BODY = 16.0    # 三号
 SIZE_PAGE = 14.0    # 四号
-SIZE_TABLE = 12.0   # 小四
+SIZE_TABLE = 10.5   # 五号: the annex's eight columns fit a landscape page without breaking their headings
 LINE_PITCH = 28.95  # points: 22 lines in the 225 mm text height
 CHAR_SPACING_TWIPS = -5  # 28 characters of 16 pt − 0.25 pt fit the 156 mm text width
 PAGE_MM = (210.0, 297.0)
 MARGINS_MM = {"top": 37.0, "bottom": 35.0, "left": 28.0, "right": 26.0}
 TEXT_WIDTH_MM = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]  # 156
+ANNEX_WIDTH_MM = PAGE_MM[1] - MARGINS_MM["top"] - MARGINS_MM["bottom"]  # 225: the landscape annex's text width
 
 # Word style names, by model style.
 STYLE_NAMES = {TITLE: "公文标题", ADDRESS: "公文主送", H1: "公文一级标题", H2: "公文二级标题", BODY: "公文正文",
@@ -766,11 +805,11 @@ def _setup(doc) -> None:
         _ppr_flag(sign.element.get_or_add_pPr(), tag, False)
     label = _style(doc, "公文附件标识", FONT_H1, SIZE_BODY, align=left, spacing=CHAR_SPACING_TWIPS)
     label.paragraph_format.page_break_before = True
-    _style(doc, "公文表注", FONT_BODY, SIZE_TABLE, align=justify, line=20.0, grid=False)
+    _style(doc, "公文表注", FONT_BODY, SIZE_TABLE, align=justify, line=16.0, grid=False)
     cc = _style(doc, "公文版记", FONT_BODY, SIZE_PAGE, align=justify, line=LINE_PITCH)
     cc.paragraph_format.left_indent = Pt(SIZE_PAGE)
     cc.paragraph_format.right_indent = Pt(SIZE_PAGE)
-    _style(doc, TABLE_STYLE, FONT_BODY, SIZE_TABLE, align=center, line=20.0, grid=False)
+    _style(doc, TABLE_STYLE, FONT_BODY, SIZE_TABLE, align=center, line=16.0, grid=False)
     _style(doc, PAGE_STYLE, FONT_PAGE, SIZE_PAGE, align=WD_ALIGN_PARAGRAPH.RIGHT, line=None, grid=False)
 
 
@@ -913,6 +952,18 @@ def _page_number(footer, align, outer_indent: float) -> None:
     par.add_run(" —")
 
 
+def _landscape_section(doc) -> None:
+    """A new section on a new page, A4 landscape, with the same margins (the page numbers continue)."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.shared import Mm
+
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(PAGE_MM[1]), Mm(PAGE_MM[0])
+    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+    section.left_margin, section.right_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+
+
 def docx_bytes(document: Document) -> bytes:
     """The .docx of ``document`` in 公文 layout (GB/T 9704): A4; margins 37/35/28/26 mm; 22 lines of 28 characters;
     title 方正小标宋简体 二号; body 仿宋_GB2312 三号; 一、 黑体, （一） 楷体_GB2312; page numbers "— 1 —" in 宋体 四号,
@@ -925,6 +976,11 @@ def docx_bytes(document: Document) -> bytes:
     for block in document.blocks:
         if isinstance(block, Table):
             _write_table(doc, block)
+        elif block.style == ANNEX_LABEL:
+            # The annex (the 总表) is a wide table: it gets a landscape section of its own, as 公文 practice allows.
+            _landscape_section(doc)
+            _write_para(doc, block)
+            doc.paragraphs[-1].paragraph_format.page_break_before = False  # the new section starts the page
         else:
             _write_para(doc, block)
     doc.settings.odd_and_even_pages_header_footer = True

@@ -7,13 +7,15 @@ with a deterministic random spread, so that some projects come out ahead and som
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from pathlib import Path
 
 from .generate import WorkbookJob, build_workbook, file_name
 from .layout import unit_layouts
+from .measures import KIND_CEILING, KIND_MILESTONE, completion, is_count
 from .period import Period, expected_progress
-from .projects import ProjectList
+from .projects import Indicator, ProjectList
 from .spec import TemplateSpec
 from .workspace import Context
 from .xlsxout import atomic_write_bytes
@@ -44,17 +46,33 @@ def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.
             project_rng = random.Random(f"{seed}:{block.project.key}:{period.slug}")
             pace = min(1.0, max(0.0, expected / 100 * factor * project_rng.uniform(0.7, 1.25)))
             done_parts = []
+            rates: list[float] = []
             for ind in block.indicators:
                 if ind is None:
                     continue
-                share = 1.0 if sheet.kind == "lead" else 1 / max(1, len(block.project.co_units))
-                target = ind.target * share
+                if ind.measure_kind == KIND_MILESTONE:  # a node: done (是) once the project is nearly through
+                    done_node = pace >= 0.9
+                    out[(sheet.kind, ind.key)] = {"cumulative": "是" if done_node else "否"}
+                    rates.append(1.0 if done_node else 0.0)
+                    continue
+                if ind.is_level:  # a level (比率, 上限): its current value near the target, never added up
+                    level = _simulated_level(ind, project_rng)
+                    out[(sheet.kind, ind.key)] = {"cumulative": level}
+                    done_parts.append(f"{ind.name}{level:g}{ind.unit}")
+                    rate = completion(ind.measure_kind, ind.target, ind.comparator, level)
+                    rates.append(min(1.0, rate) if rate is not None else pace)
+                    continue
                 last = previous.get((sheet.kind, ind.key), 0.0)
-                cum = max(last, round(target * pace, 2))
+                cum = max(last, _simulated_cumulative(ind, block.project.co_units, unit, sheet.kind, pace))
                 out[(sheet.kind, ind.key)] = {"current": round(cum - last, 2), "cumulative": cum}
+                rate = completion(ind.measure_kind, ind.target, ind.comparator, cum)
+                rates.append(min(1.0, rate) if rate is not None else pace)
                 done_parts.append(f"{ind.name}{cum:g}{ind.unit}")
-            progress = round(pace * 100)
-            status = "已完成" if progress >= 100 else ("未启动" if progress == 0 else "推进中")
+            # 总体进度 as a unit would judge it: the mean completion of its indicators (the schedule's pace without)
+            progress = round(sum(rates) / len(rates) * 100) if rates else round(pace * 100)
+            met = all(r >= 1 - 1e-9 for r in rates) if rates else progress >= 100
+            progress = 100 if met else min(progress, 99)
+            status = "已完成" if met else ("未启动" if progress == 0 else "推进中")
             done = "、".join(done_parts[:3]) or "阶段性任务"
             text = f"{period.label}：" + rng.choice(PROGRESS_TEXTS).format(done=done)
             row = {"progress_text": text, "problems": rng.choice(PROBLEMS)}
@@ -62,6 +80,30 @@ def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.
                 row.update(progress=progress, status=status, next_steps=rng.choice(NEXT_STEPS))
             out[(sheet.kind, block.project.key)] = row
     return out
+
+
+def _simulated_level(ind: Indicator, rng: random.Random) -> float:
+    """A level's current value: around its target (a ceiling mostly within it), at most 100 for a percentage."""
+    if ind.measure_kind == KIND_CEILING or ind.comparator == "≤":
+        value = ind.target * rng.uniform(0.75, 1.05)
+    else:
+        value = ind.target * rng.uniform(0.93, 1.04)
+    if ind.unit in ("%", "％"):
+        value = min(100.0, value)
+    return round(value, 1)
+
+
+def _simulated_cumulative(ind: Indicator, co_units: tuple[str, ...], unit: str, kind: str, pace: float) -> float:
+    """The cumulative figure at ``pace``: whole for counted things (家, 处, 人次), two decimals otherwise; a co-unit's
+    share is its part of the lead's figure, whole shares adding up to the whole."""
+    if not is_count(ind.unit):
+        share = 1.0 if kind == "lead" else 1 / max(1, len(co_units))
+        return round(ind.target * share * pace, 2)
+    whole = math.floor(ind.target * pace + 0.5)
+    if kind == "lead":
+        return float(whole)
+    n, k = max(1, len(co_units)), co_units.index(unit) if unit in co_units else 0
+    return float(whole * (k + 1) // n - whole * k // n)
 
 
 def write_simulated_return(ctx: Context, unit: str, period: Period, path: Path, *, seed: int = 0,

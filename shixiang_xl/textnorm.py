@@ -162,4 +162,6 @@ def format_number(value: float | int | None, digits: int = 2) -> str:
         return f"{value:.3g}"
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{value:.{digits}f}"
+    # Only a decimal part loses its trailing zeros: 19.98 to no decimals is "20", not "2".
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -178,7 +178,7 @@ def load_directory(path: Path) -> tuple[Directory, list[Finding]]:
 
 def write_directory(path: Path, directory: Directory) -> None:
     """Write ``单位名录.xlsx`` in the standard layout (atomically)."""
-    from .xlsxout import OfficeBook
+    from .xlsxout import OfficeBook, print_setup
 
     with OfficeBook(path) as book:
         ws = book.sheet(SHEET)
@@ -189,4 +189,5 @@ def write_directory(path: Path, directory: Directory) -> None:
             values = [u.name, "、".join(u.aliases), u.group, u.contact, u.phone, "；".join(u.emails)]
             book.text_row(ws, r, values)
         ws.freeze_panes(1, 1)
+        print_setup(ws, repeat=(0, 0))
         ws.autofilter(0, 0, max(1, len(directory.units)), len(headings) - 1)

@@ -218,7 +218,7 @@ def load_example(name: str) -> tuple[Config, Directory, ProjectList]:
             Indicator(project=p["number"], number=k, name=i["name"], target=float(i["target"]), unit=i["unit"],
                       comparator=i.get("comparator", "="), split=bool(i.get("split", False)),
                       lead=directory.get(i["lead"]).name if i.get("lead") else "", note=i.get("note", ""),
-                      text=i.get("text", ""))
+                      text=i.get("text", ""), kind=i.get("kind", ""))
             for k, i in enumerate(p.get("indicators", []), start=1))
         projects.append(Project(
             number=p["number"], name=p["name"], content=p["content"], leads=leads,

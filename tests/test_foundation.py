@@ -1065,3 +1065,31 @@ def test_lists_are_parsed_once_and_the_signed_cache_follows_every_change(workspa
     (workspace.root / ".shixiang" / "secret.key").write_text("ab" * 32, encoding="ascii")
     load_context(workspace.root)
     assert len(calls) == 3
+
+
+def test_a_form_asks_for_progress_up_to_its_due_date():
+    assert Period.parse("2026-03").cutoff(25) == "截至2026年3月25日"
+    assert Period.parse("2026-Q1").cutoff(25) == "截至2026年3月25日"
+    assert Period.parse("2026-02").cutoff(31) == "截至2026年2月底"  # due on the last day: the period's end
+
+
+def test_project_list_and_directory_print_landscape_with_their_header_on_every_page(tmp_path, example_2026):
+    import openpyxl
+
+    from shixiang_xl.projects import write_project_list
+    from shixiang_xl.units import write_directory
+
+    _config, directory, plist = example_2026
+    write_project_list(tmp_path / "项目清单.xlsx", plist)
+    write_directory(tmp_path / "单位名录.xlsx", directory)
+    for name in ("项目清单.xlsx", "单位名录.xlsx"):
+        wb = openpyxl.load_workbook(tmp_path / name)
+        try:
+            for ws in wb.worksheets:
+                assert ws.page_setup.orientation == "landscape", (name, ws.title)
+                # one page wide (1 is the default, left out of the XML), as many pages long as needed
+                assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+                assert ws.page_setup.fitToHeight == 0
+                assert ws.print_title_rows in ("1:1", "$1:$1")
+        finally:
+            wb.close()

@@ -47,6 +47,8 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
+
+from shixiang_xl.measures import is_count
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
@@ -169,6 +171,12 @@ def sample_values(spec: TemplateSpec, plist: ProjectList, unit: str, *, extra: d
                     continue
                 share = 1.0 if sheet.kind == "lead" else 1 / max(1, len(block.project.co_units))
                 cum = round(ind.target * share * FRACTIONS[k % len(FRACTIONS)], 2)
+                if is_count(ind.unit):  # realistic: counted things are whole
+                    cum = float(round(cum))
+                if ind.is_level:  # a level (比率, 上限): one current value, no 本期完成值
+                    out[(sheet.kind, ind.key)] = {"cumulative": round(min(100.0, ind.target * 0.96), 1)}
+                    rates.append(0.96)
+                    continue
                 rates.append(FRACTIONS[k % len(FRACTIONS)])
                 out[(sheet.kind, ind.key)] = {"current": cum, "cumulative": cum}
             row: dict[str, object] = {"progress_text": f"本期召开专题推进会，{block.project.name}各项任务按计划推进，进展顺利。",
@@ -406,7 +414,7 @@ def test_generate_quarter_period(workspace, tmp_path):
     path = out / "2026年第一季度_区卫生健康局_十件实事进度填报表.xlsx"
     assert [p.name for p in out.iterdir()] == [path.name]
     rows = sheet_rows(path)
-    assert "报送期：2026年第一季度（截至2026年3月底）" in rows["填报说明"][2][0]
+    assert "报送期：2026年第一季度（截至2026年3月25日）" in rows["填报说明"][2][0]  # what is due, when
     assert "报送截止：2026年3月25日" in rows["填报说明"][2][0]
     assert "报送期：2026年第一季度" in rows["进度填报"][1][0]
     ctx = load_context(workspace.root)
@@ -515,7 +523,7 @@ def test_instructions_sheet(context, generated):
         ws = wb["填报说明"]
         texts = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str))
         assert ws["A1"].value == "2026年区政府十件民生实事进度填报表"
-        for fragment in ("填报单位：区卫生健康局", "报送期：2026年3月（截至2026年3月底）", "报送截止：2026年3月25日",
+        for fragment in ("填报单位：区卫生健康局", "报送期：2026年3月（截至2026年3月25日）", "报送截止：2026年3月25日",
                          "区委区政府督查室", "刘洋", "0537-3410000", "ducha@example.com",
                          "黄色单元格为填报项", "本期完成值", "累计完成值", "上期累计",
                          "未启动＝尚未开工", "推进中＝已启动尚未完成", "已完成＝全部目标任务已完成",
@@ -640,6 +648,9 @@ def test_co_sheet_content(context, generated):
             else:  # the town reports its own share
                 assert all(c.protection.locked is False for c in own)
                 assert ws.cell(r, heads["上期累计"]).value == 0
+                # … and sees what the whole district owes on it.
+                target = next(i.target for i in plist.get(number).indicators if i.name == ind)
+                assert ws.cell(r, heads["全区目标"]).value == target
     finally:
         wb.close()
 
@@ -981,7 +992,8 @@ def test_libreoffice_recalculates_banner_and_completion_rate(context, generated,
     assert rates[0][2] == pytest.approx(5 / 10) and [r for _, _, r in rates[2:]] == ["", ""]
 
     banner, helpers = banner_and_helpers(sheet_rows(converted[unfilled])["填报说明"])
-    assert f"自检未通过：还有{n_required}项必填内容未填写，0项填写有误" in banner
+    assert f"自检未通过：还有{n_required}项必填内容未填写。" in banner
+    assert "0项" not in banner  # only what is wrong is named
     assert helpers == [n_required, 0]
 
 
@@ -1095,3 +1107,25 @@ def test_classic_formulas_are_written_as_is_and_newer_functions_get_their_prefix
     xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml").decode()
     assert '<f>IF(AND(ISNUMBER(B1),N(C1)&gt;0),B1/C1,"")</f>' in xml
     assert ">_xlfn.XLOOKUP(B1,C1:C9,D1:D9)</f>" in xml
+
+
+def test_rows_grow_with_the_text_a_unit_wrote(context, tmp_path):
+    """A return written with a long 进展情况 (as a resubmission form is): its rows are tall enough to print it."""
+    import hostile as h
+
+    long_text = "本期完成村卫生室主体施工三家，正在进行内部装修、设备采购和人员培训，预计下月底前全部投入使用。" * 8
+
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", "P01")]["progress_text"] = long_text
+
+    sim = h.simulate(context, tmp_path / "long.xlsx", "区卫生健康局", None, tweak)
+    wb = openpyxl.load_workbook(sim.path)
+    try:
+        ws = wb["进度填报"]
+        merged = next(m for m in ws.merged_cells.ranges if m.min_row == 4 and ws.cell(3, m.min_col).value == "进展情况")
+        width = ws.column_dimensions[get_column_letter(merged.min_col)].width
+        total = sum(ws.row_dimensions[r].height for r in range(merged.min_row, merged.max_row + 1))
+        lines = -(-len(long_text) * 2 // int(width))
+        assert total >= lines * 13, (total, lines)
+    finally:
+        wb.close()

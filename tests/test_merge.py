@@ -94,6 +94,12 @@ def test_ledger_sheets_hold_what_the_returns_held(two_periods):
                 continue
             row = detail[(project, r[2], unit)]
             assert row[3] == pytest.approx(r[3])  # target
+            if isinstance(r[7], str):  # a level (比率, 上限): one current value, nothing added up
+                assert row[12] in ("比率", "上限") and row[6] is None and row[7] is None
+                assert row[8] == pytest.approx(r[8])  # the current value
+                assert row[9] == pytest.approx(min(1.0, r[8] / r[3]))  # a level is at most complete
+                checked += 1
+                continue
             assert row[7] == pytest.approx(r[7])  # this period
             assert row[8] == pytest.approx(r[8])  # cumulative
             assert row[9] == pytest.approx(r[8] / r[3])  # completion rate
@@ -106,8 +112,9 @@ def test_ledger_sheets_hold_what_the_returns_held(two_periods):
         row = summary[p.number]
         assert row[1] == p.name
         assert row[6] == (pytest.approx(p.completion) if p.completion is not None else None)
-        assert row[8] == pytest.approx(p.expected)
-        assert row[9] == p.status
+        assert row[8] == (p.reported_status or None)
+        assert row[9] == pytest.approx(p.expected)
+        assert row[10] == p.status
 
     # 报送情况: the missing unit, the one sent back, the late one, and the others on time.
     status = {r[1]: r[3] for r in sheets["报送情况"][3:] if r[1]}
@@ -212,7 +219,7 @@ def test_unit_text_starting_with_equals_stays_text(tmp_path):
         sheet = wb["总表"]
         row = next(r for r in sheet.iter_rows(min_row=4) if r[0].value == 1)
         assert row[5].value == evil and row[5].data_type == "s"
-        assert row[10].value == "=1+1" and row[10].data_type == "s"
+        assert row[11].value == "=1+1" and row[11].data_type == "s"
     finally:
         wb.close()
 
@@ -280,6 +287,7 @@ def test_merge_and_status_cli(two_periods):
     assert res.exit_code == 1
     assert "催报名单" in res.output
     chase = sheet_rows(ctx.workspace.folder("reports", "2026-03") / "催报名单.xlsx", "催报名单")
+    assert chase[0][0] == "2026年区政府十件民生实事进度填报催报名单（3月）"  # the year once
     names = {r[1] for r in chase[3:] if r[1]}
     assert {faults["missing"], faults["broken"]} <= names
     res = runner.invoke(main, ["-w", str(ctx.workspace.root), "merge", "--period", "2026-03", "--strict",

@@ -10,6 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Emu
@@ -142,7 +143,8 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
         assert (phrase in overview) == (n > 0), phrase
     assert counts[STATUS_NONE] == 1 and "牵头单位未报送进度1项" in overview
     subs = ledger.submissions
-    reported = sum(1 for s in subs if s.status != SUBMIT_MISSING)
+    # 报送率 counts the units whose return is in (on time or late); one sent back must send it again.
+    reported = sum(1 for s in subs if s.status in (SUBMIT_ON_TIME, SUBMIT_LATE))
     assert f"本期应报送单位{len(subs)}个" in overview
     assert f"报送率{round(100 * reported / len(subs))}%" in overview
     for status, label in ((SUBMIT_ON_TIME, "按时报送"), (SUBMIT_LATE, "逾期报送"), (SUBMIT_BACK, "报送后被退回修改"),
@@ -164,7 +166,11 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
         assert f"完成进度{format_number(p.progress, 1)}%" in body, p.name
         assert f"序时进度{format_number(p.expected, 1)}%" in body or f"序时进度（{format_number(p.expected, 1)}%）" in body
         for i in ledger.indicators:
-            if i.project == p.number and not i.is_share and i.cumulative is not None:
+            if i.project == p.number and not i.is_share and i.cumulative is not None and i.kind == "比率":
+                # a level is stated as its current value against the target, never as “completed”
+                assert f"{i.name}当前为{format_number(i.cumulative)}{i.measure}" in body, i.key
+                assert f"{i.name}当前为{format_number(i.cumulative)}{i.measure}（目标" in body
+            elif i.project == p.number and not i.is_share and i.cumulative is not None:
                 assert f"{i.name}{format_number(i.cumulative)}{i.measure}" in body, i.key
                 if i.rate is not None and i.comparator != "≤":
                     assert f"完成{format_number(i.rate * 100, 1)}%" in body
@@ -172,24 +178,39 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
     d = docx.Document(str(path))
     table = d.tables[0]
     rows = [[c.text for c in r.cells] for r in table.rows]
-    assert rows[0] == ["序号", "项目名称", "主要目标", "牵头单位", "完成进度", "序时进度", "状态"]
+    assert rows[0] == ["序号", "项目名称", "主要目标", "牵头单位", "完成进度", "序时进度", "状态", "下步计划"]
     assert len(rows) == 1 + len(ledger.projects)
     for row, p in zip(rows[1:], ledger.projects):
         assert row[0] == str(p.number) and row[1] == p.name and row[6] == p.status
+        # the lead units' own plans are in the annex, the body summarises
+        assert bool(row[7]) == bool(p.next_steps.strip())
+        last_plan = re.split(r"[】：]", p.next_steps.strip().splitlines()[-1])[-1] if p.next_steps.strip() else ""
+        assert tidy(last_plan)[:8] in row[7], (row[7], p.next_steps)
         assert row[4].split("\n")[0] == ("" if p.progress is None else f"{format_number(p.progress, 1)}%")
     assert "附件：" + ledger.title in texts
     assert "2026年区政府十件民生实事推进情况台账（截至2026年3月底）" in text
 
 
-def test_titles_and_sections(written):
+def test_titles_and_sections(cycle, written):
     report = docx_paragraphs(written.documents["进展报告"])
     bulletin = docx_paragraphs(written.documents["通报"])
     title = "".join(t for s, t in report if s == "公文标题").replace("\n", "")
     assert title.startswith("关于2026年区政府十件民生实事1—3月份推进情况的报告")
     assert [t for s, t in report if s == "公文一级标题"] == [
         "一、总体情况", "二、各项目推进情况", "三、存在的主要问题", "四、下步工作打算"]
+    # 主送机关 before the body, 特此报告 after it, and the summary of next steps one line per project
+    assert [t for s, t in report if s == "公文主送"] == ["区委、区政府："]
+    texts = [t for _, t in report]
+    assert "特此报告。" in texts and texts.index("特此报告。") < texts.index("附件：" + cycle["mar"].title)
+    plans = texts[texts.index("四、下步工作打算") + 1:texts.index("特此报告。")]
+    assert len(plans) == len(cycle["mar"].projects) + 1
+    for p, line in zip(cycle["mar"].projects, plans):
+        assert re.sub(r"^\d+\.", "", line).startswith(p.name + "：") and len(line) < len(p.name) + 40
     assert "".join(t for s, t in bulletin if s == "公文标题").replace("\n", "") == "关于2026年区政府十件民生实事推进情况的通报"
-    assert [t for s, t in bulletin if s == "公文一级标题"] == ["一、基本情况", "二、通报曝光", "三、下步要求"]
+    praised = any(b.kind == "表扬" for b in cycle["mar"].bulletin)
+    assert [t for s, t in bulletin if s == "公文一级标题"] == (
+        ["一、基本情况", "二、通报表扬", "三、通报曝光", "四、下步要求"] if praised else
+        ["一、基本情况", "二、通报曝光", "三、下步要求"])
     # signature block and 抄送 from the configuration
     texts = [t for _, t in bulletin]
     assert "区委区政府督查室" in texts and "2026年3月30日" in texts
@@ -286,9 +307,10 @@ def test_sentences_without_data_are_left_out():
     assert "本期新建站点5个，进展顺利。" in first
     second = next(t for t in bodies if t.startswith("该项目由区乙局牵头"))
     assert "存在问题：资金到位较慢。" in second
-    assert "下步工作打算" not in doc.text  # no unit wrote next steps: no empty section
+    # no unit wrote next steps: the office's own summary still says what comes next, per project, never empty
+    assert "1.建设便民服务站：" in doc.text.split("下步工作打算")[1]
     assert "1.资金到位较慢（涉及：改造农贸市场）。" in doc.text
-    assert not any(isinstance(b, Para) and b.style in (H1, H2) and b.text.endswith("下步工作打算") for b in doc.blocks)
+    assert [b.text for b in doc.blocks if isinstance(b, Para) and b.style == H1][-1] == "四、下步工作打算"
     # no submissions and no indicators at all: those sentences disappear instead of saying 0
     bare = progress_report(replace(ledger, submissions=(), indicators=()), Config(), on=ON)
     assert "报送率" not in bare.text.split("附件：")[0] and "量化指标" not in bare.text
@@ -325,9 +347,17 @@ def _bytes_io(data: bytes):
 
 
 def test_page_size_and_margins(written):
-    for path in written.documents.values():
+    for kind, path in written.documents.items():
         d = docx.Document(str(path))
-        assert len(d.sections) == 1
+        # the bulletin is one portrait section; the report's annex (the wide 总表) has a landscape one of its own
+        assert len(d.sections) == (2 if kind == "进展报告" else 1)
+        if kind == "进展报告":
+            annex = d.sections[1]
+            assert annex.orientation == WD_ORIENT.LANDSCAPE
+            assert abs(annex.page_width.mm - 297) < 0.1 and abs(annex.page_height.mm - 210) < 0.1
+            text_mm = (annex.page_width - annex.left_margin - annex.right_margin) / 36000
+            table_mm = sum(c.width.mm for c in d.tables[0].rows[0].cells)
+            assert table_mm <= text_mm + 0.5, (table_mm, text_mm)
         s = d.sections[0]
         for got, want in ((s.page_width, 210), (s.page_height, 297), (s.top_margin, 37), (s.bottom_margin, 35),
                           (s.left_margin, 28), (s.right_margin, 26)):
@@ -390,7 +420,7 @@ def test_annex_table_repeats_its_header_row(written):
     assert all(r._tr.trPr.find(qn("w:tblHeader")) is None for r in table.rows[1:])
     assert {c.paragraphs[0].style.name for r in table.rows for c in r.cells} == {"公文表格文字"}
     widths = [round(c.width.mm) for c in table.rows[0].cells]
-    assert sum(widths) == 156
+    assert sum(widths) == 225  # the landscape annex page's text width (297 − 37 − 35 mm)
     annex = [p for p in d.paragraphs if p.text == "附件"]
     assert len(annex) == 1 and annex[0].style.paragraph_format.page_break_before
 
@@ -402,6 +432,8 @@ def test_docx_paragraphs_follow_the_model(cycle):
     for b in doc.blocks:
         if isinstance(b, Table):
             continue
+        if b.style == "annex_label":
+            expected.append("")  # the paragraph that ends the portrait section (the annex is landscape)
         expected += b.text.split("\n") if b.style == "signature" else [b.text]
     assert written_paragraphs == expected
 
@@ -414,7 +446,13 @@ def test_pdf_renders_the_chinese_text(written):
     for kind, title in (("进展报告", "关于2026年区政府十件民生实事1—3月份推进情况的报告"),
                         ("通报", "关于2026年区政府十件民生实事推进情况的通报")):
         info = pdf_info(written.pdfs[kind])
-        assert info.pages > 0 and info.all_pages("A4", landscape=False)
+        if kind == "通报":
+            assert info.pages > 0 and info.all_pages("A4", landscape=False)
+        else:  # portrait body, then the annex in landscape (its wide table, never one character per line)
+            sizes = [tuple(round(x) for x in size) for size in info.sizes_mm]
+            body = sizes.index((297, 210))
+            assert body > 0 and set(sizes[:body]) == {(210, 297)} and set(sizes[body:]) == {(297, 210)}
+            assert len(sizes) - body <= 3, sizes
         text = re.sub(r"\s+", "", info.text)
         assert title in text
         assert "区委区政府督查室" in text

@@ -457,8 +457,11 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     ledger = load_workbook(io.BytesIO(_fetch(site, href)))
     total = ledger["总表"]
     assert total["A1"].value == _text(driver, "#ledger-title")
-    sheet_rows = [r for r in total.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
-    assert [(r[0], r[1], r[9]) for r in sheet_rows] == [(int(r[0]), r[1], r[7]) for r in page_rows]
+    rows = list(total.iter_rows(values_only=True))
+    heading = next(r for r in rows if r[0] == "序号")  # columns found by their headings, as a reader would
+    name_col, status_col = heading.index("项目名称"), heading.index("状态")
+    sheet_rows = [r for r in rows if isinstance(r[0], int)]
+    assert [(r[0], r[name_col], r[status_col]) for r in sheet_rows] == [(int(r[0]), r[1], r[7]) for r in page_rows]
     if with_pdf:
         from pypdf import PdfReader
 
