@@ -424,6 +424,16 @@ def test_browser_runs_a_period_end_to_end(site) -> None:
     assert rows[faults["late"]] == "逾期报送"  # received when the unit's file was saved, not at the upload
     on_time = [u for u in rows if u not in faults.values()]
     assert on_time and all(rows[u] == "按时报送" for u in on_time), rows
+    # The late unit says it sent the file on time: the clerk corrects the receipt time (shixiang receipt).
+    late_row = next(r for r in driver.find_elements(By.CSS_SELECTOR, "#unit-table tbody tr")
+                    if r.find_elements(By.TAG_NAME, "td")[1].text == faults["late"])
+    driver.execute_script("arguments[0].value = '2026-03-24T16:00'", late_row.find_element(By.CSS_SELECTOR, "input.at"))
+    _click(driver, late_row.find_element(By.TAG_NAME, "button"), lambda d: "已记录" in d.page_source)
+    rows = {r.find_elements(By.TAG_NAME, "td")[1].text: (r.find_elements(By.TAG_NAME, "td")[3].text,
+                                                          r.find_elements(By.TAG_NAME, "td")[4].text)
+            for r in driver.find_elements(By.CSS_SELECTOR, "#unit-table tbody tr")}
+    assert rows[faults["late"]] == ("按时报送", "2026-03-24 16:00")
+    _click(driver, driver.find_element(By.ID, "nav-returns"), lambda d: d.find_elements(By.ID, "unit-table"))
     broken = [s for s in driver.find_elements(By.CSS_SELECTOR, "section.file.bad") if faults["broken"] in s.text]
     assert broken, "the unit with an empty required cell has its findings on the page"
     cells = [c.text for c in broken[0].find_elements(By.CSS_SELECTOR, "td.cell") if c.text]

@@ -471,6 +471,19 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
         return start_job(f"校验{period.label}报回的文件（本次上传 {len(saved)} 个）",
                          url_for("returns", period=period.slug, note=notes), work, total=total)
 
+    @app.post("/returns/receipt")
+    def correct_receipt() -> Response:
+        """The time a unit's return was received, set by the clerk (``shixiang receipt``)."""
+        from ..submissions import set_receipt
+
+        ctx = context()
+        period = chosen_period(ctx)
+        fix, has_return = set_receipt(ctx, period, request.form.get("unit", ""), request.form.get("at", ""))
+        note = (f"已记录：{fix.unit}{period.label}填报表的收到时间为 {fix.received_at[:16].replace('T', ' ')}"
+                + (f"（原为 {fix.previous[:16].replace('T', ' ')}）" if fix.previous else "") + "。"
+                + ("请重新汇总台账，使台账和公文采用更正后的时间。" if has_return else "该单位报回并校验后即按此时间计。"))
+        return redirect(url_for("returns", period=period.slug, note=note))
+
     @app.get("/ledger")
     def ledger() -> str:
         from ..status import report_status
