@@ -506,6 +506,9 @@ def test_browser_projects_and_notice_preview(site) -> None:
     ctx = load_context(site["root"])
     assert f"{len(ctx.projects.projects)} 个项目" in _text(driver, "h1")
     assert ctx.projects.projects[0].name in _text(driver, "#project-table")
+    kinds = [k.text.split()[0] for k in driver.find_elements(By.CSS_SELECTOR, "#project-table td.kind") if k.text]
+    assert len(kinds) == len(ctx.projects.indicators)
+    assert set(kinds) <= {"累计数", "比率", "上限", "节点"} and "累计数" in kinds
     before = (site["root"] / "项目清单.xlsx").read_bytes()
     driver.find_element(By.ID, "notice-file").send_keys(str(NOTICE_2024))
     _click(driver, driver.find_element(By.CSS_SELECTOR, "#notice-form button"),
