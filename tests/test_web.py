@@ -344,9 +344,11 @@ def _fetch(site, href: str) -> bytes:
 
 
 def _wait(driver, condition, timeout: float = 120.0):
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+    # While a page is replaced chromedriver may answer "node does not belong to the document": ask again.
+    return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=(WebDriverException,)).until(condition)
 
 
 def _click(driver, element, until) -> None:
