@@ -258,6 +258,11 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
         # The same clean Chinese message cli.py gives; the page, not a traceback.
         return _refuse(409 if isinstance(exc, ShixiangError) else 500, explain_error(exc, root))
 
+    @app.errorhandler(500)
+    def crashed(exc: Exception) -> Response:
+        original = getattr(exc, "original_exception", None) or exc
+        return _refuse(500, explain_error(original, root))
+
     @app.context_processor
     def common() -> dict[str, Any]:
         return {"csrf": getattr(g, "csrf", ""), "csrf_field": CSRF_FIELD, "nav": NAV}
