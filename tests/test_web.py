@@ -274,6 +274,35 @@ def test_lists_are_checked_before_they_replace_the_workspace_files(tmp_path: Pat
     assert not any((root / ".shixiang" / "web").iterdir())  # nothing of the uploads is left behind
 
 
+def test_a_zip_of_returns_goes_through_the_same_intake(tmp_path: Path) -> None:
+    from shixiang_xl.generate import generate_workbooks
+
+    root = init_workspace(tmp_path / "ws", "yanzhou-2026").root
+    ctx = load_context(root)
+    generate_workbooks(ctx, PERIOD)
+    missing = _faults(ctx)["missing"]
+    returns = simulate_period(ctx, PERIOD, missing=missing)
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as z:
+        for path in returns:
+            z.write(path, f"各单位报回/{path.name}")
+        z.writestr("../../出逃.xlsx", b"PK\x03\x04 not a workbook")  # a member's path never leaves the intake
+    shutil.rmtree(ctx.workspace.folder("inbox", PERIOD.slug))
+    _, client = _client(root)
+    csrf = _csrf(client)
+    resp = _multipart(client, "/returns/upload", {"csrf": csrf, "period": PERIOD.slug},
+                      [("三月报表.zip", bundle.getvalue())])
+    assert _wait_job(client, resp.headers["Location"])["state"] == "done"
+    assert [p.name for p in ctx.workspace.folder("inbox", PERIOD.slug).iterdir()] == ["三月报表.zip"]
+    assert not (tmp_path / "出逃.xlsx").exists() and not (root / "出逃.xlsx").exists()
+    page = client.get(f"/returns?period={PERIOD.slug}").get_data(as_text=True)
+    table = page.split('id="unit-table"')[1].split("</table>")[0]
+    states = re.findall(r'<td class="state">([^<]+)</td>', table)
+    assert len(states) == len(ctx.projects.units)
+    assert states.count("未报送") == 1 and states.count("按时报送") + states.count("逾期报送") == len(returns)
+    assert "出逃.xlsx" in page  # the bad member is a finding on the page
+
+
 def test_current_period_is_the_nearest_deadline(safety_ws: Path) -> None:
     import datetime as dt
 
