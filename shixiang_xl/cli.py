@@ -243,21 +243,56 @@ def main(ctx: click.Context, workspace: Path) -> None:
               help="从发布的通知（.docx/.md/.txt/.xlsx/.csv）导入项目清单。")
 @click.option("--units", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="与 --from 同用：按这份单位名录.xlsx 解析单位（不给时，单位名录按通知中出现的单位新建）。")
-def init(directory: Path, example: str, notice: Path | None, units: Path | None) -> None:
+@click.option("--blank", is_flag=True, help="创建空白工作区（项目清单和单位名录为空，自行填写）。")
+@click.option("--district", default="", help="区县名称（通知中没有或识别不准时指定）。")
+@click.option("--year", type=int, default=None, help="年度（通知中没有或识别不准时指定）。")
+def init(directory: Path, example: str, notice: Path | None, units: Path | None, blank: bool, district: str,
+         year: int | None) -> None:
     """创建工作区文件夹（配置、项目清单、单位名录和各文件夹）。"""
     from .workspace import init_workspace, load_context
 
     if units is not None and notice is None:
         raise click.UsageError("--units 只能与 --from 一起使用。")
-    ws = init_workspace(directory, example=example, notice=notice, units=units)
+    if blank and notice is not None:
+        raise click.UsageError("--blank 与 --from 不能同时使用。")
+    ws = init_workspace(directory, example=example, notice=notice, units=units, blank=blank, district=district,
+                        year=year)
     click.echo(f"已创建工作区：{ws.root}")
     click.echo("  请先打开 shixiang.toml 核对区县名称、年度、督查室联系人，再核对 项目清单.xlsx 和 单位名录.xlsx。")
+    if notice is not None or blank:
+        _echo_init_notes(ws.root, notice, district, year)
     if notice is not None:
         problems = [f for f in load_context(ws.root).findings if f.is_error]
         if problems:
             click.echo(f"  从通知导入后还有 {len(problems)} 处需要补充（多为单位名录中尚无的单位或分组成员）：")
             _echo_findings(problems, err=False)
     click.echo(f"  然后运行：shixiang -w {ws.root} projects")
+
+
+def _echo_init_notes(root: Path, notice: Path | None, district: str, year: int | None) -> None:
+    """What init --from / --blank could not fill in: the projects, the place, the year, the towns of a group."""
+    from .config import Config
+    from .workspace import load_context
+
+    c = load_context(root)
+    found_district, found_year = "", None
+    if notice is not None:
+        from .notice import notice_particulars, read_notice
+
+        found_district, found_year, _ = notice_particulars(read_notice(notice).text)
+    if not c.projects.projects:
+        what = f"没有从 {notice.name} 中识别出项目" if notice is not None else "空白工作区"
+        click.echo(f"  {what}：项目清单.xlsx 为空，请按表头逐项填写（或用 shixiang import 另一份通知）。")
+    if not district and not found_district:
+        why = "未从通知中识别出区县名称，" if notice is not None else ""
+        click.echo(f"  {why}shixiang.toml 中区县名称暂填“{c.config.district}”：请修改，或重新 init 并加 --district。")
+    if year is None and found_year is None:
+        why = "未从通知中识别出年度，" if notice is not None else ""
+        click.echo(f"  {why}年度暂填 {c.config.year}：如不对，请在 shixiang.toml 中修改，或重新 init 并加 --year。")
+    towns = [u.name for u in c.directory.units if not u.group and u.name.endswith(("镇", "乡", "街道"))]
+    if towns and any(f.code == "unit-unknown" and "分组" in f.message for f in c.findings):
+        click.echo(f"  通知中出现的镇街（{'、'.join(towns)}）已列入单位名录：请为它们和其余各镇街在「分组」列填写分组名，"
+                   "“各镇街”才会展开为全部镇街。")
 
 
 # ------------------------------------------------------------------ projects
@@ -305,16 +340,18 @@ def _projects_json(plist) -> dict:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               help="输出格式：table 表格（默认）或 json。")
 @click.option("--force", is_flag=True, help="-o 指定的文件已存在时覆盖它。")
+@click.option("--district", default="", help="区县名称（通知中没有或识别不准时指定）。")
+@click.option("--year", type=int, default=None, help="年度（通知中没有或识别不准时指定）。")
 @click.pass_context
 def import_(ctx: click.Context, notice: Path, output: Path | None, units_path: Path | None, fmt: str,
-            force: bool) -> None:
+            force: bool, district: str, year: int | None) -> None:
     """从发布的通知（.docx/.md/.txt/.xlsx/.csv）识别项目、单位和量化指标，生成项目清单。"""
     from .findings import has_errors
     from .notice import import_json, import_notice, render_import, units_for_import
     from .projects import write_project_list
 
     directory, unit_findings = units_for_import(units_path, ctx.obj["workspace"])
-    result = import_notice(notice, directory)
+    result = import_notice(notice, directory, district=district, year=year)
     if output is not None and output.exists() and not force:
         raise ShixiangError(f"{output} 已存在。如要覆盖，请加 --force；或换一个文件名。")
     if fmt == "json":

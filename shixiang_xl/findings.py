@@ -156,6 +156,7 @@ _CODES: tuple[Code, ...] = (
     Code("notice-project-no-lead", W, "import", "项目未识别出牵头单位"),
     Code("notice-no-indicators", I, "import", "项目未识别出量化指标"),
     Code("notice-project-count", W, "import", "识别出的项目数与通知所说的件数不符"),
+    Code("notice-place-unknown", W, "import", "未从通知中识别出区县名称或年度，请指定"),
     # --- mail: sending workbooks out (send) and taking returns in (collect)
     Code("mail-no-address", E, "mail", "单位名录中没有该单位的电子邮箱，未发送"),
     Code("mail-refused", E, "mail", "收件人被邮件服务器拒收"),

@@ -409,6 +409,8 @@ class LedgerData:
     trend: Sequence[tuple[int, str, tuple[float | None, ...], float]]  # (number, name, completions, expected)
     findings: tuple[Finding, ...]
     lag_threshold: float
+    trend_expected: tuple[float, ...] = ()  # the projects' mean 序时进度 at each of trend_periods
+    stale: tuple[tuple[str, str], ...] = ()  # (unit, why older data are shown for it), sorted by unit
 
     @property
     def figures(self) -> SubmissionFigures:
@@ -506,8 +508,22 @@ def build_ledger(data: LedgerInput) -> LedgerData:
     y, m, d = as_of.split("-")
     title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
     subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
+    plist = data.projects.projects
+    trend_expected = tuple(round(sum(expected_progress(p, Period.parse(s).end_month) for p in plist) / len(plist), 1)
+                           if plist else 0.0 for s in periods)
     return LedgerData(title, subtitle, period, project_rows, indicator_rows, submissions, bulletin,
-                      periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold)
+                      periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold,
+                      trend_expected, tuple(sorted(data.stale.items())))
+
+
+TREND_WIDTH = 130  # 走势's printed width in character units: the charts' width
+CHART_HEIGHT = 440  # pixels: a chart and the repeated header row fit one landscape page at that width
+CHART_ROWS = 24  # default rows (15 pt, 20 px) a chart spans, and a little room under it
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 1) if present else None
 
 
 def receipt_findings(data: LedgerInput) -> Iterator[Finding]:
@@ -728,7 +744,7 @@ class _Writer:
         self._row_formats: dict[tuple, list] = {}
 
     def _sheet(self, name: str, title: str, headings: Sequence[str], widths: Sequence[float]):
-        from .xlsxout import print_setup, row_height
+        from .xlsxout import fit_heading, print_setup, row_height
 
         ws = self.wb.add_worksheet(name)
         n = len(headings)
@@ -736,10 +752,11 @@ class _Writer:
         ws.set_row(0, 36)
         ws.merge_range(1, 0, 1, n - 1, self.l.subtitle, self.fmt("subtitle", align="right"))
         ws.set_row(1, 20)
-        for c, (h, wd) in enumerate(zip(headings, widths)):
+        fitted = [fit_heading(h, wd) for h, wd in zip(headings, widths)]
+        for c, (h, wd) in enumerate(fitted):
             ws.set_column(c, c, wd)
             ws.write_string(2, c, h, self.fmt("header"))
-        ws.set_row(2, row_height(zip(headings, widths), minimum=30))
+        ws.set_row(2, row_height(fitted, minimum=30))
         ws.freeze_panes(3, 0)
         print_setup(ws, landscape=True, a3=self.a3, repeat=(2, 2))
         return ws
@@ -830,20 +847,23 @@ class _Writer:
     def indicators(self) -> None:
         l = self.l
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
-                    "完成率", "序时进度", "差距（百分点）", "指标类型"]
-        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]
+                    "完成率", "序时进度", "差距（百分点）", "指标类型", "备注"]
+        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8, 20]
         ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
         kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num",
-                 "center"]
+                 "center", "text"]
         whole, share = self._formats_for(kinds), self._formats_for(kinds, {2: {"italic": True}})
+        # A unit sent back shows older figures in this period's columns: its rows say so.
+        stale = dict(l.stale)
 
         def row(i: IndicatorRow) -> tuple[list[Any], list]:
+            note = stale.get(i.unit_name)
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
-                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind], share
+                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind, note], share
             # A level (比率, 上限) shows its current value under 累计完成, marked by its kind; nothing is added up.
             return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
-                    i.cumulative, i.rate, i.expected, i.gap, i.kind], whole
+                    i.cumulative, i.rate, i.expected, i.gap, i.kind, note], whole
 
         self._rows(ws, l.indicators, widths, row, [whole, share])
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)
@@ -884,35 +904,58 @@ class _Writer:
                 r += 1
 
     def trend(self) -> None:
+        """走势: completion per project per period, then two charts, each on a page of its own and as wide as the
+        printed page: this period's completion against 序时进度 per project, and the average over the periods
+        against the average 序时进度 (one line per project cannot be read)."""
         l = self.l
         labels = [Period.parse(s).label.replace(f"{l.period.year}年", "") for s in l.trend_periods]
         headings = ["序号", "项目名称"] + labels + ["序时进度"]
-        widths = [5, 24] + [9] * len(labels) + [9]
-        ws = self._sheet("走势", f"{l.title}——进度走势（%）", headings, widths)
+        widths = [5, 30] + [9] * len(labels) + [9]
+        # The page is as wide as the charts: spare columns after the table carry the title across it.
+        spare = max(0, TREND_WIDTH - sum(widths))
+        ws = self._sheet("走势", f"{l.title}——进度走势（%）", headings + [""], widths + [spare])
         kinds = ["center", "text"] + ["pct"] * (len(labels) + 1)
+        n = len(l.trend)
         for r, (number, name, values, expected) in enumerate(l.trend, start=3):
             self._row(ws, r, [number, name, *values, expected], widths, kinds)
-        n = len(l.trend)
         if not n:
             return
         last_col = 1 + len(labels)
+        average = 3 + n
+        self._row(ws, average, ["", "各项目平均", *[_mean(v[k] for _, _, v, _ in l.trend) for k in range(len(labels))],
+                                _mean(e for *_, e in l.trend)], widths, kinds, {1: {"bold": True}})
+        self._row(ws, average + 1, ["", "序时进度（平均）", *l.trend_expected[-len(labels):], None], widths, kinds)
+        width_px = int(TREND_WIDTH * 7)
+        bar_row = average + 3
         chart = self.wb.add_chart({"type": "column"})
         chart.add_series({"name": "完成进度", "categories": ["走势", 3, 1, 2 + n, 1],
                           "values": ["走势", 3, last_col, 2 + n, last_col], "fill": {"color": "#4472C4"}})
         chart.add_series({"name": "序时进度", "categories": ["走势", 3, 1, 2 + n, 1],
                           "values": ["走势", 3, last_col + 1, 2 + n, last_col + 1], "fill": {"color": "#ED7D31"}})
-        chart.set_title({"name": f"{l.period.label}各项目完成进度与序时进度"})
-        chart.set_y_axis({"min": 0, "max": 100, "name": "%"})
-        chart.set_size({"width": 900, "height": 360})
-        ws.insert_chart(4 + n, 1, chart)
+        chart.set_title({"name": f"{l.period.label}各项目完成进度与序时进度", "name_font": {"size": 14}})
+        chart.set_y_axis({"min": 0, "max": 100, "name": "%", "major_gridlines": {"visible": True}})
+        chart.set_x_axis({"num_font": {"size": 9}})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": width_px, "height": CHART_HEIGHT})
+        # Anchored a row below its page break: a chart starting exactly on the break is also drawn, clipped, at
+        # the foot of the page before.
+        ws.insert_chart(bar_row + 1, 0, chart)
+        line_row = bar_row + CHART_ROWS
         line = self.wb.add_chart({"type": "line"})
-        for k in range(min(n, 255)):  # Excel charts hold at most 255 series
-            line.add_series({"name": ["走势", 3 + k, 1], "categories": ["走势", 2, 2, 2, last_col],
-                             "values": ["走势", 3 + k, 2, 3 + k, last_col], "marker": {"type": "circle"}})
-        line.set_title({"name": "各项目完成进度走势"})
+        line.add_series({"name": ["走势", average, 1], "categories": ["走势", 2, 2, 2, last_col],
+                         "values": ["走势", average, 2, average, last_col], "marker": {"type": "circle"},
+                         "line": {"color": "#4472C4", "width": 2.25}})
+        line.add_series({"name": ["走势", average + 1, 1], "categories": ["走势", 2, 2, 2, last_col],
+                         "values": ["走势", average + 1, 2, average + 1, last_col], "marker": {"type": "square"},
+                         "line": {"color": "#ED7D31", "width": 2.25, "dash_type": "dash"}})
+        line.set_title({"name": "各项目平均完成进度与序时进度走势", "name_font": {"size": 14}})
         line.set_y_axis({"min": 0, "max": 100, "name": "%"})
-        line.set_size({"width": 900, "height": 360})
-        ws.insert_chart(24 + n, 1, line)
+        line.set_legend({"position": "bottom"})
+        line.set_size({"width": width_px, "height": CHART_HEIGHT})
+        ws.insert_chart(line_row + 1, 0, line)
+        # Each chart starts a page: never cut across a page break, never a page with only the header row.
+        ws.set_h_pagebreaks([bar_row, line_row])
+        ws.print_area(0, 0, line_row + CHART_ROWS - 1, len(headings))
 
     def findings(self) -> None:
         l = self.l

@@ -50,7 +50,7 @@ def parse_kind(text: object) -> str | None:
     return _KIND_WORDS.get(s)
 
 
-@functools.lru_cache(maxsize=8192)  # asked for every row the ledger and the workbooks write
+@functools.lru_cache(maxsize=1024)
 def infer_kind(name: str, measure: str, comparator: str) -> tuple[str, bool]:
     """(kind, doubtful) from an indicator's name, measure word and comparator.
 

@@ -4,11 +4,12 @@ The work is done in three stages, each usable on its own:
 
 1. **reading** (:func:`read_notice`): the file becomes plain text plus a list of raw project records, whatever the
    layout — a table in a .docx / .md / .xlsx / .csv, a PDF table copied out as text (cells broken one per line,
-   page breaks inside), or numbered prose (一、… / （一）… / 1. … / （1）…) with 牵头单位：… lines;
-2. **normalising** (:func:`normalize_text`): full-width characters, traditional characters, LaTeX left by
-   PDF-to-markdown converters, page markers, stray spaces inside numbers;
-3. **extracting** (:func:`extract_indicators`): the measurable targets in a project's content, as a pure function
-   of the text.
+   page breaks inside), a web table one cell per line, or a list in text in any of the ways notices write one
+   (found by :mod:`.notice_layouts`) with 牵头单位：… lines;
+2. **normalising** (:func:`normalize_text`, in :mod:`.notice_targets`): full-width characters, traditional
+   characters, injected pinyin, LaTeX left by PDF-to-markdown converters, page markers, stray spaces in numbers;
+3. **extracting** (:func:`extract_indicators`, in :mod:`.notice_targets`): the measurable targets in a project's
+   content, as a pure function of the text, and dated steps as 时间节点 (:func:`split_milestones`).
 
 :func:`import_notice` runs all three and resolves units against the unit directory. Problems in the notice are
 findings, never exceptions.
@@ -25,8 +26,12 @@ from pathlib import Path
 
 from .findings import Finding, finding
 from .projects import Indicator, Project, ProjectList, parse_due_month
-from .textnorm import clean, compact, fold, format_number
+from .textnorm import compact, fold, format_number
 from .units import Directory
+from .notice_layouts import (PROGRESS_LABEL, UNIT_LABEL, Candidate, cell_table_rows, find_items, progress_sentence,
+                             score_candidate, stated_count)
+from .notice_targets import (_VERBS, _candidates, _find_unit, _join_lines, _tight, due_month_from_text,  # noqa: F401
+                             extract_indicators, normalize_line, normalize_text, split_milestones)
 
 # ================================================================== vocabulary
 
@@ -37,7 +42,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
              "十件实事", "实事"),
     "content": ("项目主要内容", "主要内容", "目标任务", "工作举措", "建设内容", "实施内容", "项目内容", "工作内容",
                 "主要目标", "具体内容", "任务目标", "工作目标", "目标任务及措施", "主要建设内容", "建设内容及规模",
-                "项目内容及目标", "内容", "目标"),
+                "项目内容及目标", "工作任务", "具体任务及目标", "任务及目标", "年度目标", "建设任务", "内容", "目标"),
     "lead": ("牵头单位", "责任单位", "主办单位", "牵头部门", "责任部门", "主责单位", "承办单位", "牵头责任单位",
              "主体责任单位", "牵头领导及单位"),
     "co": ("协办单位", "配合单位", "责任主体与协同单位", "协同单位", "配合部门", "协办部门", "参与单位",
@@ -50,73 +55,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 _LEAD_LABELS = ("牵头单位", "责任单位", "主办单位", "牵头部门", "责任部门", "主责单位", "承办单位")
 _CO_LABELS = ("协办单位", "配合单位", "协同单位", "配合部门", "协办部门", "参与单位", "协作单位")
 _DUE_LABELS = ("计划完成时间", "完成时限", "完成时间", "完成期限", "时间节点")
-
-# Measure units a target can be counted in; longest first when matching (人次 before 人, 平方米 before 米).
-_BASE_UNITS = (
-    "个百分点", "百分点", "平方公里", "平方千米", "平方米", "立方米", "万千瓦时", "千瓦时", "千瓦", "兆瓦",
-    "公里", "千米", "延米", "米", "公顷", "亩", "平米", "㎡", "吨", "千克", "公斤",  # no 千伏: a voltage is a spec
-    "人次", "户次", "家次", "车次", "架次", "场次", "批次", "轮次", "课时", "学时", "册次",
-    "人", "名", "户", "家", "个", "处", "张", "套", "台", "辆", "座", "所", "条", "件", "场", "次", "项", "批",
-    "轮", "类", "只", "头", "株", "棵", "宗", "份", "本", "册", "间", "栋", "幢", "支", "队", "组", "对", "例",
-    "盏", "根", "块", "口", "眼", "部", "架", "片", "门", "班", "床", "节", "堂", "篇", "种", "村", "期", "单",
-    "元", "%", "‰", "微克/立方米", "毫克/立方米", "毫克/升",
-)
-_MULTIPLIERS = ("万亿", "亿", "万", "千", "百")
-_MONEY_UNITS = ("元",)
-# Chinese numerals are far more often words (一件事, 二次供水, 一体化) than targets: accepted only before these.
-_CN_NUMERAL_UNITS = ("处", "所", "座", "家", "条", "个", "套", "台", "辆", "项", "场", "间", "栋", "名", "户",
-                     "张", "支", "批")
-_CN_ONE_UNITS = ("处", "所", "座", "家", "条", "台", "辆", "栋")  # "一" before 个/项/件/张 is usually an article
-
-# A target's short name starts with its action; these are the actions seen in such lists (for "、" lists that share
-# one action, e.g. 新增护理型床位100张、认知障碍照护床位30张).
-_VERBS = (
-    "新建", "新增", "新设", "新开", "新开通", "新改建", "新培育", "新植", "改扩建", "改建", "扩建", "改造", "提升",
-    "建设", "建成", "打造", "培训", "举办", "开展", "完成", "实施", "安装", "创建", "投保", "配备", "更新", "增加",
-    "增设", "优化", "运营", "覆盖", "惠及", "提供", "办理", "发放", "修缮", "修建", "铺设", "硬化", "种植", "栽植",
-    "植树", "招聘", "组织", "救助", "资助", "帮扶", "培育", "引进", "设置", "建立", "推广", "维修", "整治", "治理",
-    "清理", "排查", "筛查", "检测", "接种", "安置", "开通", "升级", "改善", "翻新", "绿化", "美化", "亮化", "整修",
-    "配置", "购置", "采购", "投放", "投入", "解决", "吸纳", "带动", "促进", "帮助", "认定", "招募", "慰问", "走访",
-    "开设", "布设", "增补", "扩容", "搬迁", "拆除", "疏浚", "清淤", "加固", "修复", "建造", "组建", "培养", "招收",
-    "孵化", "接入", "签约", "配送", "巡查", "检查", "普查", "体检", "救治", "提高", "降低", "减少", "开工", "竣工",
-    "交付", "启用", "新建改扩建", "改造提升", "提升改造", "建设改造", "推动", "推进", "保障", "服务", "免费", "补植",
-)
-# Words at the start of a clause that are not part of a target's name.
-_NAME_FILLERS = re.compile(
-    r"^(?:[①-⑳]|[（(]\d{1,2}[)）]|\d{1,2}[.、]|[一二三四五六七八九十]是|"
-    r"(?:到|至|截至|截止)?\d{4}年(?:年底|年末|底|末)?前?|(?:到|至)?(?:年底|年末)前?|全年|年内|当年|今年|本年度?|年度内?|"
-    r"全区|全县|全市|全镇|全旗|预计|计划|拟|力争|累计|共计|合计|总计|共|进一步|持续|继续|争取|确保|同时|其中|"
-    r"另外|另|并且|并|且|以及|和|及|与|或|对|为|向|给|在|实现)")
-
-_GE_BEFORE = ("不少于", "不低于", "不小于", "大于等于", "至少", "超过", "高于", "多于", "≥", ">")
-_LE_BEFORE = ("不超过", "不高于", "小于等于", "不大于", "控制在", "低于", "少于", "压缩至", "压缩到", "缩短至", "缩短到",
-              "压减至", "压减到", "≤", "<")
-# Durations (12分钟, 3个工作日) are usually standards (15分钟生活圈, 24小时); one is a target only when capped
-# (控制在12分钟以内, 压缩至3个工作日).
-_DURATION_UNITS = ("个工作日", "工作日", "个小时", "个月", "分钟", "小时", "天")
-# Words between a target's name and its number, which are not part of the name.
-_NAME_TAIL = re.compile("(?:" + "|".join(map(re.escape, sorted(
-    _GE_BEFORE + _LE_BEFORE + ("大于等于", "稳定在", "保持在", "达到", "提高到", "提高至", "提升到", "提升至", "增至", "降至",
-                               "降低到", "保持", "达", "为", "约", "近", "共", "计", "总计", "累计", "合计", "逾", "超", "以上",
-                               "以内", "左右", "等", "各", "=", ":", "："),
-    key=len, reverse=True))) + ")+$")
-_GE_AFTER = ("及以上", "以上")
-_LE_AFTER = ("及以下", "以下", "以内", "之内")
-
-_CLAUSE_BOUNDARY = "，。；;！？!?：:\n①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-# Policy standards and rates that are not targets (每人每年 2 元, 最高补助 3 万元, 20%一次性给予 …).
-_STANDARD_BEFORE = re.compile(r"每|标准(?!化)|最高|最低|最多|最长|上限|下限|人均|户均|一次性|年满|不满|按照?$|给予$")
-_STANDARD_AFTER = re.compile(r"^(?:/|每|的标准|标准|一次性|的比例|比例|的补助|的补贴|给予|予以)")
-_REVIEW_BEFORE = re.compile(r"比例|补助|补贴|奖补|奖励|资助|增长|下降|减少|降低")
-_CONDITION_BEFORE = re.compile(r"(?:超过|低于|高于|不足|满)[^，。；]{0,3}$")
-# After "N个": a span of time, not a count of things (3个保障期, 2个学期); 个月 / 个工作日 are durations.
-_TIME_AFTER = re.compile(r"^(?:季度|学期|星期|保障期|周期|自然日|年度)")
-
-_ARABIC = re.compile(r"(?<![\d.])\d+(?:,\d{3})*(?:\.\d+)?")
-_CHINESE = re.compile(r"[一二两三四五六七八九十百千零〇]+")
-_UNIT_RE = re.compile("(?:" + "|".join(map(re.escape, _MULTIPLIERS)) + ")?(?:" +
-                      "|".join(map(re.escape, sorted(_BASE_UNITS, key=len, reverse=True))) + ")")
-
 
 # ================================================================== results
 
@@ -156,337 +94,6 @@ class NoticeSource:
     records: list[RawProject]
     layout: str
     findings: list[Finding] = field(default_factory=list)
-
-
-# ================================================================== stage 2: normalising
-
-
-_LATEX = ((r"\geqslant", "≥"), (r"\leqslant", "≤"), (r"\geq", "≥"), (r"\leq", "≤"), (r"\ge", "≥"), (r"\le", "≤"),
-          (r"\times", "×"), (r"\sim", "~"), (r"\%", "%"), (r"\cdot", "·"), (r"\,", ""), (r"\;", ""), (r"\ ", ""))
-_PAGE_MARKER = re.compile(r"^\s*(?:[-—–－一]+\s*\d{1,3}\s*[-—–－一]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|"
-                          r"\d{1,3}\s*/\s*\d{1,3}|[Pp]age\s*\d+(?:\s*of\s*\d+)?)\s*$")
-_SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "﹪": "%", "％": "%", "～": "~", "﹣": "-", "∶": "：",
-                          "﹐": "，", "﹔": "；", "〜": "~"})
-
-
-def _latex(text: str) -> str:
-    """Undo the inline LaTeX PDF-to-markdown converters leave ($\\geq 95\\%$ → ≥95%)."""
-    if "$" not in text and "\\" not in text:
-        return text
-
-    def math(m: re.Match) -> str:
-        s = m.group(1)
-        for a, b in _LATEX:
-            s = s.replace(a, b)
-        s = re.sub(r"\\(?:mathrm|text|textbf|mathbf)\{([^{}]*)\}", r"\1", s)
-        s = re.sub(r"[{}]", "", s)
-        return s.replace(" ", "")
-
-    text = re.sub(r"\$\$?([^$\n]{1,80}?)\$\$?", math, text)
-    for a, b in _LATEX[:6]:
-        text = text.replace(a, b)
-    return text.replace(r"\%", "%")
-
-
-def normalize_line(line: str) -> str:
-    """One line in matching form: :func:`clean` plus symbols, LaTeX, ≥/≤ spellings and numbers split by spaces."""
-    s = clean(_latex(line)).translate(_SYMBOLS)
-    s = s.replace(">=", "≥").replace("<=", "≤").replace("＞＝", "≥").replace("＜＝", "≤")
-    # PDF text splits decimals and thousands ("21. 38", "1, 200"): join them back.
-    s = re.sub(r"(\d)\s*\.\s+(\d)", r"\1.\2", s)
-    s = re.sub(r"(\d)\s*[,，]\s?(\d{3})(?!\d)", r"\1\2", s)
-    # Spaces are kept: in a unit cell they separate units (区民政局 区医保局); text that is matched is made
-    # tight (spaces removed) where it is used.
-    return s
-
-
-def normalize_text(text: str) -> str:
-    """The whole notice in matching form, line by line; page markers (— 3 —, 第3页) become blank lines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").replace("\u2028", "\n")
-    out = []
-    for line in text.split("\n"):
-        s = normalize_line(line)
-        out.append("" if _PAGE_MARKER.match(s) else s)
-    return "\n".join(out)
-
-
-def _join_lines(lines: list[str]) -> str:
-    """Lines of one wrapped cell or paragraph as one text: Chinese joins without a space, Latin/digits with one."""
-    out = ""
-    for line in (x.strip() for x in lines):
-        if not line:
-            continue
-        if out and re.match(r"[A-Za-z0-9]", out[-1]) and re.match(r"[A-Za-z0-9]", line[0]):
-            out += " "
-        out += line
-    return out
-
-
-def _tight(text: str) -> str:
-    """The text with every space removed except between two Latin letters or digits (5G 基站 → 5G基站)."""
-    return re.sub(r"(?<![A-Za-z0-9])\s+|\s+(?![A-Za-z0-9])", "", text)
-
-
-# ================================================================== stage 3: indicators
-
-
-@dataclass
-class _Candidate:
-    start: int  # where the number starts in the tight text
-    end: int  # after the unit
-    value: float
-    unit: str
-    chinese: bool = False
-    range_high: float | None = None
-    approx: str = ""  # 余/多 as written (10万余人次), which reads as "more than"
-    duration: bool = False
-
-
-def _find_unit(text: str, pos: int) -> str:
-    """The measure unit written at ``pos`` (万亩, 人次, %), or ""; 万/亿 stay part of it as written."""
-    m = _UNIT_RE.match(text, pos)
-    return m.group() if m else ""
-
-
-def _candidates(text: str) -> list[_Candidate]:
-    """Every number followed by a measure unit, in order (Arabic and Chinese numerals)."""
-    out: list[_Candidate] = []
-    for m in _ARABIC.finditer(text):
-        start = m.start()
-        if start > 0 and re.match(r"[A-Za-z]", text[start - 1]):
-            continue  # part of a code such as G104 or 3A
-        value = float(m.group().replace(",", ""))
-        pos = m.end()
-        high = None
-        r = re.match(r"\s*(?:-|~|—|－|–|至|到)\s*(\d+(?:\.\d+)?)", text[pos:])
-        if r and _find_unit(text, pos + r.end()):
-            high = float(r.group(1))
-            pos += r.end()
-        unit = _find_unit(text, pos)
-        duration = next((d for d in _DURATION_UNITS if text.startswith(d, pos)), "")
-        if duration:
-            out.append(_Candidate(start, pos + len(duration), value, duration, range_high=high, duration=True))
-            continue
-        more = re.match(r"(万|亿)?(余|多)", text[pos:])
-        if not unit and more and _find_unit(text, pos + more.end()):
-            # 10万余人次, 1000余人: the unit is 万人次 / 人; 余 reads as "more than"
-            base = _find_unit(text, pos + more.end())
-            out.append(_Candidate(start, pos + more.end() + len(base), value, (more.group(1) or "") + base,
-                                  range_high=high, approx=more.group(0) + base))
-            continue
-        if not unit:
-            continue
-        out.append(_Candidate(start, pos + len(unit), value, unit, range_high=high))
-    for m in _CHINESE.finditer(text):
-        s = m.group()
-        unit = _find_unit(text, m.end())
-        base = unit.lstrip("".join(_MULTIPLIERS)) if unit else ""
-        if not unit or base not in _CN_NUMERAL_UNITS or s in ("百", "千", "零", "〇"):
-            continue
-        if s == "一" and (base not in _CN_ONE_UNITS or unit != base):
-            continue
-        before = text[max(0, m.start() - 1):m.start()]
-        if before in ("第", "每", "周", "初", "十") or re.match(r"[一二两三四五六七八九十]", text[m.end() + len(unit):][:1]):
-            continue  # 第三批, 每一处, 一村一品
-        import cn2an
-
-        try:
-            value = float(cn2an.cn2an(s, "smart"))
-        except (ValueError, KeyError, IndexError):
-            continue
-        out.append(_Candidate(m.start(), m.end() + len(unit), value, unit, chinese=True))
-    kept: list[_Candidate] = []
-    for c in sorted(out, key=lambda c: c.start):
-        if not kept or c.start >= kept[-1].end:  # the second number of a range (3—5个) is not another target
-            kept.append(c)
-    return kept
-
-
-def _clause_start(text: str, pos: int) -> int:
-    """Start of the clause holding ``pos``: after the last ，。；… or after an opening bracket still open at
-    ``pos`` (新增学位4000个（其中公办学位3000个）); a closed bracket (卫生院（社区卫生服务中心）) is skipped."""
-    i, depth = pos, 0
-    while i > 0:
-        ch = text[i - 1]
-        if ch in _CLAUSE_BOUNDARY:
-            break
-        if ch in "）)":
-            depth += 1
-        elif ch in "（(":
-            if depth == 0:
-                break
-            depth -= 1
-        i -= 1
-    return i
-
-
-def _segment_start(text: str, pos: int) -> int:
-    """Start of the list item ending at ``pos`` (a clause, or a part of it after 、)."""
-    clause = _clause_start(text, pos)
-    cut = text.rfind("、", clause, pos)
-    return cut + 1 if cut >= 0 else clause
-
-
-def _object_end(text: str, start: int, limit: int) -> int:
-    """End of the object written after a unit: the clause boundary, 、, or the next number. A bracket holding a
-    number is a clause of its own (（其中公办学位3000个）) and ends the object; one without is stepped over."""
-    i = start
-    while i < limit and text[i] not in _CLAUSE_BOUNDARY + "、":
-        if text[i] in "（(":
-            close = re.search(r"[)）]", text[i:limit])
-            if not close or re.search(r"\d", text[i:i + close.end()]):
-                break
-            i += close.end()
-            continue
-        if text[i] in "）)":
-            break
-        i += 1
-    return i
-
-
-def _strip_name(s: str) -> str:
-    """A name without brackets, leading fillers (全年, 2026年, 预计, 对, ①) and trailing comparator words."""
-    s = re.sub(r"[（(][^（）()]*[)）]", "", s)  # 卫生院（社区卫生服务中心） → 卫生院
-    s = s.strip(" 、，,")
-    for _ in range(6):
-        t = _NAME_FILLERS.sub("", s, count=1).strip(" 、，,")
-        if t == s:
-            break
-        s = t
-    return _NAME_TAIL.sub("", s).strip(" 、，,")
-
-
-def _leading_verb(name: str) -> str:
-    """The action a name starts with, chained (改造提升村卫生室 → 改造提升); "" when it starts with a noun."""
-    verb = ""
-    rest = name
-    while True:
-        found = max((v for v in _VERBS if rest.startswith(v)), key=len, default="")
-        if not found:
-            return verb
-        verb += found
-        rest = rest[len(found):]
-
-
-def _comparator(before_clause: str, after: str) -> tuple[str, str, int]:
-    """(comparator, note, length of the comparator word after the unit) from the words around a number."""
-    comparator, note = "=", ""
-    tail = before_clause[-6:].rstrip("约近")
-    # The longest word wins: 不超过 is ≤ although it ends with 超过 (≥).
-    word = max((w for w in _GE_BEFORE + _LE_BEFORE if tail.endswith(w)), key=len, default="")
-    if word:
-        comparator = "≥" if word in _GE_BEFORE else "≤"
-    m = re.match(r"及以上|以上|及以下|以下|以内|之内|左右", after)
-    word = m.group() if m else ""
-    if word in _GE_AFTER:
-        comparator = "≥"
-    elif word in _LE_AFTER:
-        comparator = "≤"
-    elif word:
-        note = f"原文为“{word}”"
-    return comparator, note, len(word)
-
-
-def _is_standard(before_seg: str, after: str, follows_standard: bool) -> bool:
-    """A policy standard or rate rather than a target: 每人每年 2 元, 最高补助 3 万元, 20%一次性给予,
-    报销后自费额超过 0.8万元的, and the rest of a "、" list that started as one."""
-    clause_after = re.split(f"[{_CLAUSE_BOUNDARY}]", after, maxsplit=1)[0]
-    return bool(follows_standard or _STANDARD_BEFORE.search(before_seg) or _STANDARD_AFTER.match(after)
-                or "一次性" in clause_after[:6]
-                or (after.startswith("的") and _CONDITION_BEFORE.search(before_seg)))
-
-
-def extract_indicators(content: str, project_number: int) -> list[Indicator]:
-    """The measurable targets in a project's ``content`` (新建中心村卫生室 10 家, 不低于 95%, 39万亩小麦 …).
-
-    A target is a number followed by a measure unit. 万/亿 stay part of the unit as written (21.38 万平方米 →
-    21.38 with unit 万平方米). Comparators come from the words around the number (以上/不少于/至少/不低于/≥ → ≥;
-    以内/不超过/控制在/≤ → ≤; otherwise =). The name is the action and its object (新增护理型床位). Years, dates,
-    item numbers, ages, durations and policy standards (每人每年 2 元, 最高补助 3 万元, 20%一次性给予) are not
-    targets. Anything uncertain — Chinese numerals, money, ranges, rates next to 比例/补贴 — is kept with
-    ``review=True`` (待核对) rather than dropped.
-    """
-    text = _tight(normalize_line(content))
-    cands = _candidates(text)
-    out: list[Indicator] = []
-    prev_end = 0  # where the previous number's object ended: a name never reaches back past it
-    prev: tuple[int, str] | None = None  # (clause start, action) of the last target, for "、" lists sharing one
-    standard_end = -1  # end of the last policy standard
-    for k, c in enumerate(cands):
-        nxt = cands[k + 1].start if k + 1 < len(cands) else len(text)
-        clause = _clause_start(text, c.start)
-        before_clause = text[clause:c.start]
-        before_seg = text[max(_segment_start(text, c.start), prev_end):c.start]
-        after = text[c.end:]
-
-        follows_standard = standard_end >= 0 and not re.sub(r"[、和及与]|以及", "", text[standard_end:c.start])
-        if _is_standard(before_seg, after, follows_standard):
-            prev_end = standard_end = c.end
-            continue
-        if re.match(r"(?:宽|长|高|深|厚|口径|直径|跨径)", after):
-            continue  # 4.5米宽道路 3 条: a specification of the next target's object
-        if (c.unit.endswith("个") and _TIME_AFTER.match(after)) or (
-                re.match(r"(?:以上|以下|以内)的", after)
-                and any(_clause_start(text, d.start) == clause for d in cands[k + 1:])):
-            prev_end = max(prev_end, c.end)
-            continue  # 一个保障期; 100平方米以上的活动室 10 处 (a qualifier of the next target)
-
-        comparator, note, after_len = _comparator(before_clause, after)
-        if c.duration and comparator != "≤":
-            prev_end = max(prev_end, c.end)
-            continue  # 15分钟生活圈, 24小时: a duration is a target only when capped
-        review = c.chinese or c.duration or c.range_high is not None or c.unit.endswith(_MONEY_UNITS) \
-            or (c.unit in ("%", "‰", "个百分点", "百分点") and bool(_REVIEW_BEFORE.search(before_seg)))
-        if c.approx:
-            comparator, note = "≥", f"原文为“{format_number(c.value)}{c.approx}”"
-        if c.range_high is not None:
-            comparator = "≥"
-            note = f"原文为区间 {format_number(c.value)}–{format_number(c.range_high)}{c.unit}，取下限"
-        if re.search(r"[约近]$", before_clause):  # 约 8718平方米: kept as = with the wording noted
-            note = note or f"原文为“{before_clause[-1]}{format_number(c.value)}{c.unit}”"
-
-        # The object written after the unit, for targets written number-first (实施 14个老旧小区改造); a
-        # conjunction before the next number belongs to the next target (37万亩玉米和3万亩大豆).
-        obj_start = c.end + after_len
-        stop = _object_end(text, obj_start, nxt)
-        obj = re.sub(r"(?:和|及|与|以及|并|或)$", "", _strip_name(text[obj_start:stop]))[:24]
-
-        prefix_raw = text[max(clause, prev_end):c.start]
-        prefix = _strip_name(prefix_raw)
-        if obj and re.search(r"等[约近共计]*$", prefix_raw):
-            prefix = _leading_verb(prefix) or prefix.split("等")[0]  # 改造铁路六区、市政宿舍等 13 个老旧小区
-        same_list = prev is not None and prev[0] == clause and not re.search(r"[，。；]", text[prev_end:c.start])
-        if prev is not None and same_list and not _leading_verb(prefix):
-            prefix = prev[1] + prefix  # 新增护理型床位100张、认知障碍照护床位30张 → 新增认知障碍照护床位
-        name = prefix + obj
-        if len(name) <= 2 or len(name) > 30:
-            review = True
-        name = name or f"指标{len(out) + 1}"
-        prev = (clause, _leading_verb(prefix) or (prev[1] if same_list and prev else ""))
-        span = re.sub(r"[约近]$", "", text[max(clause, prev_end):stop].strip("、，,和及与"))
-        prev_end = stop
-        out.append(Indicator(project=project_number, number=len(out) + 1, name=name, target=c.value, unit=c.unit,
-                             comparator=comparator, text=span, note=note, review=review))
-    return out
-
-
-def due_month_from_text(text: str) -> int | None:
-    """The month a project is due, when its content says so (秋季学期投入使用, 12月底前, 年内, 年底)."""
-    s = _tight(normalize_line(text))
-    months = [int(m.group(1)) for m in re.finditer(
-        r"(?<![\d.])(\d{1,2})月(?:底|末|份|中旬|上旬|下旬|\d{1,2}日)?(?:前|以前|之前)?(?:完成|建成|投入使用|投用|竣工|交付|开放|运营|启用)",
-        s)]
-    months += [int(m.group(1)) for m in re.finditer(r"(?<![\d.])(\d{1,2})月(?:底|末)(?:前|以前|之前)?", s)]
-    months = [m for m in months if 1 <= m <= 12]
-    if months:
-        return max(months)
-    if "秋季学期" in s or "秋季开学" in s:
-        return 9
-    if "上半年" in s and not re.search(r"年内|年底|年末|下半年", s):
-        return 6
-    if re.search(r"年内|年底|年末|年度内|(?:当年|\d{4}年)(?:内|底)?(?:完成|建成|投入使用|启用|投用)", s):
-        return 12
-    return None
 
 
 # ================================================================== stage 1: reading
@@ -543,10 +150,14 @@ def _header_key(cell: str) -> tuple[str, int] | None:
 
 def _header_columns(row: list[str]) -> dict[str, int]:
     """Column index per key when ``row`` is a heading row (at least two keys, one of them name or content)."""
-    scored = sorted(((k[1], c, k[0]) for c, cell in enumerate(row) if (k := _header_key(cell))), reverse=True)
+    # 牵头单位 beside a 责任单位: the 牵头 column leads, the other lists the co-units.
+    scored = sorted(((k[1] + ("牵头" in compact(cell)), c, k[0]) for c, cell in enumerate(row)
+                     if (k := _header_key(cell))), reverse=True)
     cols: dict[str, int] = {}
     taken: set[int] = set()
     for _, c, key in scored:
+        if key == "lead" and "lead" in cols and "co" not in cols and c not in taken:
+            key = "co"
         if key not in cols and c not in taken:
             cols[key] = c
             taken.add(c)
@@ -606,6 +217,18 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
                 return cells[c] if c is not None and c < len(cells) else ""
 
             number = _cell_number(get("number")) if "number" in cols else None
+            if "number" not in cols and "name" in cols and _numbered_names(rows, cols["name"]):
+                # The 序号 is written in the name cell (1.城市人居环境提升项目); a row without one continues the
+                # project above, its cells shifted left where the name cell was merged (2021.8 | 城投集团 | |).
+                m_num = re.match(r"^\s*(\d{1,2})\s*[.、．]\s*", cells[cols["name"]])
+                if m_num:
+                    number = int(m_num.group(1))
+                    cells[cols["name"]] = cells[cols["name"]][m_num.end():]
+                elif records:
+                    filled = cells + [""] * (max(cols.values()) + 1 - len(cells))
+                    while filled and not filled[-1].strip():
+                        filled.pop()
+                    cells = [""] * (max(len(cells), max(cols.values()) + 1) - len(filled)) + filled
             name = compact(_join_lines(get("name").split("\n")))
             content = _join_lines(get("content").split("\n"))
             if "content" not in cols or "name" not in cols:
@@ -616,7 +239,11 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
             prev = records[-1] if records else None
             # A row without its own 序号 or name continues the project above (a table broken by a page, or a
             # vertically merged 序号 cell); a row whose only text is in the first cell is a heading (一、教育类).
-            heading = not name and (not content or compact(content) == compact(cells[0]))
+            if re.fullmatch(r"[一二三四五六七八九十]{1,3}[、.．]?", compact(get("number"))) and not content \
+                    and not get("lead").strip():
+                continue  # a category row numbered 一 / 二 (一 | 教育类): never a project, never a continuation
+            heading = not name and (not content or compact(content) == compact(cells[0])) \
+                and not (content == "" and any(get(k).strip() for k in ("lead", "co", "due")))
             continuation = prev is not None and not heading and (
                 ("number" in cols and number is None and not name)
                 or ("number" in cols and number is not None and number == prev.number)
@@ -633,8 +260,9 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
                 continue
             if ("number" in cols and number is None) or (not name and not content):
                 continue  # 合计 rows, notes under the table
-            if not content and not get("lead").strip():
-                continue  # a numbered category row: 一 | 教育类
+            category = not re.search(r"\d", compact(get("number"))) or re.search(r"(?:类|方面|领域)$", name)
+            if not content and not get("lead").strip() and category:
+                continue  # a category row (一 | 教育类); a project with only its name (3 | 智慧停车项目) is kept
             if "number" not in cols:
                 number = len(records) + 1  # no 序号 column: the order of the rows is the numbering
             lead, co, due = get("lead"), get("co"), get("due")
@@ -647,6 +275,13 @@ def _records_from_tables(tables: list[tuple[list[list[str]], list[str]]]) -> lis
             records.append(RawProject(number=number, name=name, content=content, lead=lead, co=co, due=due,
                                       place=place, co_labelled=co_labelled))
     return records
+
+
+def _numbered_names(rows: list[list[str]], col: int) -> bool:
+    """Do most of a table's name cells start with their own number (1.城市人居环境提升项目)?"""
+    names = [compact(r[col]) for r in rows if col < len(r) and compact(r[col])]
+    numbered = [n for n in names if re.match(r"^\d{1,2}[.、．](?!\d)", n)]
+    return len(numbered) >= 2 and len(numbered) >= 0.3 * len(names)
 
 
 def _markdown_tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
@@ -810,13 +445,19 @@ def _from_text(raw: str) -> NoticeSource:
             return NoticeSource(text, records, "table")
     lines = text.split("\n")
     as_table = _records_from_text_table(lines)
-    as_prose = _records_from_prose(lines)
+    rows = cell_table_rows(lines, _header_key)
+    if rows:
+        records = _records_from_tables([(rows, [""] * len(rows))])
+        if records:
+            return NoticeSource(text, records, "text-table")
+    as_prose = _records_from_prose(lines, text)
 
     def score(records: list[RawProject]) -> tuple[int, int]:
         # The reading that finds more projects with units and targets is the notice's layout.
         return sum(bool(r.lead) + _has_target(r.content) for r in records), len(records)
 
-    if as_table and score(as_table) >= score(as_prose):
+    named = sum(1 for r in as_table if r.name) >= len(as_table) / 2  # a table's rows have names; a list's lines may not
+    if as_table and named and score(as_table) >= score(as_prose):
         return NoticeSource(text, as_table, "text-table")
     return NoticeSource(text, as_prose, "prose")
 
@@ -874,7 +515,19 @@ def _unit_pieces(text: str, directory: Directory | None = None) -> list[_Piece]:
         sep = "none"
     for p in pieces:
         p.text = re.sub(r"等$", "", p.text.strip(" 。.")).strip()
-    return [p for p in pieces if p.text]
+    # Names run together with no separator (区教体局区国投集团各有关乡镇): cut after a unit-name ending where a new
+    # name (区… / 县… / 市… / 各…) starts, unless the directory knows the whole as one unit.
+    out: list[_Piece] = []
+    for p in pieces:
+        known = directory is not None and directory.units and directory.resolve(p.text).kind != "unknown"
+        cuts = [] if known else [m.end() for m in _RUN_ON.finditer(p.text)]
+        parts = [p.text[a:b] for a, b in zip([0] + cuts, cuts + [len(p.text)]) if p.text[a:b]]
+        out.append(_Piece(parts[0], p.sep, p.inner_soft))
+        out += [_Piece(x, "hard") for x in parts[1:]]
+    return [p for p in out if p.text]
+
+
+_RUN_ON = re.compile(r"(?:局|委|办|室|部|中心|集团|公司|街道|管委会|政府|医院|法院|检察院)(?=(?:区|县|市|各)[\u4e00-\u9fff]{2})")
 
 
 def _joins(left: str, right: str, directory: Directory | None) -> bool:
@@ -910,6 +563,8 @@ def _split_lead_co(text: str) -> tuple[str, str]:
 
 def _is_title_line(line: str) -> bool:
     s = compact(line).lstrip("#*")
+    if re.match(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])", s):
+        return False  # a numbered heading inside the text (二、民生实事), not the list's title
     return bool(re.search(r"(?:实事|民生项目|实事项目|项目清单|项目表|清单|一览表|安排)$", s)) and 4 <= len(s) <= 40 \
         and ("实事" in s or "民生" in s) and not s.startswith(("关于", "附件")) and not re.search(r"[，。；：:]", s)
 
@@ -954,6 +609,22 @@ def _drop_heading_lines(lines: list[str]) -> list[str]:
         if n >= 2 or any(near):
             out[i] = ""
     return out
+
+
+# A cell holding only a date or a time limit: 2025年10月, 11月底前, 2025.10, 年底前, 年内, 上半年, 秋季学期前.
+_DATE_CELL = re.compile(r"^(?:计划)?(?:(?:19|20)\d{2}\s*[-./]\s*\d{1,2}"
+                        r"|(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月(?:\d{1,2}日)?(?:底|末|份|中旬|上旬|下旬)?"
+                        r"|(?:19|20)\d{2}年(?:底|末|内)?|年底|年末|年内|全年|当年|上半年|下半年|秋季学期|春季学期)"
+                        r"(?:前|以前|之前)?(?:完成|建成)?$")
+
+
+def _is_unit_line(line: str) -> bool:
+    """A line made only of unit names (区教育局区财政局, 县水利局 各乡镇), however long: never content."""
+    if re.search(r"[，。；;,:：\d]", line):
+        return False
+    pieces = _unit_pieces(line)
+    return bool(pieces) and all(_UNIT_END.search(p.text.replace("(牵头)", "")) or p.text.startswith("各")
+                                for p in pieces)
 
 
 def _has_target(text: str) -> bool:
@@ -1020,84 +691,88 @@ def _records_from_text_table(lines: list[str]) -> list[RawProject]:
             name_lines.append(l)
             j += 1
         # Content: up to the last line that is long or has sentence punctuation; what follows are the units.
-        last = max((t for t in range(j, len(seg)) if seg[t] and (is_long(seg[t]) or re.search(r"[，。；;,:：]", seg[t])
-                                                                  or _has_target(seg[t]))), default=j - 1)
+        last = max((t for t in range(j, len(seg)) if seg[t] and not _is_unit_line(seg[t]) and (
+            is_long(seg[t]) or re.search(r"[，。；;,:：]", seg[t]) or _has_target(seg[t]))), default=j - 1)
         content_lines = seg[j:last + 1]
         unit_text = "\n".join(seg[last + 1:]).strip("\n")
         if not content_lines and len([l for l in name_lines if l]) > 1:
             # No sentence at all: the first line is the name, the rest are units.
             nonblank = [l for l in name_lines if l]
             name_lines, unit_text = nonblank[:1], "\n".join(nonblank[1:])
+        # A 完成时限 cell (2025年10月, 11月底前, 年内) is a date, never a unit.
+        dates = [l for l in unit_text.split("\n") if _DATE_CELL.match(l.strip())]
+        unit_text = "\n".join("" if _DATE_CELL.match(l.strip()) else l for l in unit_text.split("\n"))
         lead, co = _split_lead_co(unit_text)
         records.append(RawProject(number=number, name=compact("".join(name_lines)), content=_join_lines(content_lines),
-                                  lead=lead, co=co, place=f"第 {first + i + 1} 行"))
+                                  lead=lead, co=co, due="\n".join(d.strip() for d in dates),
+                                  place=f"第 {first + i + 1} 行"))
     return records
 
 
-_MARKERS: dict[str, re.Pattern[str]] = {
-    "一、": re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*"),
-    "（一）": re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[)）]\s*"),
-    "1.": re.compile(r"^(\d{1,2})\s*[、.．](?!\d)\s*"),
-    "（1）": re.compile(r"^[（(](\d{1,2})[)）]\s*"),
-}
 _LABEL = re.compile(r"[（(]?\s*(" + "|".join(_LEAD_LABELS + _CO_LABELS + _DUE_LABELS) + r")\s*[:：]\s*")
 _ROLE = re.compile(r"[（(]([^（）()]{2,80}?)(?:牵头|主办|负责)[，,；;、]?(?:([^（）()]{2,120}?)(?:配合|协办|参与))?[)）]")
 
 
-def _marker_number(kind: str, line: str) -> int | None:
-    m = _MARKERS[kind].match(line)
-    if not m:
-        return None
-    g = m.group(1)
-    if g.isdigit():
-        return int(g)
-    import cn2an
+def _records_from_prose(lines: list[str], text: str = "") -> list[RawProject]:
+    """Projects written as a list in text, in whichever style (see :mod:`.notice_layouts`): numbered lines
+    (一、… / （一）… / 1. … / 1。… / （1）… / ① / 01 / 一是), bullets, items inline in one paragraph, clauses after
+    分别是, 《…》 titles, bare lines, one paragraph per item; with 牵头单位：… where given.
 
-    try:
-        return int(cn2an.cn2an(g, "smart"))
-    except (ValueError, KeyError, IndexError):
-        return None
-
-
-def _records_from_prose(lines: list[str]) -> list[RawProject]:
-    """Projects written as numbered paragraphs (一、… / （一）… / 1. … / （1）…), with 牵头单位：… where given.
-
-    The numbering level that carries the projects is the one whose items most often name a lead unit or hold a
-    target; outer levels (categories such as 一、教育类) end an item, inner ones (（1）…) stay inside it.
+    Outer levels (categories such as 一、教育类) end an item; every item is kept with the notice's own number,
+    whether or not it holds a target.
     """
+    stated = stated_count(text or "\n".join(lines))
     first, end = _annex_region(lines)
-    body = [l.strip() for l in lines[first:end]]
-    order = sorted(_MARKERS, key=lambda k: next((i for i, l in enumerate(body) if _marker_number(k, l) == 1),
-                                                len(body)))
-    best: list[RawProject] = []
-    best_score = (-1, -1, 0)
-    for depth, kind in enumerate(order):
-        outer = order[:depth]
-        items: list[tuple[int, int, list[str]]] = []
-        expected = 1
-        for i, line in enumerate(body):
-            n = _marker_number(kind, line)
-            if n is not None and (n == expected or (n == 1 and items)):
-                items.append((i, n, [_MARKERS[kind].sub("", line, count=1)]))
-                expected = n + 1
-            elif items and line:
-                if any(_marker_number(o, line) is not None for o in outer):
-                    items[-1] = (items[-1][0], items[-1][1], items[-1][2] + ["\u0000"])  # an outer heading ends it
-                elif "\u0000" not in items[-1][2]:
-                    items[-1][2].append(line)
-        if len(items) < 2:
+    regions = [(first, end)] + ([(0, len(lines))] if (first, end) != (0, len(lines)) else [])
+
+    def has_unit(item_lines: list[str]) -> bool:
+        return bool(_parse_labels("\n".join(item_lines)).lead)
+
+    best: Candidate | None = None
+    best_first = 0
+    best_score: tuple = ()
+    for a, b in regions:
+        cand = find_items(lines[a:b], has_unit, _has_target, stated)
+        score = score_candidate(cand, has_unit, _has_target, stated)
+        if cand.items and (best is None or score > best_score):  # the annex first: it wins a tie
+            best, best_first, best_score = cand, a, score
+    if best is None:
+        return []
+    progress = _is_progress_report(text or "\n".join(lines[:15]))
+    records = []
+    for it in best.items:
+        record = _prose_record(_without_progress(it.lines, progress), best_first + it.line)
+        record.number = it.number if best.kind not in ("•", "；", "《》", "lines", "paragraphs") else len(records) + 1
+        records.append(record)
+    return records
+
+
+def _is_progress_report(text: str) -> bool:
+    """A progress report (进展情况, 进度表, 完成情况通报) rather than the notice of the year's projects."""
+    # Said in the title lines, not in an instruction such as 每月报送进展情况.
+    head = _tight("\n".join([l for l in text.split("\n") if l.strip()][:6]))
+    return bool(re.search(r"(?<!报送)(?<!报告)(?<!上报)(?:进展情况|进度表|进度情况|完成情况|进展通报|推进情况|主要进度|进度如下|"
+                          r"未完成项目)", head))
+
+
+def _without_progress(item_lines: list[str], progress: bool) -> list[str]:
+    """An item's lines without what reports progress: a 目前进度：… block (to the item's end, unit lines kept), and in
+    a progress report every sentence that reports what was done (已完成…, 累计…, 上半年…)."""
+    out: list[str] = []
+    in_progress = False
+    for line in item_lines:
+        if PROGRESS_LABEL.match(line):
+            in_progress = True
             continue
-        records = [_prose_record(body_lines, first + i) for i, _, body_lines in items]
-        labelled = sum(1 for r in records if r.lead)
-        targets = sum(1 for r in records if _has_target(r.content))
-        if labelled + targets >= len(records) // 2:
-            records = [r for r in records if r.lead or _has_target(r.content)]
-        score = (labelled, targets, -abs(len(records) - 10))
-        if score > best_score:
-            best, best_score = records, score
-    for k, r in enumerate(best, start=1):
-        r.number = k
-    return best
+        if in_progress and not UNIT_LABEL.match(line):
+            continue
+        in_progress = False
+        if progress and not UNIT_LABEL.match(line):
+            sentences = re.findall(r"[^。！？!?]+[。！？!?]?", line)
+            kept = [x for x in sentences if not progress_sentence(x.strip())]
+            line = "".join(kept) if kept else (sentences[0] if sentences else line)
+        out.append(line)
+    return out
 
 
 @dataclass
@@ -1159,6 +834,9 @@ _CONTENT_FIELD = re.compile(r"^(?:主要内容|建设内容|目标任务|工作�
 def _split_name_content(lines: list[str]) -> tuple[str, str]:
     """A project's name and content from text that holds both: 一、名称。内容… / 名称 on its own line /
     项目名称：…  主要内容：… / no name at all (then the first clause stands for it)."""
+    glued = _glued_name(lines[0]) if lines else None
+    if glued:  # 老旧小区改造工程改造17个老旧小区: the name, then the content without it
+        return glued, _join_lines([lines[0][len(glued):].lstrip()] + lines[1:])
     named = [l for l in lines if _NAME_FIELD.match(l)]
     if named:
         name = _NAME_FIELD.sub("", named[0])
@@ -1171,16 +849,69 @@ def _split_name_content(lines: list[str]) -> tuple[str, str]:
     if head and len(_tight(head)) <= 32 and not re.search(r"[，。；]", head) and not _has_target(head):
         return compact(head), _join_lines([_CONTENT_FIELD.sub("", l) for l in lines[1:]])
     content = _join_lines(lines)
-    return re.split(r"[，。；,;]", _tight(content))[0][:20], content
+    return re.split(r"[，。；,;]", _tight(content))[0], content
+
+
+_GLUED_NAME = re.compile(r"^([^，。；：:,;（(]{2,20}?(?:工程|项目|行动|计划))(?=" +
+                         "|".join(sorted(_VERBS, key=len, reverse=True)) + ")")
+
+
+def _glued_name(line: str) -> str | None:
+    """A project name written straight before its content with no separator: it ends with 工程/项目/行动/计划 and an
+    action follows (城区学校扩容工程新建小学2所)."""
+    m = _GLUED_NAME.match(line.strip())
+    return m.group(1) if m and not _has_target(m.group(1)) else None
 
 
 def _prose_record(item_lines: list[str], line_index: int) -> RawProject:
     labels = _parse_labels("\n".join(l for l in item_lines if l != "\u0000"))
-    rest_lines = [l.strip(" ；;") for l in labels.rest.split("\n") if l.strip(" ；;")]
+    rest_lines = [l.strip(" ；;") for l in labels.rest.split("\n") if l.strip(" ；;，,。")]
     name, content = _split_name_content(rest_lines)
     return RawProject(number=None, name=name, content=content.strip(), lead="、".join(labels.lead),
                       co="、".join(labels.co), due=labels.due, place=f"第 {line_index + 1} 行",
                       co_labelled=labels.co_labelled)
+
+
+# Words ending in 市/县/区 that are not places (全市, 城区, 社区 …): the character before the ending.
+_NOT_PLACE = re.compile(r"^(?:全|本|我|各|该|城|市|县|区|社|园|小|片|景|街|辖|山|库|灾|老|新城|城市|城乡|农村|乡镇|"
+                        r"试验|示范|开发|功能|先行|核心|中心|重点|贫困|边远|安置|集中|一|二|三|省|州)")
+
+
+# Two characters before 市/县/区 that are a verb or a function word (按照市委, 提请市人大), not a place's name.
+_NOT_PLACE_VERBS = frozenset("按照 解决 提请 结合 根据 围绕 推动 全面 我们 实施 经过 通过 由于 关于 对于 落实 贯彻 督促 要求 "
+                             "组织 参加 召开 出席 代表 报告 承诺 提交 审议 印发 加快 支持 服务 协调".split())
+
+
+def _place_in_text(text: str) -> str:
+    """The place a news text or report is about: the X市 / X县 / X区 named most often where a place's name is
+    followed by what a government does or is (旌德县围绕, 泉州市继续, 南昌市第十五届, 大同市政府), "" if none."""
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    head = text[:6000]
+    for m in re.finditer(r"(?:市|县|区|旗)(?=人民政府|政府|人大|(?:19|20)\d{2}年|今年|第?[一二三四五六七八九十]+届|"
+                         r"将|继续|确定|为民|民生|围绕|\d+件|[一二三四五六七八九十]+件|十大)", head):
+        p = m.start()
+        # Most names have two characters (旌德县); a longer one (杭州湾市) only where the text starts it (after
+        # punctuation or a line break), so that 今年南昌市 is not read as one name.
+        stem = ""
+        for size in (4, 3, 2):
+            cand = head[max(0, p - size):p]
+            left = head[p - size - 1] if p - size - 1 >= 0 else "\n"
+            if len(cand) == size and re.fullmatch(r"[\u4e00-\u9fff]+", cand) and cand[0] not in _NOT_NAME_START \
+                    and (size == 2 or not re.match(r"[\u4e00-\u9fff]", left)):
+                stem = cand
+                break
+        name = stem + m.group()
+        if not stem or _NOT_PLACE.match(name) or re.search(r"[市县区省度年]", stem[-2:]) or stem[-2:] in _NOT_PLACE_VERBS:
+            continue
+        counts[name] = counts.get(name, 0) + 1
+        first.setdefault(name, p)
+    if not counts:
+        return ""
+    return max(counts, key=lambda n: (counts[n], -first[n]))
+
+
+_NOT_NAME_START = frozenset("年月日讯的了在和与及为是将把对从向今近据由")
 
 
 def notice_particulars(text: str) -> tuple[str, int | None, str]:
@@ -1188,19 +919,29 @@ def notice_particulars(text: str) -> tuple[str, int | None, str]:
     lines = [compact(l).lstrip("#*") for l in text.split("\n") if l.strip()]
     district = ""
     for l in lines[:60]:
-        m = re.match(r"^([\u4e00-\u9fff]{2,16}?(?:自治区|自治州|自治县|新区|区|县|市|旗))(?:人民政府|政府)", l)
+        m = re.match(r"^([\u4e00-\u9fff]{1,16}?(?:自治区|自治州|自治县|新区|区|县|市|旗))(?:人民政府|政府)", l)
         if m and not m.group(1).startswith(("各", "区政府", "县政府", "市政府")):
-            district = m.group(1)
+            district = re.sub(r"^中共.*?委", "", m.group(1))  # 中共X县委X县人民政府 → X县
             break
+    district = district or _place_in_text(text)
     year = None
+    past = r"(?:过去的|去年|上一?年度?|回顾)"  # 刚刚过去的2020年: the year before the one the list is for
     for l in lines[:60]:
-        m = re.search(r"((?:19|20)\d{2})年", l)
+        m = next((m for m in re.finditer(r"((?:19|20)\d{2})年", l)
+                  if not re.search(past + r"$", l[max(0, m.start() - 4):m.start()])), None)
         if m and ("实事" in l or "民生" in l or "关于" in l):
             year = int(m.group(1))
             break
     if year is None:
-        m = re.search(r"[〔\[(（]((?:19|20)\d{2})[〕\])）]", text) or re.search(r"((?:19|20)\d{2})年", text)
-        year = int(m.group(1)) if m else None
+        m = re.search(r"[〔\[(（]((?:19|20)\d{2})[〕\])）]", text)
+        m_past = re.search(past + r"((?:19|20)\d{2})年", text)
+        if m:
+            year = int(m.group(1))
+        elif m_past and "今年" in text:
+            year = int(m_past.group(1)) + 1  # …过去的2020年…今年…: 2021
+        else:
+            m = re.search(r"((?:19|20)\d{2})年", text)
+            year = int(m.group(1)) if m else None
     title = ""
     candidates = [l for l in lines if _is_title_line(l)]
     candidates += [re.sub(r"^附件\d*[:：]", "", l) for l in lines if l.startswith("附件") and "实事" in l]
@@ -1263,10 +1004,21 @@ def _assign_leads(indicators: list[Indicator], content: str, leads: list[str], l
     return out
 
 
+def _latest_month(due: str) -> int | None:
+    """The month a 完成时限 cell gives, read as a date; with several (sub-tasks, 1.2021年8月 2.2021年12月), the
+    latest — a project is done when its last part is."""
+    s = _tight(normalize_text(due))
+    months = [int(m.group(2)) for m in re.finditer(r"((?:19|20)\d{2})[-/.年](\d{1,2})(?!\d)", s)]
+    rest = re.sub(r"(?:19|20)\d{2}[-/.年]\d{1,2}(?!\d)", "", s)
+    months += [int(m.group(1)) for m in re.finditer(r"(?<![\d.])(\d{1,2})月", rest)]
+    months = [m for m in months if 1 <= m <= 12]
+    return max(months) if months else parse_due_month(due)
+
+
 _COUNT_IN_TITLE = re.compile(r"([一二三四五六七八九十]{1,3}|\d{1,2})(?:件|项|大)(?:民生)?实事")
 
 
-def import_notice(path: Path, directory: Directory) -> ImportResult:
+def import_notice(path: Path, directory: Directory, *, district: str = "", year: int | None = None) -> ImportResult:
     """Read a published notice (.docx, .md, .txt, .xlsx, .csv) into a project list with quantitative indicators.
 
     Units are resolved against ``directory`` (full names, aliases, group words such as 各镇街); names it does not
@@ -1276,7 +1028,8 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
     fname = path.name
     source = read_notice(path)
     findings = list(source.findings)
-    district, year, title = notice_particulars(source.text)
+    found_district, found_year, title = notice_particulars(source.text)
+    district, year = district or found_district, year or found_year  # what the user gave wins
     if not source.records:
         if not findings:
             findings.append(finding(
@@ -1286,6 +1039,7 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
         return ImportResult(ProjectList(source=fname), findings, district, year, title, [], source.layout)
 
     numbers = [r.number for r in source.records]
+    restarted = any(a is not None and b is not None and b <= a for a, b in zip(numbers, numbers[1:]))
     if None in numbers or len(set(numbers)) != len(numbers) or numbers != sorted(numbers):  # type: ignore[type-var]
         findings.append(finding("notice-number-irregular",
                                 "通知中的项目序号缺失、重复或顺序不对，已按出现顺序重新编号为 1、2、3……，请核对。",
@@ -1328,31 +1082,43 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
             findings.append(finding("notice-project-no-lead",
                                     f"第 {number} 号项目「{r.name}」没有识别出牵头单位，请在项目清单中补填。",
                                     file=fname, cell=r.place))
-        indicators = _assign_leads(extract_indicators(r.content, number), r.content, leads, lead_pieces, directory)
+        found = extract_indicators(r.content, number)
+        if r.name and _tight(r.name) not in _tight(r.content):
+            # A target written only in the name cell (项目名称: 新建城区幼儿园3所) is a target too.
+            have = {(i.target, i.unit) for i in found}
+            found += [i for i in extract_indicators(r.name, number) if (i.target, i.unit) not in have]
+            found = [replace(i, number=k) for k, i in enumerate(found, start=1)]
+        indicators, milestones = split_milestones(found, number)
+        indicators = _assign_leads(indicators, r.content, leads, lead_pieces, directory)
         for i in indicators:
             if i.review:
                 findings.append(finding("indicator-needs-review",
                                         f"第 {number} 号项目的指标「{i.name} {i.target_text}」（原文“{i.text}”）识别可能"
                                         "不准确，已标为待核对，请对照通知核对目标值、计量单位和比较方式。",
                                         file=fname, cell=r.place))
-        if not indicators and r.content:
+        if not indicators:  # every item is kept, with the notice's number; one with no target is said
             findings.append(finding("notice-no-indicators",
                                     f"第 {number} 号项目「{r.name}」没有识别出量化指标（如“新建 10 家”）。如通知中有，"
                                     "请在项目清单的「指标」表中补填；没有则按总体进度填报。", file=fname, cell=r.place))
-        due = parse_due_month(r.due) if r.due else None
+        due = _latest_month(r.due) if r.due else None
         if due is None or not 1 <= due <= 12:
             due = due_month_from_text(r.content)
         projects.append(Project(
             number=number, name=r.name, content=r.content, leads=tuple(leads),
             co_units=tuple(u for u in co_members if u not in leads), lead_text="、".join(lead_shown),
             co_text="、".join(n for n in co_shown if n not in lead_shown), due_month=due,
-            indicators=tuple(indicators)))
+            indicators=tuple(indicators), milestones=tuple(sorted(milestones, key=lambda m: m.month))))
 
     if unresolved and not directory.units:
         findings.append(finding("unit-unresolved",
                                 f"没有单位名录，{len(unresolved)} 个单位均未解析：{'、'.join(unresolved)}。请用 --units 指定"
                                 "单位名录.xlsx，或在工作区中运行，以便把简称解析为全称、把“各镇街”展开为各镇街道。",
                                 file=fname))
+    if not district or year is None:
+        missing = "、".join(w for w, ok in (("区县名称", district), ("年度", year is not None)) if not ok)
+        findings.append(finding("notice-place-unknown",
+                                f"没有从通知中识别出{missing}。导入时请用 --district 区县名称 / --year 年度 指定"
+                                "（init 时写入 shixiang.toml，之后也可在其中修改）。", file=fname))
     stated = _COUNT_IN_TITLE.search(title) or _COUNT_IN_TITLE.search(source.text[:2000])
     if stated:
         import cn2an
@@ -1361,7 +1127,7 @@ def import_notice(path: Path, directory: Directory) -> ImportResult:
             count = int(cn2an.cn2an(stated.group(1), "smart"))
         except (ValueError, KeyError, IndexError):
             count = 0
-        if count and count != len(projects):
+        if count and count != len(projects) and not restarted:  # lists restarting under headings state one count each
             findings.append(finding("notice-project-count",
                                     f"通知说有 {count} 件实事，但识别出 {len(projects)} 个项目。请对照通知核对是否有项目"
                                     "漏识别或被拆开。", file=fname))
@@ -1399,9 +1165,31 @@ def import_json(result: ImportResult) -> dict:
             "leads": names(p.lead_text), "co_units": names(p.co_text), "due_month": p.due_month,
             "indicators": [{"name": i.name, "value": i.target, "unit": i.unit, "comparator": i.comparator,
                             "text": i.text, "review": i.review} for i in p.indicators],
+            "milestones": [{"month": m.month, "percent": m.percent} for m in p.milestones],
         } for p in result.projects.projects],
         "unresolved": list(result.unresolved),
     }
+
+
+def _check_lines(result: ImportResult) -> list[str]:
+    """Per project, what was found and what a person must check: every 待核对 indicator, a missing lead, no
+    quantitative target, dated steps put in 时间节点."""
+    out = []
+    for p in result.projects.projects:
+        found = [f"牵头 {p.lead_text}" if p.lead_text else "未识别出牵头单位",
+                 f"指标 {len(p.indicators)} 个" if p.indicators else "没有量化指标（按总体进度填报）"]
+        if p.due_month:
+            found.append(f"{p.due_month}月完成")
+        if p.milestones:
+            found.append("时间节点 " + "、".join(f"{m.month}月{format_number(m.percent)}%" for m in p.milestones))
+        review = [f"{i.name} {i.target_text}" for i in p.indicators if i.review]
+        line = f"  {p.number}. {p.name}：{'；'.join(found)}"
+        if review:
+            line += f"；待核对：{'、'.join(review)}"
+        out.append(line)
+    if not result.district or result.year is None:
+        out.append("  区县名称或年度未识别：请用 --district / --year 指定。")
+    return out
 
 
 def render_import(result: ImportResult) -> str:
@@ -1416,6 +1204,9 @@ def render_import(result: ImportResult) -> str:
     rows = [[i.project, i.name, i.target_text, "待核对" if i.review else "", i.text] for i in plist.indicators]
     if rows:
         out += ["", render_table(["项目", "指标名称", "目标值", "核对", "原文"], rows, max_width=44)]
+    check = _check_lines(result)
+    if check:
+        out += ["", "请逐项核对（约一分钟）：", *check]
     n_review = sum(1 for i in plist.indicators if i.review)
     out += ["", f"共识别 {len(plist.projects)} 个项目、{len(plist.indicators)} 个量化指标（其中 {n_review} 个待核对）；"
                 f"未解析的单位 {len(result.unresolved)} 个" + (f"：{'、'.join(result.unresolved)}" if result.unresolved

@@ -83,17 +83,22 @@ class Indicator:
     note: str = ""
     text: str = ""  # the span of the notice it was read from
     review: bool = False  # 待核对
-    kind: str = ""  # 指标类型 as the list says it (累计数 / 比率 / 上限 / 节点); "" = inferred (see measure_kind)
+    kind: str = ""  # 指标类型 (累计数 / 比率 / 上限 / 节点); given as "", it is inferred once, when made
+
+    def __post_init__(self) -> None:
+        # Inferred once here, not on every use: the ledger and the writers ask for a city's 60,000 kinds many times.
+        if not self.kind:
+            object.__setattr__(self, "kind", infer_kind(self.name, self.unit, self.comparator)[0])
 
     @property
     def measure_kind(self) -> str:
         """The indicator's kind: as the project list says, else inferred from its name, unit and comparator."""
-        return self.kind or infer_kind(self.name, self.unit, self.comparator)[0]
+        return self.kind
 
     @property
     def kind_doubtful(self) -> bool:
-        """An inferred kind worth a look (the list's 待核对)."""
-        return not self.kind and infer_kind(self.name, self.unit, self.comparator)[1]
+        """A kind the inference is unsure of (the list's 待核对 until a person has looked)."""
+        return infer_kind(self.name, self.unit, self.comparator) == (self.kind, True)
 
     @property
     def is_level(self) -> bool:
@@ -513,11 +518,7 @@ def _load_indicators(sheets: dict, projects: dict[int, Project], directory: Dire
             project=pnum, number=inum, name=name, target=float(target), unit=compact(row.text("unit")),
             comparator=comparator or "=", split=split, lead=lead,
             note=row.text("note") if "note" in cols else "", text=row.text("text") if "text" in cols else "",
-            review=("review" in cols and row.text("review") == "是"),
-            # A kind the list states as the inference would have it is kept as inferred (""): the same list
-            # written and read back is the same list.
-            kind="" if not kind or kind == infer_kind(name, compact(row.text("unit")), comparator or "=")[0]
-            else kind))
+            review=("review" in cols and row.text("review") == "是"), kind=kind or ""))
     return out
 
 

@@ -8,7 +8,7 @@ import hmac
 import pickle
 import secrets
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -234,11 +234,14 @@ def load_example(name: str) -> tuple[Config, Directory, ProjectList]:
 
 
 def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice: Path | None = None,
-                   units: Path | None = None, force: bool = False) -> Workspace:
+                   units: Path | None = None, force: bool = False, blank: bool = False, district: str = "",
+                   year: int | None = None) -> Workspace:
     """Create a workspace at ``root`` from a built-in example or from a published notice.
 
     From a notice, units are resolved against ``units`` (a 单位名录.xlsx) when given; otherwise the new directory
     lists every unit the notice names, for the clerk to complete (full names, contacts, group members).
+    A notice in which no project is found still gives a workspace, with an empty project list to fill in;
+    ``blank`` gives one with no projects and no units. ``district`` and ``year`` override what the notice says.
     Existing files are never overwritten unless ``force``; the secret is never replaced.
     """
     ws = Workspace(root)
@@ -256,16 +259,21 @@ def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice:
                 raise ShixiangError("单位名录有误：" + "；".join(f.line() for f in problems if f.is_error))
         else:
             directory = Directory()
-        result = import_notice(notice, directory)
-        if not result.projects.projects:  # nothing to start a workspace from: say why, create nothing
-            raise ShixiangError("；".join(f.message for f in result.findings) or f"未能从 {notice.name} 中识别出项目。")
-        plist = result.projects
+        result = import_notice(notice, directory, district=district, year=year)
+        if any(f.code == "notice-unreadable" for f in result.findings):  # not a notice we can read: create nothing
+            raise ShixiangError("；".join(f.message for f in result.findings) or f"未能读取 {notice.name}。")
+        plist = result.projects  # may be empty: the clerk fills the list in
         if units is None:
             directory = directory_from_names(result.unresolved)
-        config = Config(district=result.district or "某区", year=result.year or Config.year,
+        config = Config(district=result.district or Config.district, year=result.year or Config.year,
                         title=result.title or Config.title)
+    elif blank:
+        config = Config(district=district or Config.district, year=year or Config.year)
+        directory, plist = Directory(), ProjectList()
     else:
         config, directory, plist = load_example(example or DEFAULT_EXAMPLE)
+        if district or year:
+            config = replace(config, district=district or config.district, year=year or config.year)
     root.mkdir(parents=True, exist_ok=True)
     for name in FOLDERS:
         (root / name).mkdir(exist_ok=True)
@@ -328,5 +336,7 @@ def directory_from_names(names: list[str]) -> Directory:
     for name in names:
         if name.startswith("各"):
             continue  # a group: its members are not in the notice
-        units.append(Unit(name=name))  # groups are not guessed: a wrong 镇街 list would mislead every report
+        # Groups are not guessed: the towns a notice names under one project are not all the towns of 各镇街, and a
+        # wrong 镇街 list would mislead every report. init says which group needs its members.
+        units.append(Unit(name=name))
     return Directory(tuple(units))

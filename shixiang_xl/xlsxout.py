@@ -499,6 +499,19 @@ def _lines_needed(text: str, width: float) -> int:
     return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
 
 
+def fit_heading(text: str, width: float) -> tuple[str, float]:
+    """A column heading that wraps without splitting a bracketed phrase ("完成进度\n（指标）", never "完成进度（/指标）")
+    or a word, and the column width it needs: wide enough for its longest line."""
+    if display_width(text) + 1 <= width or "\n" in text:
+        lines = text.split("\n")
+    else:
+        head, bracket, rest = text.partition("（") if "（" in text else text.partition("(")
+        lines = [head, bracket + rest] if bracket and head else [text]
+    # Short headings (比较方式, 计量单位) are one word: the column is widened rather than the word cut.
+    need = max(display_width(line) for line in lines) + 1 if len(lines) > 1 or display_width(text) <= 10 else 0
+    return "\n".join(lines), max(width, need)
+
+
 def row_height(cells: Iterable[tuple[str, float]], *, minimum: float = 20.0, line: float = LINE_HEIGHT,
                maximum: float = 409.0) -> float:
     """Row height in points for the tallest wrapped text among (text, column width) pairs.
@@ -591,10 +604,11 @@ class OfficeBook:
         return ws
 
     def header(self, ws, row: int, headings: Sequence[str], widths: Sequence[float]) -> None:
-        for c, (h, w) in enumerate(zip(headings, widths)):
+        fitted = [fit_heading(h, w) for h, w in zip(headings, widths)]
+        for c, (h, w) in enumerate(fitted):
             ws.set_column(c, c, w)
             ws.write_string(row, c, h, self.fmt("header"))
-        ws.set_row(row, row_height(zip(headings, widths), minimum=24))
+        ws.set_row(row, row_height(fitted, minimum=24))
 
     def text_row(self, ws, row: int, values: Sequence[object], widths: Sequence[float] | None = None,
                  fmt_name: str = "text") -> None:

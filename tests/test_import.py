@@ -382,7 +382,8 @@ def test_csv_with_other_headings_and_no_number_column(tmp_path: Path, qinglan: D
         1, "社区嵌入式托育", ("区卫生健康委员会",), ("区教育局", "区财政局"), 11)
     assert (p2.number, p2.due_month, p2.co_text) == (2, 12, "各镇（街道）")
     assert [(i.target, i.unit) for i in p2.indicators] == [(25, "条"), (3.2, "公里")]
-    assert r.findings == []
+    # A bare table names no place and no year: said so, never defaulted.
+    assert [f.code for f in r.findings] == ["notice-place-unknown"] and (r.district, r.year) == ("", None)
 
 
 def test_xlsx_with_title_row(tmp_path: Path, qinglan: Directory) -> None:
@@ -404,7 +405,8 @@ def test_xlsx_with_title_row(tmp_path: Path, qinglan: Directory) -> None:
     assert [p.name for p in r.projects.projects] == ["社区嵌入式托育", "背街小巷整治"]
     assert r.projects.get(2).co_units == ("区卫生健康委员会", "青岚街道")
     assert r.unresolved == ["区园林中心"]
-    assert [(f.code, f.cell) for f in r.findings] == [("unit-unresolved", "附件!A4")]
+    # (the table names no district: notice-place-unknown asks for it)
+    assert [(f.code, f.cell) for f in r.findings] == [("unit-unresolved", "附件!A4"), ("notice-place-unknown", "")]
 
 
 VARIANT_UNITS = Directory((Unit("区教育局"), Unit("区财政局"), Unit("区民政局"), Unit("区卫生健康局", ("区卫健局",))))
@@ -449,7 +451,8 @@ def test_layout_variants(tmp_path: Path, file: str, text: str, expected: list) -
     got = [(p.name, p.leads, p.co_units, [(i.target, i.unit, i.comparator) for i in p.indicators])
            for p in r.projects.projects]
     assert got == expected
-    assert r.findings == []
+    # Nothing to check but the place these invented fragments do not name (asked for, never defaulted).
+    assert [f.code for f in r.findings] == ["notice-place-unknown"]
 
 
 def test_workbook_with_two_heading_rows(tmp_path: Path) -> None:

@@ -156,6 +156,11 @@ def test_returned_unit_is_not_merged_and_shows_its_last_accepted_figures(two_per
     ledger = sheet_rows(result.ledger_path, "总表")
     note = next(r for r in ledger[3:] if r[0] == project.number)[-1]
     assert "退回修改" in note
+    # 指标明细: the unit's rows hold February's figures in March's columns, and each says so.
+    detail = sheet_rows(result.ledger_path, "指标明细")
+    notes = [r[-1] for r in detail[3:] if r[2] == broken]
+    assert notes and all(n and "退回修改" in n and "2026年2月" in n for n in notes)
+    assert all(not r[-1] for r in detail[3:] if r[2] and r[2] not in (broken, faults["missing"]))
 
 
 def test_merging_twice_changes_nothing(two_periods):

@@ -159,9 +159,11 @@ def docx_text(path: Path) -> str:
 def ledger_rows(path: Path, sheet: str) -> list[list[object]]:
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+        rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
     finally:
         wb.close()
+    # Headings wrap between words ("完成进度\n（填报）"): looked up by their words.
+    return [[v.replace("\n", "") if k < 3 and isinstance(v, str) else v for v in row] for k, row in enumerate(rows)]
 
 
 def _all_targets(ctx: Context, project: int, factor: float):

@@ -1,0 +1,124 @@
+"""Every page a 督查室 hands up, looked at as a clerk would: the 台账, the 校验报告 and the 催报名单 rendered to PDF by
+LibreOffice and read back with pypdf's text positions (tests/pdflook.py), and their headings read with openpyxl.
+
+- no character outside the page (a clipped title, a chart cut at a page break);
+- each sheet's title whole on its first page;
+- no page holding only a repeated header row;
+- each chart whole on one page (its title and its legend on the same page);
+- headings that wrap never split a bracketed phrase or a short word.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import pdflook
+from shixiang_xl import office
+from shixiang_xl.demo import simulate_period
+from shixiang_xl.merge import merge_returns
+from shixiang_xl.period import Period
+from shixiang_xl.status import report_status
+from shixiang_xl.textnorm import display_width
+from shixiang_xl.workspace import init_workspace, load_context
+
+FEB, MAR = Period.parse("2026-02"), Period.parse("2026-03")
+needs_soffice = pytest.mark.skipif(office.soffice_path() is None, reason="LibreOffice is not installed")
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory) -> dict[str, Path]:
+    """A workspace with February and March merged (March with a missing, a returned and a late unit), its
+    台账, 校验报告 and 催报名单 as .xlsx, and their PDFs."""
+    root = tmp_path_factory.mktemp("print")
+    init_workspace(root / "ws", "yanzhou-2026")
+    ctx = load_context(root / "ws")
+    simulate_period(ctx, FEB)
+    merge_returns(ctx, FEB)
+    leads = [u for u in ctx.projects.units if ctx.projects.led_by(u)]
+    simulate_period(ctx, MAR, missing=leads[4], broken=leads[7], sloppy=leads[1], late=leads[8])
+    result = merge_returns(ctx, MAR)
+    chase = report_status(ctx, MAR, xlsx=True).xlsx
+    files = {"台账": result.ledger_path, "校验报告": result.report_path, "催报名单": chase}
+    if office.soffice_path() is not None:
+        pdfs = office.convert(list(files.values()), "pdf", root / "pdf")
+        files.update({f"{k}.pdf": pdfs[v] for k, v in files.items() if pdfs.get(v)})
+    return files
+
+
+def _headings(path: Path) -> list[tuple[str, str, float]]:
+    """(sheet, heading, column width) of every sheet's header row (the first row holding 序号 or 级别 …)."""
+    out = []
+    wb = openpyxl.load_workbook(path)
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(min_row=1, max_row=4):
+                texts = [c for c in row if isinstance(c.value, str)]
+                if len(texts) >= 4 and all(len(c.value) <= 20 for c in texts):
+                    for c in texts:
+                        width = ws.column_dimensions[c.column_letter].width or 8.43
+                        out.append((ws.title, c.value, width))
+                    break
+    finally:
+        wb.close()
+    return out
+
+
+@pytest.mark.parametrize("name", ["台账", "校验报告", "催报名单"])
+def test_headings_wrap_only_between_words(printed, name):
+    headings = _headings(printed[name])
+    assert len(headings) >= 8
+    for sheet, text, width in headings:
+        for line in text.split("\n"):
+            # each line fits its column, so the spreadsheet never breaks it again
+            assert display_width(line) + 1 <= width + 0.01, (sheet, text, width)
+            assert not re.match(r"^[）)/]", line) and not re.search(r"[（(]$", line), (sheet, text)
+        assert not re.search(r"（[^）]*\n", text), (sheet, text)  # a bracketed phrase stays on one line
+
+
+@needs_soffice
+@pytest.mark.parametrize("name", ["台账", "校验报告", "催报名单"])
+def test_nothing_is_printed_outside_the_page(printed, name):
+    pages = pdflook.pages(printed[f"{name}.pdf"])
+    assert pages
+    cut = [(p.number, r.text[:20], round(r.x), round(r.x + r.width)) for p in pages for r in pdflook.outside(p)]
+    assert not cut
+
+
+@needs_soffice
+def test_every_sheet_title_is_whole_on_its_first_page_and_no_page_is_only_a_header(printed):
+    pages = pdflook.pages(printed["台账.pdf"])
+    wb = openpyxl.load_workbook(printed["台账"])
+    try:
+        sheets = [(ws.title, ws["A1"].value, [c.value for c in ws[3] if isinstance(c.value, str)])
+                  for ws in wb.worksheets]
+    finally:
+        wb.close()
+    for name, title, header in sheets:
+        compact = re.sub(r"\s+", "", title)
+        first = next((p for p in pages if compact in re.sub(r"\s+", "", "".join(p.lines()))), None)
+        assert first is not None, f"the title of {name} is not whole on any page: {title}"
+        header_flat = [re.sub(r"\s+", "", h) for h in header]
+        for page in pages:
+            assert not pdflook.header_only(page, header_flat), f"page {page.number} holds only {name}'s header row"
+
+
+@needs_soffice
+def test_each_chart_is_whole_on_a_page_of_its_own(printed):
+    pages = pdflook.pages(printed["台账.pdf"])
+
+    def page_with(text: str) -> pdflook.Page:
+        found = [p for p in pages if text in re.sub(r"\s+", "", "".join(p.lines()))]
+        assert len(found) == 1, (text, [p.number for p in found])
+        return found[0]
+
+    bar = page_with("2026年3月各项目完成进度与序时进度")
+    line = page_with("各项目平均完成进度与序时进度走势")
+    assert bar.number != line.number
+    for page, legend in ((bar, "完成进度"), (line, "序时进度（平均）")):
+        runs = [r for r in page.runs if r.text == legend or r.text.endswith(legend)]
+        assert runs, (page.number, legend)  # the legend, at the chart's bottom, is on the chart's page
+        assert not pdflook.outside(page)
