@@ -147,6 +147,7 @@ class _Group(_Chinese, click.Group):
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         """Run with click's own error printing replaced by Chinese messages (exit codes as click's)."""
         extra.pop("standalone_mode", None)
+        _tolerant_console()
         try:
             result = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.Abort:
@@ -163,6 +164,14 @@ class _Group(_Chinese, click.Group):
             click.echo(f"错误：{exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _tolerant_console() -> None:
+    """A console that cannot show a character (a GBK console and a unit's file name with "›" or an emoji) shows
+    "?" for it instead of stopping the command half-way; files are always UTF-8 and unaffected."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _param_name(param: click.Parameter | None, hint: object = None) -> str:
@@ -688,6 +697,20 @@ def restore(ctx: click.Context, name: str | None, yes: bool) -> None:
     if done.kept is not None:
         click.echo(f"原来的数据库已改名保留：{done.kept}")
     click.echo("备份时间之后汇总过的报送期，请重新运行 shixiang merge --period <报送期>。")
+
+
+# ------------------------------------------------------------------ serve
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, help="端口（默认 8765；0 表示任选一个空闲端口）。")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器（只显示链接）。")
+@click.pass_context
+def serve(ctx: click.Context, port: int, no_browser: bool) -> None:
+    """在本机启动实事通网页（只有本机能访问），并用默认浏览器打开：不用命令行也能走完整个流程。"""
+    from .web import serve as serve_web
+
+    serve_web(ctx.obj["workspace"], port=port, open_browser=not no_browser, echo=click.echo)
 
 
 # ------------------------------------------------------------------ demo

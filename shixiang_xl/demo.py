@@ -157,6 +157,7 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
     _reports(ctx, mar, echo)
     echo("")
     echo(f"演示完成。工作区：{root}")
+    echo(f"在浏览器中打开：shixiang -w {root} serve（Windows 下也可双击该文件夹中的 启动实事通.bat）")
     return root
 
 

@@ -94,6 +94,13 @@ def make_gallery(folder: Path, echo=print) -> Path:
                         "</section>")
         echo(f"  {exhibit.title}：{len(pages)} 页")
     toc = "".join(f'<li><a href="#s{k}">{html.escape(e.title)}</a></li>' for k, e in enumerate(exhibits, start=1))
+    shots = _web_pages(root, pages_dir)
+    if shots:
+        images = "".join(f'<figure><img src="pages/{p.name}" alt="{html.escape(t)}"><figcaption>{html.escape(t)}'
+                         "</figcaption></figure>" for t, p in shots)
+        sections.append(f'<section id="web"><h2>网页（shixiang serve）</h2>{images}</section>')
+        toc += '<li><a href="#web">网页（shixiang serve）</a></li>'
+        echo(f"  网页：{len(shots)} 页")
     page = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>实事通 输出一览</title>"
             "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:.5em;"
             "vertical-align:top}img{border:1px solid #999;max-width:600px}figcaption{text-align:center}</style>"
@@ -101,6 +108,15 @@ def make_gallery(folder: Path, echo=print) -> Path:
     index = folder / "index.html"
     atomic_write_bytes(index, page.encode("utf-8"))
     return index
+
+
+def _web_pages(root: Path, outdir: Path) -> list[tuple[str, Path]]:
+    """Screenshots of the ``serve`` pages on the demo workspace (its second period), when chromium is here."""
+    from .period import Period
+    from .web.screens import screenshot_pages
+
+    merged = sorted(root.glob("reports/*-03"))
+    return screenshot_pages(root, outdir, Period.parse(merged[0].name)) if merged else []
 
 
 def main(argv: list[str] | None = None) -> int:

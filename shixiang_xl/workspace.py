@@ -27,6 +27,7 @@ DB_FILE = "shixiang.db"
 SECRET_FILE = ".shixiang/secret.key"
 CACHE_FILE = ".shixiang/清单缓存.bin"  # parsed lists, signed; rebuilt whenever a list, the code or the key changes
 FOLDERS = ("outbox", "inbox", "archive", "feedback", "reports")
+LAUNCHER_FILE = "启动实事通.bat"
 EXAMPLES = ("yanzhou-2026", "yanzhou-2024")
 DEFAULT_EXAMPLE = "yanzhou-2026"
 
@@ -45,7 +46,10 @@ GUIDE = """\
   feedback/         退回修改的标注件，发回给有问题的单位
   reports/          校验报告、台账、PDF、测评结果、公文草稿
   shixiang.db       数据库（报送记录、历史数据），请勿手工修改
+  启动实事通.bat     Windows 下双击：在浏览器中打开本工作区的实事通网页（关闭黑色窗口即停止）
   .shixiang/        本工作区的密钥（用于识别填报表真伪，请勿外发）和数据库备份（backups/，见 shixiang restore）
+
+不用命令行：双击 启动实事通.bat（或运行 shixiang serve），在浏览器中完成生成、回收、校验、汇总和起草公文。
 
 常用命令（在本文件夹中运行）：
   shixiang projects                     查看项目清单是否有误
@@ -279,10 +283,39 @@ def init_workspace(root: Path, example: str | None = DEFAULT_EXAMPLE, *, notice:
     write_directory(ws.directory_path, directory)
     write_project_list(ws.project_list_path, plist)
     atomic_write_text(root / "说明.txt", GUIDE.format(district=config.district, year=config.year))
+    write_launcher(root)
     if not ws.secret_path.exists():
         ws.secret_path.parent.mkdir(exist_ok=True)
         atomic_write_text(ws.secret_path, secrets.token_hex(32) + "\n", mode=0o600)
     return ws
+
+
+def launcher_text(python: str) -> str:
+    """The Windows launcher: runs ``serve`` for the folder it sits in, with the Python that made it (or ``py``).
+
+    UTF-8 after ``chcp 65001`` (the first two lines are ASCII), so a Chinese user or folder name survives; the
+    workspace is the launcher's own folder (``%~dp0``), so the folder can be moved or renamed."""
+    lines = [
+        "@echo off",
+        "chcp 65001 >nul",
+        "rem 实事通：双击本文件，在浏览器中打开本工作区。用完后关闭此窗口即停止。",
+        "set PYTHONIOENCODING=utf-8",
+        'cd /d "%~dp0"',
+        f'set "PY={python.replace("%", "%%")}"',
+        'if not exist "%PY%" set "PY=py"',
+        '"%PY%" -m shixiang_xl -w . serve',
+        "if errorlevel 1 pause",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def write_launcher(root: Path, python: str | None = None) -> Path:
+    """Write ``启动实事通.bat`` into the workspace ``root`` (see :func:`launcher_text`)."""
+    import sys
+
+    path = root / LAUNCHER_FILE
+    atomic_write_bytes(path, launcher_text(python or sys.executable).encode("utf-8"))
+    return path
 
 
 def write_example_workbooks(folder: Path) -> list[str]:

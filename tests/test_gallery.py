@@ -29,3 +29,8 @@ def test_the_gallery_shows_every_kind_of_output(tmp_path: Path) -> None:
         png = (index.parent / src).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000  # a real, non-empty picture
     assert "（转换失败）" not in page
+    from shixiang_xl.web.screens import PAGES, can_screenshot
+
+    if can_screenshot():  # the serve pages too, on the same demo workspace
+        captions = re.findall(r'<section id="web">.*?</section>', page, re.S)
+        assert captions and all(f"<figcaption>{title}</figcaption>" in captions[0] for title, _ in PAGES)
