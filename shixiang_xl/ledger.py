@@ -24,6 +24,7 @@ from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList, field_names
 from .spec import TemplateSpec
 from .textnorm import format_number
+from .xlsxout import Formats, atomic_output, new_workbook, print_setup, row_height, write_cells, write_rows
 
 Values = Mapping[tuple[str, str], Mapping[str, Any]]  # (sheet kind, row key) → column key → value
 
@@ -678,7 +679,6 @@ def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[
 
 def write_ledger(ledger: LedgerData, path: Path, *, a3: bool = False) -> Path:
     """``台账.xlsx``: 总表, 指标明细, 报送情况, 通报建议, 走势, 校验问题 — every sheet print-ready."""
-    from .xlsxout import atomic_output
 
     # Straight into the temporary file that becomes the ledger: a city's ledger is several megabytes, which a
     # buffer in memory (and the copy of it a rename needs) would add to this process's peak.
@@ -689,7 +689,6 @@ def write_ledger(ledger: LedgerData, path: Path, *, a3: bool = False) -> Path:
 
 def write_ledger_to(ledger: LedgerData, fh: BinaryIO, *, a3: bool = False) -> None:
     """The 台账 workbook, written to ``fh`` (a file, or an in-memory buffer)."""
-    from .xlsxout import Formats, new_workbook
 
     wb = new_workbook(fh, constant_memory=len(ledger.indicators) > 2000)
     fmt = Formats(wb)
@@ -728,8 +727,6 @@ class _Writer:
         self._row_formats: dict[tuple, list] = {}
 
     def _sheet(self, name: str, title: str, headings: Sequence[str], widths: Sequence[float]):
-        from .xlsxout import print_setup, row_height
-
         ws = self.wb.add_worksheet(name)
         n = len(headings)
         ws.merge_range(0, 0, 0, n - 1, title, self.fmt("title", font_size=18))
@@ -773,23 +770,18 @@ class _Writer:
 
     @staticmethod
     def _cells(values: Sequence[Any], formats: list, widths: Sequence[float]) -> tuple[Sequence[Any], list, float]:
-        from .xlsxout import row_height
-
         # Numbers never wrap; only text decides the height.
         return values, formats, row_height([(v, w) for v, w in zip(values, widths) if v.__class__ is str and v],
                                            minimum=22)
 
     def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
              extra_fmt: dict[int, dict] | None = None) -> None:
-        ws.write_cells(r, *self._cells(values, self._formats_for(kinds, extra_fmt), widths))
+        write_cells(ws, r, *self._cells(values, self._formats_for(kinds, extra_fmt), widths))
 
     def _rows(self, ws, items: Sequence[Any], widths: Sequence[float],
-              row: Callable[[Any], tuple[Sequence[Any], list]], styles: Sequence[list]) -> None:
-        """Data rows from row 3: ``row(item)`` gives (values, formats); ``styles`` every formats list in use.
-
-        A city-wide sheet is written by two processes (:meth:`write_rows`); the workbook is the same either way.
-        """
-        ws.write_rows(3, items, lambda item: self._cells(*row(item), widths), styles)
+              row: Callable[[Any], tuple[Sequence[Any], list]]) -> None:
+        """Data rows from row 3: ``row(item)`` gives (values, formats)."""
+        write_rows(ws, 3, items, lambda item: self._cells(*row(item), widths))
 
     def summary(self) -> None:
         l = self.l
@@ -818,7 +810,7 @@ class _Writer:
             values.append(p.note)
             return values, by_status[p.status]
 
-        self._rows(ws, l.projects, widths, row, list(by_status.values()))
+        self._rows(ws, l.projects, widths, row)
         counts = l.status_counts()
         r = 3 + len(l.projects)
         line = "　".join(f"{k} {v} 项" for k, v in counts.items() if v) + \
@@ -845,7 +837,7 @@ class _Writer:
             return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
                     i.cumulative, i.rate, i.expected, i.gap, i.kind], whole
 
-        self._rows(ws, l.indicators, widths, row, [whole, share])
+        self._rows(ws, l.indicators, widths, row)
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)
 
     def submissions(self) -> None:
@@ -862,7 +854,7 @@ class _Writer:
             return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone,
                      s.note], by_status[s.status])
 
-        self._rows(ws, _Numbered(l.submissions), widths, row, list(by_status.values()))
+        self._rows(ws, _Numbered(l.submissions), widths, row)
         r = 3 + len(l.submissions)
         ws.merge_range(r, 0, r, len(headings) - 1, l.figures.sentence(), self.fmt("plain", bold=True))
         ws.autofilter(2, 0, max(3, 2 + len(l.submissions)), len(headings) - 1)
@@ -926,5 +918,5 @@ class _Writer:
             n, f = numbered
             return [n, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.title, f.message, f.code], formats
 
-        self._rows(ws, _Numbered(l.findings), widths, row, [formats])
+        self._rows(ws, _Numbered(l.findings), widths, row)
         ws.autofilter(2, 0, max(3, 2 + len(l.findings)), len(headings) - 1)

@@ -25,7 +25,6 @@ from .ledger import (IndicatorRows, LedgerData, LedgerInput, SpilledRows, UnitSu
                      write_ledger)
 from .period import Period
 from .projects import field_names
-from .sandbox import Background
 from .store import Store, open_store
 from .workspace import Context
 from .wslock import workspace_lock
@@ -404,15 +403,12 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
         batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress,
                           on_result=staging, cells_for=sharing)
         staging.choose(batch)
-        # The workbooks are written by forked copies of this process, on the other core, while this one goes on:
-        # the ledger is built from the values as they will be stored, then written while they are stored (both
-        # are seen only once complete: atomic writes, one transaction).
         outdir = ws.folder("reports", period.slug)
         outdir.mkdir(parents=True, exist_ok=True)
-        report_job = Background(write_check_report, ctx, batch, outdir / "校验报告.xlsx")
+        report = write_check_report(ctx, batch, outdir / "校验报告.xlsx")
         data = build_ledger(ledger_input(ctx, store, batch, staging))
         ledger_path = outdir / "台账.xlsx"
-        ledger_job = Background(write_ledger, data, ledger_path, a3=a3)
+        write_ledger(data, ledger_path, a3=a3)
         digest = ledger_digest(data)
         with store.transaction() as conn:
             _store_values(conn, batch, staging)
@@ -429,8 +425,6 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
         for r in batch.files:
             # In the store now; a city-wide batch is large.
             r.values = r.fields = r.cells = _NONE  # type: ignore[assignment]
-    ledger_job.result()
-    report = report_job.result()
     copies = write_feedback_copies(ctx, batch) if feedback else {}
     pdf_path = ledger_pdf(ledger_path, a3=a3) if pdf else None
     return MergeResult(batch, data, ledger_path, pdf_path, report, copies, changed)

@@ -250,6 +250,7 @@ def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
     script = textwrap.dedent(f"""
         import contextlib, os, signal
         from pathlib import Path
+        import shixiang_xl.ledger as ledger
         import shixiang_xl.merge as m
         import shixiang_xl.xlsxout as x
         from shixiang_xl.period import Period
@@ -269,7 +270,7 @@ def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
                 fh.flush()
                 os.kill(os.getpid(), signal.SIGKILL)  # half written, never renamed
 
-        x.atomic_output = dying_output  # the ledger's writer, whichever process runs it
+        ledger.atomic_output = dying_output  # what the ledger's writer writes through
         m.merge_returns(load_context(Path({str(ctx.workspace.root)!r})), Period.parse("2026-03"))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
