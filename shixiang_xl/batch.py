@@ -11,7 +11,6 @@ import functools
 import json
 import re
 import shutil
-import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -126,15 +125,8 @@ def _order_key(r: FileResult, index: int) -> tuple:
 
 def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period, *, strict: bool = False,
               workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
-              progress: Callable[[int], None] | None = None,
-              on_result: Callable[[FileResult], None] | None = None,
-              cells_for: frozenset[str] | None = None) -> BatchResult:
-    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings.
-
-    ``on_result`` sees each file's result as it arrives (``merge`` moves its values into the store there, so a
-    city-wide batch does not hold every return's values in memory). ``cells_for``: the units whose results keep
-    where each value was read from (all when None).
-    """
+              progress: Callable[[int], None] | None = None) -> BatchResult:
+    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings."""
     paths = list(paths)
     ws = ctx.workspace
     archive_dir = ws.folder("archive")
@@ -143,17 +135,14 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     sweep_stale([archive_dir, ws.folder("reports", period.slug), ws.folder("feedback", period.slug)])
     ictx = IntakeContext(spec=ctx.spec, projects=ctx.projects, units=frozenset(u.name for u in ctx.directory.units),
                          period=period, secret=ws.secret(), workspace_id=ws.workspace_id,
-                         archive_dir=str(archive_dir), history=load_history(store, period), cells_for=cells_for)
+                         archive_dir=str(archive_dir), history=load_history(store, period))
     tmp = Path(tempfile.mkdtemp(prefix="shixiang-intake-"))
     try:
         sources, early = discover(paths, tmp)
         containers = archive_containers(paths, str(archive_dir))
         results: list[FileResult] = []
         for r in take_in(ictx, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
-            _share_strings(r)
             results.append(r)
-            if on_result:
-                on_result(r)
             if progress:
                 progress(1)
     finally:
@@ -170,13 +159,6 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     result = BatchResult(period, results, findings, ctx.projects.units)
     _record(store, result, containers)
     return result
-
-
-def _share_strings(r: FileResult) -> None:
-    """One string object for the strings a batch's results repeat (unit, period, kind, times): each result comes
-    unpickled from a worker with copies of its own, and a city-wide batch holds thousands of results."""
-    for name in ("unit", "period", "kind", "saved_at", "issued_at"):
-        setattr(r, name, sys.intern(getattr(r, name)))
 
 
 def _decide(results: list[FileResult], strict: bool) -> None:

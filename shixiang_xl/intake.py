@@ -75,9 +75,6 @@ class IntakeContext:
     workspace_id: str
     archive_dir: str
     history: dict[str, History] = field(default_factory=dict)
-    # Units whose returns keep where each value was read from (FileResult.cells); None: every unit. merge needs
-    # them only for the cross-unit check of shared-out figures, and a city-wide batch need not carry the rest.
-    cells_for: frozenset[str] | None = None
 
 
 @dataclass(slots=True)  # without slots, each of a city batch's thousands carried a dict of its own
@@ -1045,8 +1042,7 @@ def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[lis
                                     fname=name, history=ictx.history.get(res.unit))
     res.findings += checked.findings
     res.values, res.fields = checked.values, checked.fields
-    if ictx.cells_for is None or res.unit in ictx.cells_for:
-        res.cells = read.values
+    res.cells = read.values
 
 
 def _period_slug(label: str) -> str:

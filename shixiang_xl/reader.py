@@ -21,19 +21,11 @@ Rows = list[list[Any]]
 
 
 class CellValue(NamedTuple):
-    """A value as found in the return, with the sheet and A1 cell it was read from.
-
-    A named tuple: about a hundred per return travel from the worker process back, and tuples pickle several
-    times faster than dataclasses.
-    """
+    """A value as found in the return, with the sheet and A1 cell it was read from."""
 
     value: Any
     sheet: str
     cell: str
-
-    def __reduce__(self) -> tuple:
-        # Rebuilt by tuple.__new__ itself, not through the Python-level __new__ a named tuple has.
-        return tuple.__new__, (CellValue, tuple(self))
 
 
 @dataclass

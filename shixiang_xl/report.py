@@ -576,13 +576,12 @@ def ledger_for(ctx: Context, period: Period) -> LedgerData:
     """The period's ledger rebuilt from the store alone (no file is read): values from ``entries``, each unit's
     submission from ``returns``/``receipts``, findings from ``findings`` — through the same ``build_ledger`` as
     ``merge``. Raises :class:`ShixiangError` when the period has not been merged yet."""
-    from .merge import PROGRESS_SCHEMA, ledger_input_from
+    from .merge import ledger_input_from
 
     db = ctx.workspace.db_path
     if not db.exists():
         raise ShixiangError(f"{period.label}尚未汇总，请先运行 shixiang merge --period {period.slug}。")
     with open_store(db) as store:
-        store.ensure(PROGRESS_SCHEMA)
         if store.conn.execute("SELECT 1 FROM merges WHERE period = ?", (period.slug,)).fetchone() is None:
             raise ShixiangError(f"{period.label}尚未汇总，请先运行 shixiang merge --period {period.slug}。")
         submissions = store_submissions(store, period, ctx.projects.units)

@@ -20,19 +20,6 @@ from .store import Store
 if TYPE_CHECKING:
     from .workspace import Context
 
-RECEIPT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS receipt_corrections (
-    id            INTEGER PRIMARY KEY,
-    period        TEXT NOT NULL,
-    unit          TEXT NOT NULL,
-    received_at   TEXT NOT NULL,             -- the time the clerk set (ISO 8601, local time with offset)
-    previous      TEXT NOT NULL DEFAULT '',  -- the receipt time it replaced
-    changed_at    TEXT NOT NULL              -- when the correction was made
-);
-CREATE INDEX IF NOT EXISTS receipt_corrections_period ON receipt_corrections (period, unit);
-"""
-
-
 @dataclass(frozen=True)
 class Correction:
     """A receipt time set by the clerk."""
@@ -46,11 +33,6 @@ class Correction:
 
 def corrections(store: Store, period: Period) -> dict[str, Correction]:
     """The latest correction of each unit's receipt time for ``period``."""
-    # Only looked up, never created here: this runs inside the merge's transaction, which a schema script (an
-    # implicit COMMIT) would end.
-    if store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_corrections'"
-                          ).fetchone() is None:
-        return {}
     out: dict[str, Correction] = {}
     for r in store.conn.execute("SELECT period, unit, received_at, previous, changed_at FROM receipt_corrections "
                                 "WHERE period = ? ORDER BY id", (period.slug,)):
@@ -89,7 +71,6 @@ def record_correction(store: Store, period: Period, unit: str, at: dt.datetime, 
                       now: dt.datetime | None = None) -> Correction:
     """Record that ``unit``'s return for ``period`` was received at ``at`` (kept with the time of the change and
     the time it replaces)."""
-    store.ensure(RECEIPT_SCHEMA)
     at = at if at.tzinfo is not None else at.astimezone()
     changed = (now or dt.datetime.now().astimezone()).replace(microsecond=0)
     before = store_submissions(store, period, [unit])[unit].received_at

@@ -1148,38 +1148,8 @@ def _discrepancy_sheet(wb, fmt: Formats, tally: Tally, name: str) -> None:
 
 # ------------------------------------------------------------------ store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS survey_tallies (
-    year          INTEGER PRIMARY KEY,
-    tallied_at    TEXT NOT NULL,
-    threshold     REAL NOT NULL,
-    issued        INTEGER NOT NULL,
-    returned      INTEGER NOT NULL,
-    counted       INTEGER NOT NULL,
-    outside       INTEGER NOT NULL,
-    files         TEXT NOT NULL,             -- JSON list of the entry files counted
-    result_path   TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS survey_results (
-    year          INTEGER NOT NULL,
-    project       INTEGER NOT NULL,
-    project_key   TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    lead          TEXT NOT NULL,
-    satisfied     INTEGER NOT NULL,
-    basic         INTEGER NOT NULL,
-    unsatisfied   INTEGER NOT NULL,
-    abstain       INTEGER NOT NULL,
-    invalid       INTEGER NOT NULL,
-    rank          INTEGER,
-    PRIMARY KEY (year, project)
-);
-"""
-
-
 def save_tally(store: Store, tally: Tally, files: Sequence[str], path: Path) -> None:
     """Replace the year's saved tally (counts only: rates are always recomputed from them)."""
-    store.ensure(SCHEMA)
     with store.transaction() as conn:
         conn.execute("DELETE FROM survey_results WHERE year = ?", (tally.year,))
         conn.execute("INSERT OR REPLACE INTO survey_tallies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1208,7 +1178,6 @@ def load_tally(store_or_workspace: Store | Workspace | Path, year: int) -> dict[
 
 
 def _load(store: Store, year: int) -> dict[int, ProjectRate]:
-    store.ensure(SCHEMA)
     head = store.conn.execute("SELECT threshold FROM survey_tallies WHERE year = ?", (year,)).fetchone()
     if head is None:
         return {}
