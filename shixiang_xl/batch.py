@@ -15,22 +15,21 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from .check import History, UnitReturn, check_batch
 from .feedback import FeedbackJob, write_feedback
+from .errors import ShixiangError
 from .faults import sweep_stale
 from .findings import Finding, Severity, finding, sort_key
 from .intake import FileResult, IntakeContext, archive_containers, discover, take_in
 from .period import Period
+from .render import STATUS_CN
 from .safename import joined_name, split_ext
 from .sandbox import Failure, run_isolated
-from .store import Store
+from .store import Store, open_store
 from .workspace import Context
-
-STATUS_CN = {"accepted": "通过", "warned": "有警告", "rejected": "退回修改", "unreadable": "无法读取",
-             "superseded": "已被新版本替代", "duplicate": "重复文件"}
-
+from .wslock import workspace_lock
 
 @dataclass
 class BatchResult:
@@ -336,3 +335,30 @@ def batch_json(result: BatchResult) -> str:
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
+
+@dataclass
+class CheckRun:
+    """The result of ``shixiang check``: the batch and where its outputs went."""
+
+    batch: BatchResult
+    report: Path
+    feedback: dict[str, Path]
+
+
+def check_returns(ctx: Context, paths: Sequence[Path] | None, period: Period, *, strict: bool = False,
+                  feedback: bool = True, workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
+                  progress: Any = None, wait: float = 60.0) -> CheckRun:
+    """Take in and check every return under ``paths`` (default ``inbox/<period>/``); write 校验报告.xlsx and
+    the feedback copies. The store records every file; nothing is merged."""
+    ws = ctx.workspace
+    paths = list(paths) if paths else [ws.folder("inbox", period.slug)]
+    for p in paths:
+        if not p.exists():
+            raise ShixiangError(f"找不到 {p}。请把各单位报回的文件放到 inbox/{period.slug}/ 文件夹，或指定文件/文件夹。")
+    with workspace_lock(ws.secret_path.parent, f"校验 {period.slug}", wait=wait):
+        with open_store(ws.db_path) as store:
+            batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, memory_mb=memory_mb,
+                              timeout=timeout, progress=progress)
+        report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
+        copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
+    return CheckRun(batch, report, copies)

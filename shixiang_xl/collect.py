@@ -24,7 +24,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .config import ShixiangError
+from .errors import ShixiangError
 from .findings import Finding, finding
 from .period import Period
 from .safename import MAX_NAME_BYTES, safe_name  # noqa: F401 - MAX_NAME_BYTES: the cap on saved names

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
+from xlsxwriter.utility import xl_col_to_name
+
 from .check import Checked, History, check_values
 from .faults import is_disk_full
 from .findings import Finding, finding
@@ -38,6 +40,7 @@ from .reader import CellValue, ReadResult, check_frame, expected_locked_values, 
 from .safename import safe_name
 from .sandbox import Failure, run_isolated
 from .spec import TemplateSpec
+from .errors import ShixiangError
 
 SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -567,11 +570,8 @@ def _far(row: int, col: int) -> bool:
 
 
 def _a1_text(row: int, col: int) -> str:
-    letters = ""
-    while col > 0 and len(letters) < 8:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
+    """The A1 text of a 1-based cell a file names, however far out (a column past ZZZZZZZZ is shown as that)."""
+    return f"{xl_col_to_name(min(col, 26 ** 8) - 1) if col > 0 else ''}{row}"
 
 
 def _local(name: str) -> str:
@@ -1116,8 +1116,6 @@ def _convert_and_retry(ictx: IntakeContext, sources: list[Source], results: dict
                        pending: list[int], *, workers: int | None, memory_mb: int, timeout: float) -> None:
     """Convert the archived copies of ``pending`` to .xlsx in one LibreOffice call; process them again."""
     from . import office
-    from .config import ShixiangError
-
     def give_up(i: int, code: str, message: str) -> None:
         r = results[i]
         r.needs_conversion = False

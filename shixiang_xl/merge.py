@@ -26,6 +26,7 @@ from .store import Store, open_store
 from .workspace import Context
 from .wslock import workspace_lock
 from .xlsxout import atomic_write_bytes
+from .errors import ShixiangError
 
 @dataclass
 class MergeResult:
@@ -247,7 +248,6 @@ def ledger_pdf(xlsx: Path, *, a3: bool = False) -> Path:
     import shutil
     import tempfile
 
-    from .config import ShixiangError
     from .office import convert, pdf_info
 
     tmp = Path(tempfile.mkdtemp(prefix="shixiang-pdf-"))

@@ -23,7 +23,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Sequence
 
-from .config import Config, ShixiangError, SmtpSettings
+from .config import Config, SmtpSettings
+from .errors import ShixiangError
 from .findings import Finding, finding
 from .period import Period
 from .spec import TemplateSpec

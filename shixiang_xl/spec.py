@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .config import ShixiangError
+from .errors import ShixiangError
 
 TYPES = ("text", "integer", "number", "percent", "status", "date", "phone")
 ROLES = ("locked", "input", "formula")

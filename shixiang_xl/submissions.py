@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from .ledger import UnitSubmission
 from .period import Period
 from .store import Store
+from .errors import ShixiangError
 
 if TYPE_CHECKING:
     from .workspace import Context
@@ -84,8 +85,6 @@ def record_correction(store: Store, period: Period, unit: str, at: dt.datetime, 
 def parse_time(text: str) -> dt.datetime:
     """A clerk's time: 2026-03-24 16:00, 2026/3/24 16:00, 2026-03-24T16:00:00+08:00, or a date alone (00:00).
     Raises ShixiangError with what to type otherwise."""
-    from .config import ShixiangError
-
     s = re.sub(r"\s+", " ", str(text).strip()).replace("/", "-").replace("年", "-").replace("月", "-") \
         .replace("日", " ").replace("：", ":").strip()
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?([+-]\d{2}:?\d{2}|Z)?", s)
@@ -106,7 +105,6 @@ def set_receipt(ctx: Context, period: Period, unit_text: str, at_text: str, *,
                 now: dt.datetime | None = None) -> tuple[Correction, bool]:
     """Set or correct when ``unit_text``'s return for ``period`` was received. Returns the correction and whether
     the unit has a return in the store yet (the time applies as soon as it has one)."""
-    from .config import ShixiangError
     from .store import open_store
 
     unit = ctx.directory.get(unit_text)

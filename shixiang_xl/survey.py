@@ -34,11 +34,13 @@ from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
-from .config import ShixiangError
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .errors import ShixiangError
 from .findings import Finding, Severity, finding, has_errors, sort_key
 from .meta import META_SHEET, read_meta, write_meta
 from .store import Store, open_store
-from .textnorm import a1, clean, fold, format_number
+from .textnorm import clean, fold, format_number
 from .workspace import Workspace
 from .xlsxout import (FONT_HEAD, Formats, atomic_write_bytes, new_workbook, print_setup, row_height,
                       safe_text, save_workbook, write_value)
@@ -192,10 +194,10 @@ class EntrySheet:
 
     def item_cell(self, row: int, index: int) -> str:
         col = self.item_cols[index] if self.item_cols else self.ballot_col + 1 + index
-        return a1(row, col)
+        return xl_rowcol_to_cell(row, col)
 
     def ballot_cell(self, row: int) -> str:
-        return a1(row, self.ballot_col)
+        return xl_rowcol_to_cell(row, self.ballot_col)
 
     def covers(self, ballot: int) -> bool:
         return self.first <= ballot <= self.last
@@ -869,7 +871,7 @@ def read_entry_file(ctx: "Context", path: Path, name: str | None = None) -> tupl
         return rows[r][c] if r < len(rows) and c < len(rows[r]) else None
 
     expected = [(ballot_col, headers[0])] + list(zip(item_cols, headers[1:]))
-    moved = [a1(header_row, c) for c, h in expected if fold(cell(header_row, c)) != fold(h)]
+    moved = [xl_rowcol_to_cell(header_row, c) for c, h in expected if fold(cell(header_row, c)) != fold(h)]
     if moved:
         found.append(finding("entry-layout-changed",
                              f"录入表的表头被改动（{'、'.join(moved)} 与原表不符），无法确定各列对应的项目。"

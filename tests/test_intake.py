@@ -30,7 +30,7 @@ from click.testing import CliRunner
 import hostile as h
 from shixiang_xl import intake, office
 from shixiang_xl.batch import BatchResult, run_batch
-from shixiang_xl.check import check_returns
+from shixiang_xl.batch import check_returns
 from shixiang_xl.cli import main
 from shixiang_xl.feedback import HINT_SHEET
 from shixiang_xl.findings import Severity
