@@ -16,7 +16,7 @@ from .findings import Finding, finding
 from .measures import KIND_COUNT, completion, meets_target
 from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList
-from .spec import TemplateSpec
+from .spec import LEDGER_KEYS, Column, TemplateSpec
 from .textnorm import format_number
 from .xlsxout import Formats, atomic_output, new_workbook, print_setup, row_height, write_cells, write_rows
 
@@ -77,6 +77,7 @@ class IndicatorRow(NamedTuple):
     expected: float  # 0..100
     gap: float | None  # percentage points, completion − expected
     kind: str = KIND_COUNT  # 累计数 / 比率 / 上限 / 节点: for a level, cumulative is the current value
+    extra: tuple[tuple[str, str], ...] = ()  # the spec's own indicator-scope inputs: (heading, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +271,9 @@ def receipt_findings(data: LedgerInput) -> Iterator[Finding]:
 def _project_rows(data: LedgerInput, indicator_rows: list[IndicatorRow]) -> Iterator[ProjectRow]:
     """总表's rows, project by project; 指标明细's go to ``indicator_rows`` as they are made."""
     cfg, plist, month = data.config, data.projects, data.period.end_month
-    standard = {"progress", "status", "progress_text", "problems", "next_steps"}
+    standard = LEDGER_KEYS["lead"]
     extra_cols = [c for c in data.spec.lead.inputs if c.scope == "project" and c.key not in standard]
+    indicator_cols = tuple(c for c in data.spec.lead.inputs if c.scope == "indicator" and c.key not in standard)
     for p in plist.projects:
         expected = expected_progress(p, month)
         rows: list[IndicatorRow] = []
@@ -280,12 +282,13 @@ def _project_rows(data: LedgerInput, indicator_rows: list[IndicatorRow]) -> Iter
                  for u in dict.fromkeys((*p.leads, *p.co_units, *(i.lead for i in p.indicators if i.lead)))}
         for ind in p.indicators:
             lead = ind.lead or (p.leads[0] if p.leads else "")
-            row = _indicator_row(units.get(lead, _NOTHING), p, ind, lead, "lead", expected, share=False)
+            row = _indicator_row(units.get(lead, _NOTHING), p, ind, lead, "lead", expected, share=False,
+                                 extra=indicator_cols)
             rows.append(row)
             indicator_rows.append(row)
             if ind.split:
                 for co in p.co_units:
-                    row = _indicator_row(units[co], p, ind, co, "co", expected, share=True)
+                    row = _indicator_row(units[co], p, ind, co, "co", expected, share=True, extra=indicator_cols)
                     rows.append(row)
                     indicator_rows.append(row)
         lead_values = [(u, units[u][0].get(("lead", p.key), {})) for u in p.leads]
@@ -337,21 +340,23 @@ _NOTHING: tuple[dict, dict, bool] = ({}, {}, False)
 
 
 def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: Indicator, unit: str, kind: str,
-                   expected: float, share: bool) -> IndicatorRow:
-    """One indicator's row for ``unit``; ``unit_data`` is (its values, its cumulatives before, has it values)."""
+                   expected: float, share: bool, extra: Sequence[Column] = ()) -> IndicatorRow:
+    """One indicator's row for ``unit``; ``unit_data`` is (its values, its cumulatives before, has it values);
+    ``extra``: the spec's own indicator-scope input columns, shown after the standard ones."""
     values, before, has_values = unit_data
     key = ind.key
     v = values.get((kind, key), {})
+    texts = tuple((c.heading, _text(v.get(c.key))) for c in extra)
     last = before.get((kind, key))
     cum = v.get("cumulative")
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
     if ind.one_value:  # a level's current value, a node's 1/0: nothing before it or added to it
         return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit, ind.comparator, None, None,
-                            cum, rate, expected, gap, ind.measure_kind)
+                            cum, rate, expected, gap, ind.measure_kind, texts)
     return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit,
                         ind.comparator, last if last is not None else (0.0 if has_values else None),
-                        v.get("current"), cum, rate, expected, gap, ind.measure_kind)
+                        v.get("current"), cum, rate, expected, gap, ind.measure_kind, texts)
 
 
 def _submissions(data: LedgerInput) -> Iterator[SubmissionRow]:
@@ -547,18 +552,21 @@ class _Writer:
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
                     "完成率", "序时进度", "差距（百分点）", "指标类型"]
         widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]
+        extra = [h for h, _ in (l.indicators[0].extra if l.indicators else ())]
+        headings += extra
+        widths += [20] * len(extra)
         ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
         kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num",
-                 "center"]
+                 "center"] + ["text"] * len(extra)
         whole, share = self._formats_for(kinds), self._formats_for(kinds, {2: {"italic": True}})
 
         def row(i: IndicatorRow) -> tuple[list[Any], list]:
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
-                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind], share
+                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind, *(t for _, t in i.extra)], share
             # A level (比率, 上限) shows its current value under 累计完成, marked by its kind; nothing is added up.
             return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
-                    i.cumulative, i.rate, i.expected, i.gap, i.kind], whole
+                    i.cumulative, i.rate, i.expected, i.gap, i.kind, *(t for _, t in i.extra)], whole
 
         self._rows(ws, l.indicators, widths, row)
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)

@@ -897,6 +897,38 @@ def test_spec_needs_the_row_identifying_columns():
         parse_spec(text[:text.index("[co]")])
 
 
+def _without_column(text: str, kind: str, key: str) -> str:
+    start = text.index(f'[[{kind}.columns]]\nkey = "{key}"')
+    end = text.find(f"[[{kind}.columns]]", start + 5)
+    if end < 0:
+        end = text.find("\n[", start + 5)
+    return text[:start] + (text[end:] if end >= 0 else "")
+
+
+@pytest.mark.parametrize("kind, key", [("lead", "cumulative"), ("lead", "current"), ("lead", "progress"),
+                                       ("lead", "status"), ("lead", "progress_text"), ("lead", "problems"),
+                                       ("lead", "next_steps"), ("co", "cumulative"), ("co", "progress_text")])
+def test_a_spec_without_a_column_the_ledger_needs_is_refused(kind, key):
+    """The ledger sums these columns up: a spec without one would give an empty ledger, so loading it stops with a
+    Chinese message naming the sheet and the column."""
+    text = _without_column(packaged_spec_text(), kind, key)
+    assert f'key = "{key}"' in packaged_spec_text() and text != packaged_spec_text()
+    with pytest.raises(ShixiangError, match=rf"模板规格有误：\[{kind}\] 缺少台账汇总所需的填报列 {key}（"):
+        parse_spec(text)
+
+
+def test_a_ledger_column_of_the_wrong_kind_is_refused():
+    text = packaged_spec_text()
+    start = text.index('[[lead.columns]]\nkey = "cumulative"')
+    typed = text[:start] + text[start:].replace('type = "number"', 'type = "text"', 1)
+    with pytest.raises(ShixiangError, match="cumulative（累计完成：.*数值类型"):
+        parse_spec(typed)
+    locked = text[:start] + text[start:].replace('role = "input"', 'role = "locked"\nsource = "previous.cumulative"', 1)
+    with pytest.raises(ShixiangError, match="cumulative"):
+        parse_spec(locked)
+    assert parse_spec(text).lead.column("cumulative").is_input  # the packaged spec has them all
+
+
 def test_invalid_workspace_spec_stops_loading(workspace):
     (workspace.root / "report_spec.toml").write_text(packaged_spec_text().replace('type = "text"', 'type = "x"', 1),
                                                      encoding="utf-8")

@@ -332,3 +332,48 @@ def test_year_end_ledger_shows_the_survey_result(tmp_path):
     assert "满意率" not in sheet_rows(mar.ledger_path, "总表")[2]
 
 
+
+
+EVIDENCE_COLUMN = '''
+[[lead.columns]]
+key = "evidence"
+heading = "佐证材料"
+scope = "indicator"
+role = "input"
+type = "text"
+width = 16
+'''
+
+
+def test_a_districts_indicator_column_reaches_the_ledger(tmp_path):
+    """An indicator-scope input column a district adds to its report_spec.toml is shown in 指标明细, per row, as
+    the unit filled it in (read with openpyxl); without it, 指标明细 has the standard columns only."""
+    from shixiang_xl.spec import packaged_spec_text
+
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    text = packaged_spec_text()
+    (ws.root / "report_spec.toml").write_text(text.replace("\n[co]\n", EVIDENCE_COLUMN + "\n[co]\n"),
+                                              encoding="utf-8")
+    ctx = load_context(ws.root)
+    unit = ctx.projects.get(1).leads[0]
+    keys = [i.key for i in ctx.projects.get(1).indicators]
+
+    def fill(values: dict, fields: dict) -> None:
+        for n, key in enumerate(keys):
+            values[("lead", key)]["evidence"] = f"验收资料第{n + 1}册"
+
+    inbox = ws.folder("inbox", MAR.slug)
+    write_simulated_return(ctx, unit, MAR, inbox / file_name(MAR, unit), seed=3, tweak=fill)
+    result = merge_returns(ctx, MAR, feedback=False)
+    rows = sheet_rows(result.ledger_path, "指标明细")
+    heads = rows[2]
+    assert heads[-1] == "佐证材料"
+    name_col, evidence_col = heads.index("指标"), heads.index("佐证材料")
+    names = {i.name: i.key for i in ctx.projects.get(1).indicators}
+    shown = {r[name_col]: r[evidence_col] for r in rows[3:] if r[0] == 1 and r[name_col] in names}
+    assert shown == {name: f"验收资料第{keys.index(key) + 1}册" for name, key in names.items()}
+    assert all(r[evidence_col] in (None, "") for r in rows[3:] if r[0] != 1)
+
+    (ws.root / "report_spec.toml").unlink()
+    plain = merge_returns(load_context(ws.root), MAR, feedback=False)
+    assert "佐证材料" not in sheet_rows(plain.ledger_path, "指标明细")[2]
