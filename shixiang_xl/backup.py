@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ShixiangError
+
 BACKUP_DIR = ".shixiang/backups"
 KEEP = 5  # backups kept; the oldest go first
 _NAME = re.compile(r"^shixiang-(\d{8}-\d{6})(?:-(\d+))?\.db$")
@@ -157,8 +159,6 @@ def restore_store(db_path: Path, backup: Backup) -> Restored:
     """Put ``backup`` back as the store. The store it replaces (and its journal) is renamed, never deleted."""
     problem = verify(backup.path)
     if problem:
-        from .config import ShixiangError
-
         raise ShixiangError(f"备份 {backup.path.name} 也不完整（{problem}），不能用来恢复。请运行 shixiang restore "
                             "查看其他备份，用 --from 指定一份。")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -180,8 +180,6 @@ def restore_store(db_path: Path, backup: Backup) -> Restored:
             try:
                 os.replace(db_path, kept)
             except PermissionError:  # Windows: another program has it open
-                from .config import ShixiangError
-
                 raise ShixiangError(f"数据库 {db_path} 正被另一个程序占用（另一个 shixiang 窗口，或备份、杀毒软件），"
                                     "没有恢复。请关闭它后重试。") from None
         # A journal left by the damaged store would be "rolled back" into the restored one: it goes with it.

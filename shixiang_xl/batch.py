@@ -11,27 +11,25 @@ import functools
 import json
 import re
 import shutil
-import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from .check import History, UnitReturn, check_batch
 from .feedback import FeedbackJob, write_feedback
+from .errors import ShixiangError
 from .faults import sweep_stale
 from .findings import Finding, Severity, finding, sort_key
 from .intake import FileResult, IntakeContext, archive_containers, discover, take_in
 from .period import Period
+from .render import STATUS_CN
 from .safename import joined_name, split_ext
 from .sandbox import Failure, run_isolated
-from .store import Store
+from .store import Store, open_store
 from .workspace import Context
-
-STATUS_CN = {"accepted": "通过", "warned": "有警告", "rejected": "退回修改", "unreadable": "无法读取",
-             "superseded": "已被新版本替代", "duplicate": "重复文件"}
-
+from .wslock import workspace_lock
 
 @dataclass
 class BatchResult:
@@ -126,15 +124,8 @@ def _order_key(r: FileResult, index: int) -> tuple:
 
 def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period, *, strict: bool = False,
               workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
-              progress: Callable[[int], None] | None = None,
-              on_result: Callable[[FileResult], None] | None = None,
-              cells_for: frozenset[str] | None = None) -> BatchResult:
-    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings.
-
-    ``on_result`` sees each file's result as it arrives (``merge`` moves its values into the store there, so a
-    city-wide batch does not hold every return's values in memory). ``cells_for``: the units whose results keep
-    where each value was read from (all when None).
-    """
+              progress: Callable[[int], None] | None = None) -> BatchResult:
+    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings."""
     paths = list(paths)
     ws = ctx.workspace
     archive_dir = ws.folder("archive")
@@ -143,17 +134,14 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     sweep_stale([archive_dir, ws.folder("reports", period.slug), ws.folder("feedback", period.slug)])
     ictx = IntakeContext(spec=ctx.spec, projects=ctx.projects, units=frozenset(u.name for u in ctx.directory.units),
                          period=period, secret=ws.secret(), workspace_id=ws.workspace_id,
-                         archive_dir=str(archive_dir), history=load_history(store, period), cells_for=cells_for)
+                         archive_dir=str(archive_dir), history=load_history(store, period))
     tmp = Path(tempfile.mkdtemp(prefix="shixiang-intake-"))
     try:
         sources, early = discover(paths, tmp)
         containers = archive_containers(paths, str(archive_dir))
         results: list[FileResult] = []
         for r in take_in(ictx, sources, workers=workers, memory_mb=memory_mb, timeout=timeout):
-            _share_strings(r)
             results.append(r)
-            if on_result:
-                on_result(r)
             if progress:
                 progress(1)
     finally:
@@ -170,13 +158,6 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
     result = BatchResult(period, results, findings, ctx.projects.units)
     _record(store, result, containers)
     return result
-
-
-def _share_strings(r: FileResult) -> None:
-    """One string object for the strings a batch's results repeat (unit, period, kind, times): each result comes
-    unpickled from a worker with copies of its own, and a city-wide batch holds thousands of results."""
-    for name in ("unit", "period", "kind", "saved_at", "issued_at"):
-        setattr(r, name, sys.intern(getattr(r, name)))
 
 
 def _decide(results: list[FileResult], strict: bool) -> None:
@@ -354,3 +335,30 @@ def batch_json(result: BatchResult) -> str:
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
+
+@dataclass
+class CheckRun:
+    """The result of ``shixiang check``: the batch and where its outputs went."""
+
+    batch: BatchResult
+    report: Path
+    feedback: dict[str, Path]
+
+
+def check_returns(ctx: Context, paths: Sequence[Path] | None, period: Period, *, strict: bool = False,
+                  feedback: bool = True, workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
+                  progress: Any = None, wait: float = 60.0) -> CheckRun:
+    """Take in and check every return under ``paths`` (default ``inbox/<period>/``); write 校验报告.xlsx and
+    the feedback copies. The store records every file; nothing is merged."""
+    ws = ctx.workspace
+    paths = list(paths) if paths else [ws.folder("inbox", period.slug)]
+    for p in paths:
+        if not p.exists():
+            raise ShixiangError(f"找不到 {p}。请把各单位报回的文件放到 inbox/{period.slug}/ 文件夹，或指定文件/文件夹。")
+    with workspace_lock(ws.secret_path.parent, f"校验 {period.slug}", wait=wait):
+        with open_store(ws.db_path) as store:
+            batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, memory_mb=memory_mb,
+                              timeout=timeout, progress=progress)
+        report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
+        copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
+    return CheckRun(batch, report, copies)

@@ -10,8 +10,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 from .findings import Finding, finding
 from .measures import KIND_MILESTONE, completion, is_count, meets_target, scale
@@ -20,7 +19,6 @@ from .projects import ProjectList
 from .reader import CellValue, ReadResult
 from .spec import STATUSES, Column, TemplateSpec
 from .textnorm import clean, compact, format_number, parse_number_text
-from .wslock import workspace_lock
 
 MIN_PROGRESS_TEXT = 15
 MAX_TEXT = 2000
@@ -431,36 +429,3 @@ def check_batch(returns: Iterable[UnitReturn], plist: ProjectList) -> list[Findi
                     f"与牵头单位填报的 {format_number(lead_cum)}{ind.unit} 不一致，请牵头单位与协办单位核对。",
                     file=lead.file, sheet=cv.sheet if cv else "", cell=cv.cell if cv else "", unit=lead_unit))
     return findings
-
-
-@dataclass
-class CheckRun:
-    """The result of ``shixiang check``: the batch and where its outputs went."""
-
-    batch: Any
-    report: Path
-    feedback: dict[str, Path]
-
-
-def check_returns(ctx: Any, paths: Sequence[Path] | None, period: Period, *, strict: bool = False,
-                  feedback: bool = True, workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
-                  progress: Any = None, wait: float = 60.0) -> CheckRun:
-    """Take in and check every return under ``paths`` (default ``inbox/<period>/``); write 校验报告.xlsx and
-    the feedback copies. The store records every file; nothing is merged."""
-    from .batch import run_batch, write_check_report, write_feedback_copies
-    from .store import open_store
-
-    ws = ctx.workspace
-    paths = list(paths) if paths else [ws.folder("inbox", period.slug)]
-    for p in paths:
-        if not p.exists():
-            from .config import ShixiangError
-
-            raise ShixiangError(f"找不到 {p}。请把各单位报回的文件放到 inbox/{period.slug}/ 文件夹，或指定文件/文件夹。")
-    with workspace_lock(ws.secret_path.parent, f"校验 {period.slug}", wait=wait):
-        with open_store(ws.db_path) as store:
-            batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, memory_mb=memory_mb,
-                              timeout=timeout, progress=progress)
-        report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
-        copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
-    return CheckRun(batch, report, copies)

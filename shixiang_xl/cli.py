@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .config import ShixiangError
+from .errors import ShixiangError
 from .render import render_batch, render_ledger, render_projects, render_table
 
 
@@ -421,7 +421,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], period_text: str, strict:
           no_feedback: bool, wait: float) -> None:
     """校验报回的填报表（默认 inbox/<报送期>/），生成校验报告和退回修改标注件。有错误时以 1 退出。"""
     from .batch import batch_json
-    from .check import check_returns
+    from .batch import check_returns
 
     c = _context(ctx)
     period = _period(period_text)

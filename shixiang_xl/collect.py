@@ -24,7 +24,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .config import ShixiangError
+from .errors import ShixiangError
 from .findings import Finding, finding
 from .period import Period
 from .safename import MAX_NAME_BYTES, safe_name  # noqa: F401 - MAX_NAME_BYTES: the cap on saved names
@@ -39,26 +39,6 @@ SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".et", ".ods", ".x
 ARCHIVE_EXTENSIONS = frozenset({".zip"})  # a zip of returns: check/merge unpack it safely
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS collected (
-    id            INTEGER PRIMARY KEY,
-    period        TEXT NOT NULL,
-    source        TEXT NOT NULL,            -- the mail file (› message key in an mbox/Maildir)
-    message_id    TEXT NOT NULL,
-    sender        TEXT NOT NULL,
-    unit          TEXT NOT NULL,            -- '' when the sender is not in the unit directory
-    date          TEXT NOT NULL,            -- the Date header, ISO 8601 ('' when missing)
-    original_name TEXT NOT NULL,
-    saved_path    TEXT NOT NULL,
-    sha256        TEXT NOT NULL,
-    size          INTEGER NOT NULL,
-    result        TEXT NOT NULL,            -- saved | duplicate | skipped | too-large | no-attachment | unreadable
-    detail        TEXT NOT NULL DEFAULT '',
-    collected_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS collected_sha ON collected (period, sha256);
-"""
 
 RESULT_CN = {"saved": "已保存", "duplicate": "重复，未再保存", "skipped": "不是表格，已跳过", "too-large": "过大，未保存",
              "no-attachment": "没有附件", "unreadable": "无法读取"}
@@ -343,7 +323,6 @@ def collect_returns(ctx: Context, paths: Sequence[Path], period: Period, *,
     findings: list[Finding] = []
     messages = 0
     with open_store(ctx.workspace.db_path) as store:
-        store.ensure(SCHEMA)
 
         def record(item: CollectedItem) -> None:
             store.conn.execute(
@@ -490,4 +469,4 @@ def collected_records(ctx: Context, period: Period) -> list[dict]:
     """Every recorded attachment for ``period`` (oldest first), as plain dicts."""
     from .store import period_rows
 
-    return period_rows(ctx.workspace.db_path, SCHEMA, "collected", period.slug)
+    return period_rows(ctx.workspace.db_path, "collected", period.slug)

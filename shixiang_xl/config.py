@@ -7,9 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-class ShixiangError(Exception):
-    """Work cannot continue (bad workspace, bad configuration). The message is Chinese and shown as is."""
+from .errors import ShixiangError
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def _with_demo_ceiling(ctx: Context) -> Context:
 
 def run_demo(directory: Path | None, echo: Echo) -> Path:
     """Run every stage on the built-in 2026 example in ``directory`` (default: a new ``demo-<time>`` folder)."""
-    from .check import check_returns
+    from .batch import check_returns
     from .generate import generate_workbooks
     from .merge import merge_returns
     from .status import report_status

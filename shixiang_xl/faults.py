@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .backup import backup_dir, list_backups
-from .config import ShixiangError
+from .errors import ShixiangError
 
 DB_TIMEOUT_ENV = "SHIXIANG_DB_TIMEOUT"  # seconds to wait for a store another program holds (default 30)
 DEFAULT_DB_TIMEOUT = 30.0

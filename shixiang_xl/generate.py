@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from .config import Config, ShixiangError
+from xlsxwriter.utility import xl_rowcol_to_cell, xl_col_to_name
+
+from .config import Config
+from .errors import ShixiangError
 from .layout import FIRST_DATA_ROW, HEADER_ROW, SUBTITLE_ROW, TITLE_ROW, Block, SheetLayout, locked_value, unit_layouts
 from .meta import digest, write_meta
 from .period import Period
@@ -22,7 +25,7 @@ from .measures import KIND_CEILING, KIND_COUNT, KIND_MILESTONE
 from .projects import Indicator, ProjectList
 from .safename import joined_name
 from .spec import STATUSES, Column, SheetSpec, TemplateSpec
-from .textnorm import a1, col_letter, format_number
+from .textnorm import format_number
 from .workspace import Context
 from .xlsxout import FONT_HEAD, Formats, atomic_write_bytes, fit_heading, new_workbook, print_setup, \
     row_height, safe_text
@@ -209,7 +212,7 @@ class _Builder:
             elif variant:
                 options.update(input_title=LEVEL_PROMPT[0], input_message=LEVEL_PROMPT[1])
             runs = _runs(sorted({r for a, b in ranges for r in range(a, b + 1)}))
-            options["multi_range"] = " ".join(f"{a1(a, c)}:{a1(b, c)}" if a != b else a1(a, c) for a, b in runs)
+            options["multi_range"] = " ".join(f"{xl_rowcol_to_cell(a, c)}:{xl_rowcol_to_cell(b, c)}" if a != b else xl_rowcol_to_cell(a, c) for a, b in runs)
             ws.data_validation(runs[0][0], c, runs[0][1], c, options)
         self.add_checks(spec, layout)
 
@@ -244,14 +247,14 @@ class _Builder:
                         value = "—"  # a level (比率, 上限) is not added up: there is no 上期累计
                     fmt = self.locked_fmt(col.type)
                     if value is not None:
-                        self.locked.append([spec.sheet, a1(slot.row, c), _json_value(value)])
+                        self.locked.append([spec.sheet, xl_rowcol_to_cell(slot.row, c), _json_value(value)])
                 elif col.role == "input":
                     if col.scope == "indicator" and ind is None:
                         fmt = self.locked_fmt(col.type)  # no indicator on this row: nothing to fill in
                     elif level and col.key in LEVEL_UNUSED:
                         # The one input of a level is its current value (the next column): say so here.
                         value, fmt = NODE_LABEL if node else LEVEL_LABEL, self.locked_fmt("text")
-                        self.locked.append([spec.sheet, a1(slot.row, c), value])
+                        self.locked.append([spec.sheet, xl_rowcol_to_cell(slot.row, c), value])
                     else:
                         measure = ind.unit if ind is not None and col.scope == "indicator" and col.is_numeric else ""
                         fmt = self.input_fmt("text" if node else col.type, "" if node else measure)
@@ -286,7 +289,7 @@ class _Builder:
 
     def framed(self, sheet: str, row: int, col: int, text: str) -> str:
         """Record a title, heading or label as locked content (``_meta``'s frame), and give it back to write."""
-        self.frame.append([sheet, a1(row, col), text])
+        self.frame.append([sheet, xl_rowcol_to_cell(row, col), text])
         return text
 
     def _write(self, ws, rows: tuple[int, int], col: int, value: object, fmt) -> None:
@@ -301,7 +304,7 @@ class _Builder:
 
     def _formula(self, spec: SheetSpec, col: Column, row: int, level: Indicator | None = None) -> str:
         def ref(m: re.Match) -> str:
-            return a1(row, spec.index(m.group(1)))
+            return xl_rowcol_to_cell(row, spec.index(m.group(1)))
 
         formula = col.formula
         if level is not None and level.measure_kind == KIND_MILESTONE and col.key == "rate" \
@@ -331,7 +334,7 @@ class _Builder:
         for c, col in enumerate(spec.columns):
             if not col.is_input:
                 continue
-            letter = col_letter(c)
+            letter = xl_col_to_name(c)
             if col.scope == "indicator":
                 col_runs = count_runs if col.key in LEVEL_UNUSED else runs
                 ranges = [f"{q}{letter}{a + 1}:{letter}{b + 1}" for a, b in col_runs]
@@ -357,7 +360,7 @@ class _Builder:
                     self.invalid.append(f"SUMPRODUCT(--ISTEXT({rng}))")
         # Cumulative below last period's cumulative is a mistake a unit can see for itself.
         if spec.column("cumulative") and spec.column("last_cumulative"):
-            cum, last = col_letter(spec.index("cumulative")), col_letter(spec.index("last_cumulative"))
+            cum, last = xl_col_to_name(spec.index("cumulative")), xl_col_to_name(spec.index("last_cumulative"))
             for a, b in runs:
                 # A negative value is already counted as invalid above: count it once.
                 rng = f"{q}{cum}{a + 1}:{cum}{b + 1}"
@@ -402,7 +405,7 @@ class _Builder:
                 ws.write_blank(r, 1, None, self.input_fmt(field.type))
             ws.data_validation(r, 1, r, 1, _validation(col, job.period))
             ws.set_row(r, 24)
-            cell = a1(r, 1)
+            cell = xl_rowcol_to_cell(r, 1)
             self.field_cells[field.key] = cell
             q = "'" + job.spec.info_sheet.replace("'", "''") + "'!"
             if field.required:
@@ -418,7 +421,7 @@ class _Builder:
         n_required = self._required_count()
         ws.write_formula(0, CHECK_COL, f"={missing}", None, n_required)
         ws.write_formula(1, CHECK_COL, f"={invalid}", None, 0)
-        m, i = f"${col_letter(CHECK_COL)}$1", f"${col_letter(CHECK_COL)}$2"
+        m, i = f"${xl_col_to_name(CHECK_COL)}$1", f"${xl_col_to_name(CHECK_COL)}$2"
         # Only what is wrong is named: "还有3项必填内容未填写", not "…，0项填写有误".
         banner = (f'=IF({m}+{i}=0,"✔ 自检通过：必填项已全部填写，可以报送。","✘ 自检未通过："'
                   f'&IF({m}>0,"还有"&{m}&"项必填内容未填写","")&IF(AND({m}>0,{i}>0),"，","")'

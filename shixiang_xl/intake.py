@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
+from xlsxwriter.utility import xl_col_to_name
+
 from .check import Checked, History, check_values
 from .faults import is_disk_full
 from .findings import Finding, finding
@@ -38,6 +40,7 @@ from .reader import CellValue, ReadResult, check_frame, expected_locked_values, 
 from .safename import safe_name
 from .sandbox import Failure, run_isolated
 from .spec import TemplateSpec
+from .errors import ShixiangError
 
 SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -75,9 +78,6 @@ class IntakeContext:
     workspace_id: str
     archive_dir: str
     history: dict[str, History] = field(default_factory=dict)
-    # Units whose returns keep where each value was read from (FileResult.cells); None: every unit. merge needs
-    # them only for the cross-unit check of shared-out figures, and a city-wide batch need not carry the rest.
-    cells_for: frozenset[str] | None = None
 
 
 @dataclass(slots=True)  # without slots, each of a city batch's thousands carried a dict of its own
@@ -570,11 +570,8 @@ def _far(row: int, col: int) -> bool:
 
 
 def _a1_text(row: int, col: int) -> str:
-    letters = ""
-    while col > 0 and len(letters) < 8:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
+    """The A1 text of a 1-based cell a file names, however far out (a column past ZZZZZZZZ is shown as that)."""
+    return f"{xl_col_to_name(min(col, 26 ** 8) - 1) if col > 0 else ''}{row}"
 
 
 def _local(name: str) -> str:
@@ -1045,8 +1042,7 @@ def read_return(ictx: IntakeContext, res: FileResult, sheets: dict[str, list[lis
                                     fname=name, history=ictx.history.get(res.unit))
     res.findings += checked.findings
     res.values, res.fields = checked.values, checked.fields
-    if ictx.cells_for is None or res.unit in ictx.cells_for:
-        res.cells = read.values
+    res.cells = read.values
 
 
 def _period_slug(label: str) -> str:
@@ -1120,8 +1116,6 @@ def _convert_and_retry(ictx: IntakeContext, sources: list[Source], results: dict
                        pending: list[int], *, workers: int | None, memory_mb: int, timeout: float) -> None:
     """Convert the archived copies of ``pending`` to .xlsx in one LibreOffice call; process them again."""
     from . import office
-    from .config import ShixiangError
-
     def give_up(i: int, code: str, message: str) -> None:
         r = results[i]
         r.needs_conversion = False

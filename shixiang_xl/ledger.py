@@ -5,15 +5,9 @@ office's print-ready workbook (``write_ledger``). Building knows nothing of file
 from __future__ import annotations
 
 import datetime as dt
-import marshal
-import os
-import tempfile
-import weakref
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import (Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeVar,
-                    overload)
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .config import Config
 from .figures import (SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME, SubmissionFigures, count_by,
@@ -21,9 +15,10 @@ from .figures import (SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME, 
 from .findings import Finding, finding
 from .measures import KIND_COUNT, completion, meets_target
 from .period import Period, expected_progress
-from .projects import Indicator, Project, ProjectList, field_names
-from .spec import TemplateSpec
+from .projects import Indicator, Project, ProjectList
+from .spec import LEDGER_KEYS, Column, TemplateSpec
 from .textnorm import format_number
+from .xlsxout import Formats, atomic_output, fit_heading, new_workbook, print_setup, row_height, write_cells, write_rows
 
 Values = Mapping[tuple[str, str], Mapping[str, Any]]  # (sheet kind, row key) → column key → value
 
@@ -65,8 +60,7 @@ class LedgerInput:
 
 
 class IndicatorRow(NamedTuple):
-    """One row of 指标明细 (a tuple: the packed rows of :class:`IndicatorRows` are rebuilt by the tens of thousands,
-    which a frozen dataclass's ``__init__`` made several times slower)."""
+    """One row of 指标明细."""
 
     project: int
     key: str
@@ -83,253 +77,7 @@ class IndicatorRow(NamedTuple):
     expected: float  # 0..100
     gap: float | None  # percentage points, completion − expected
     kind: str = KIND_COUNT  # 累计数 / 比率 / 上限 / 节点: for a level, cumulative is the current value
-
-
-T = TypeVar("T")
-
-
-class _Rows(Sequence[T]):
-    """A sequence whose rows are made as they are read (``_row(k)`` for 0 ≤ k < len): indexes and slices as a
-    tuple's, and equal to any sequence of the same rows."""
-
-    __slots__ = ()
-
-    def _row(self, k: int) -> T:
-        raise NotImplementedError
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
-        n = len(self)
-        if isinstance(index, slice):
-            return tuple(self._row(k) for k in range(*index.indices(n)))
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(index)
-        return self._row(index)
-
-    def __iter__(self) -> Iterator[T]:
-        return map(self._row, range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-class IndicatorRows(_Rows[IndicatorRow]):
-    """指标明细's rows, packed: per row, references to the indicator and the unit (objects the project list holds
-    anyway) and its six numbers in one array; each row is rebuilt as it is read.
-
-    A city's 60,000 rows as objects took ~17 MB of the merging process (and of each process it forks); packed, they
-    take ~4 MB. The numbers of every full chunk of rows go to a temporary file (:class:`_Spill`) as the rows are
-    added: ~3 MB less for a city. Equal to any sequence of the same rows.
-    """
-
-    __slots__ = ("_numbers", "_indicators", "_units", "_projects", "_shares", "_spill", "_cached")
-    _WIDTH = 6  # last, current, cumulative, rate, expected, gap
-    CHUNK = 1024  # rows whose numbers go to the file together
-
-    def __init__(self, rows: Iterable[tuple[Indicator, IndicatorRow]] = ()) -> None:
-        self._numbers = array("d")  # the rows' after the spilled ones
-        self._spill: _Spill | None = None
-        self._cached: tuple[int, array] = (-1, array("d"))
-        self._indicators: list[Indicator] = []
-        self._units: list[str] = []
-        self._projects: list[int] = []
-        self._shares = bytearray()
-        for indicator, row in rows:
-            self.append(indicator, row)
-
-    def append(self, indicator: Indicator, row: IndicatorRow) -> None:
-        """Add ``row``, the row of ``indicator`` (its key, name, target, measure and comparator are the indicator's)."""
-        self._indicators.append(indicator)
-        self._units.append(row.unit_name)
-        self._projects.append(row.project)
-        self._shares.append(row.is_share)
-        self._numbers.extend([_NAN if v is None else v
-                              for v in (row.last, row.current, row.cumulative, row.rate, row.expected, row.gap)])
-        if len(self._numbers) == self.CHUNK * self._WIDTH:
-            if self._spill is None:
-                self._spill = _Spill()
-            self._spill.append(self._numbers.tobytes())
-            self._numbers = array("d")
-
-    def __len__(self) -> int:
-        return len(self._indicators)
-
-    def _row(self, k: int) -> IndicatorRow:
-        ind = self._indicators[k]
-        c, at = divmod(k, self.CHUNK)
-        if self._spill is not None and c < len(self._spill):
-            if self._cached[0] != c:  # rows are asked for in order: one chunk is kept
-                numbers = array("d")
-                numbers.frombytes(self._spill.read(c))
-                self._cached = (c, numbers)
-            numbers = self._cached[1]
-        else:
-            numbers, at = self._numbers, k - (len(self._spill) * self.CHUNK if self._spill is not None else 0)
-        at *= self._WIDTH
-        return _new_row(IndicatorRow, (
-            self._projects[k], ind.key, ind.name, self._units[k], self._shares[k] == 1, ind.target, ind.unit,
-            ind.comparator, *[None if v != v else v for v in numbers[at:at + self._WIDTH]],  # NaN: none
-            ind.measure_kind))
-
-    def __repr__(self) -> str:
-        return f"IndicatorRows({len(self)} rows)"
-
-    def digest_into(self, digest: Any) -> None:
-        """Feed every row's content to ``digest`` (a hashlib object): equal rows, equal bytes. From the packed
-        form, without rebuilding the rows (a city's ledger digest spent most of its time there)."""
-        for start in range(0, len(self), 1024):  # a thousand rows at a time: the text of all would be megabytes
-            end = start + 1024
-            digest.update("".join([f"{p}|{i.key!r}|{i.name!r}|{u!r}|{i.target!r}|{i.unit!r}|{i.comparator!r}|{i.kind!r}\n"
-                                   for p, i, u in zip(self._projects[start:end], self._indicators[start:end],
-                                                      self._units[start:end])]).encode("utf-8"))
-        digest.update(b"\x1d" + bytes(self._shares) + b"\x1d")
-        # The numbers as they are held (None is NaN): their IEEE 754 bytes, little-endian on every machine this
-        # runs on (a store is never shared between machines of both kinds); the same bytes however many are spilled.
-        for data in self._spill.chunks() if self._spill is not None else ():
-            digest.update(data)
-        digest.update(self._numbers)
-
-    def __reduce__(self) -> tuple:
-        return IndicatorRows._from_rows, (list(zip(self._indicators, self)),)
-
-    @staticmethod
-    def _from_rows(rows: list[tuple[Indicator, IndicatorRow]]) -> IndicatorRows:
-        return IndicatorRows(rows)
-
-
-_NAN = float("nan")
-_new_row = tuple.__new__
-
-
-class _Spill:
-    """A temporary file that chunks of bytes are appended to and read back from, by chunk number. It is created
-    ``0600`` in the system's temporary folder and removed with the last reference to this object (by the process
-    that made it: the forked copies that read it leave it be). Any process can read it: the 台账's writers are
-    forked copies of the one that made it."""
-
-    __slots__ = ("path", "ends", "__weakref__")
-
-    def __init__(self) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="shixiang-rows-", suffix=".bin")
-        os.close(fd)
-        self.ends = array("q")  # each chunk's end offset
-        weakref.finalize(self, _remove, self.path, os.getpid())
-
-    def append(self, data: bytes) -> None:
-        with open(self.path, "ab") as fh:
-            fh.write(data)
-            self.ends.append(fh.tell())
-
-    def __len__(self) -> int:
-        return len(self.ends)
-
-    def read(self, c: int) -> bytes:
-        """Chunk ``c``."""
-        start = self.ends[c - 1] if c else 0
-        with open(self.path, "rb") as fh:
-            fh.seek(start)
-            return fh.read(self.ends[c] - start)
-
-    def chunks(self) -> Iterator[bytes]:
-        """Every chunk, in order."""
-        with open(self.path, "rb") as fh:
-            start = 0
-            for end in self.ends:
-                yield fh.read(end - start)
-                start = end
-
-
-def _remove(path: str, owner: int) -> None:
-    if os.getpid() != owner:
-        return
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-class SpilledRows(_Rows[T]):
-    """A sheet's rows kept in a temporary file (:class:`_Spill`), not in memory, and read back a chunk at a time,
-    each row rebuilt by ``make(*fields)``; a sheet of one chunk or less stays in memory. Equal to any sequence of
-    the same rows.
-
-    A city's 总表 alone holds megabytes of reported text: the merging process (and each process it forks to write
-    the 台账) held every row at once, so its peak grew with the number of returns.
-    """
-
-    CHUNK = 256
-
-    def __init__(self, rows: Iterable[T], fields: Callable[[T], tuple], make: Callable[..., T]) -> None:
-        self._make = make
-        self._spill: _Spill | None = None
-        self._len = 0
-        self._cached: tuple[int, list[T]] = (-1, [])
-        chunk: list[tuple] = []
-        for row in rows:
-            if len(chunk) == self.CHUNK:
-                if self._spill is None:
-                    self._spill = _Spill()
-                self._spill.append(marshal.dumps(chunk))
-                chunk = []
-            chunk.append(fields(row))
-            self._len += 1
-        self._memory: tuple[T, ...] | None = None
-        if self._spill is None:
-            self._memory = tuple(make(*t) for t in chunk)
-        else:
-            self._spill.append(marshal.dumps(chunk))
-
-    @classmethod
-    def of(cls, kind: type[T], rows: Iterable[T]) -> SpilledRows[T]:
-        """Rows of the dataclass ``kind``, spilled field by field."""
-        names = field_names(kind)
-        return cls(rows, lambda row: tuple([getattr(row, name) for name in names]), kind)
-
-    @classmethod
-    def of_tuples(cls, rows: Iterable[T]) -> SpilledRows[T]:
-        """Plain tuples of marshallable values."""
-        return cls(rows, tuple, lambda *fields: fields)  # type: ignore[arg-type, return-value]
-
-    def _rows(self, data: bytes) -> list[T]:
-        make = self._make
-        return [make(*t) for t in marshal.loads(data)]
-
-    def __len__(self) -> int:
-        return self._len
-
-    def _row(self, k: int) -> T:
-        if self._spill is None:
-            assert self._memory is not None
-            return self._memory[k]
-        c = k // self.CHUNK
-        if self._cached[0] != c:  # rows are mostly asked for in order: one chunk is kept
-            self._cached = (c, self._rows(self._spill.read(c)))
-        return self._cached[1][k % self.CHUNK]
-
-    def __iter__(self) -> Iterator[T]:  # chunk by chunk through one open file
-        if self._spill is None:
-            assert self._memory is not None
-            yield from self._memory
-            return
-        for data in self._spill.chunks():
-            yield from self._rows(data)
-
-    def __repr__(self) -> str:
-        return f"SpilledRows({self._len} rows{'' if self._spill is None else ', in a file'})"
-
-    def __reduce__(self) -> tuple:
-        return tuple, (tuple(self),)  # another process gets the rows themselves
+    extra: tuple[tuple[str, str], ...] = ()  # the spec's own indicator-scope inputs: (heading, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,8 +149,8 @@ class LedgerData:
     title: str
     subtitle: str
     period: Period
-    projects: Sequence[ProjectRow]  # SpilledRows, when built here
-    indicators: Sequence[IndicatorRow]  # IndicatorRows, when built here
+    projects: Sequence[ProjectRow]
+    indicators: Sequence[IndicatorRow]
     submissions: Sequence[SubmissionRow]
     bulletin: Sequence[BulletinRow]
     trend_periods: tuple[str, ...]
@@ -489,20 +237,15 @@ def _completion(indicators: Sequence[IndicatorRow]) -> float | None:
 
 
 def build_ledger(data: LedgerInput) -> LedgerData:
-    """The ledger's content, computed from plain data (deterministic: same input, same ledger).
-
-    Built project by project as the values are read; the rows of every sheet but 指标明细 (packed) are spilled to
-    temporary files as they are made (:class:`SpilledRows`).
-    """
+    """The ledger's content, computed from plain data (deterministic: same input, same ledger)."""
     cfg, period = data.config, data.period
-    indicator_rows = IndicatorRows()
-    project_rows = SpilledRows.of(ProjectRow, _project_rows(data, indicator_rows))
-    submissions = SpilledRows.of(SubmissionRow, _submissions(data))
-    bulletin = SpilledRows.of(BulletinRow, _bulletin(data, project_rows, submissions))
+    indicator_rows: list[IndicatorRow] = []
+    project_rows = tuple(_project_rows(data, indicator_rows))
+    submissions = tuple(_submissions(data))
+    bulletin = tuple(_bulletin(data, project_rows, submissions))
     periods = tuple(sorted(data.history)) + (period.slug,)
-    trend = SpilledRows.of_tuples((pr.number, pr.name, tuple(data.history[s].get(pr.number)
-                                                             for s in periods[:-1]) + (pr.progress,), pr.expected)
-                                  for pr in project_rows)
+    trend = tuple((pr.number, pr.name, tuple(data.history[s].get(pr.number) for s in periods[:-1]) + (pr.progress,),
+                   pr.expected) for pr in project_rows)
     received = [s.received_at for s in data.submissions.values() if s.received_at]
     as_of = max(received)[:10] if received else period.due(cfg.due_day).isoformat()
     y, m, d = as_of.split("-")
@@ -511,7 +254,7 @@ def build_ledger(data: LedgerInput) -> LedgerData:
     plist = data.projects.projects
     trend_expected = tuple(round(sum(expected_progress(p, Period.parse(s).end_month) for p in plist) / len(plist), 1)
                            if plist else 0.0 for s in periods)
-    return LedgerData(title, subtitle, period, project_rows, indicator_rows, submissions, bulletin,
+    return LedgerData(title, subtitle, period, project_rows, tuple(indicator_rows), submissions, bulletin,
                       periods, trend, tuple(data.findings) + tuple(receipt_findings(data)), cfg.lag_threshold,
                       trend_expected, tuple(sorted(data.stale.items())))
 
@@ -541,11 +284,12 @@ def receipt_findings(data: LedgerInput) -> Iterator[Finding]:
                       file=s.file, unit=unit)
 
 
-def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[ProjectRow]:
+def _project_rows(data: LedgerInput, indicator_rows: list[IndicatorRow]) -> Iterator[ProjectRow]:
     """总表's rows, project by project; 指标明细's go to ``indicator_rows`` as they are made."""
     cfg, plist, month = data.config, data.projects, data.period.end_month
-    standard = {"progress", "status", "progress_text", "problems", "next_steps"}
+    standard = LEDGER_KEYS["lead"]
     extra_cols = [c for c in data.spec.lead.inputs if c.scope == "project" and c.key not in standard]
+    indicator_cols = tuple(c for c in data.spec.lead.inputs if c.scope == "indicator" and c.key not in standard)
     for p in plist.projects:
         expected = expected_progress(p, month)
         rows: list[IndicatorRow] = []
@@ -554,14 +298,15 @@ def _project_rows(data: LedgerInput, indicator_rows: IndicatorRows) -> Iterator[
                  for u in dict.fromkeys((*p.leads, *p.co_units, *(i.lead for i in p.indicators if i.lead)))}
         for ind in p.indicators:
             lead = ind.lead or (p.leads[0] if p.leads else "")
-            row = _indicator_row(units.get(lead, _NOTHING), p, ind, lead, "lead", expected, share=False)
+            row = _indicator_row(units.get(lead, _NOTHING), p, ind, lead, "lead", expected, share=False,
+                                 extra=indicator_cols)
             rows.append(row)
-            indicator_rows.append(ind, row)
+            indicator_rows.append(row)
             if ind.split:
                 for co in p.co_units:
-                    row = _indicator_row(units[co], p, ind, co, "co", expected, share=True)
+                    row = _indicator_row(units[co], p, ind, co, "co", expected, share=True, extra=indicator_cols)
                     rows.append(row)
-                    indicator_rows.append(ind, row)
+                    indicator_rows.append(row)
         lead_values = [(u, units[u][0].get(("lead", p.key), {})) for u in p.leads]
         reported = [v.get("progress") for _, v in lead_values if v.get("progress") is not None]
         statuses = [v.get("status") for _, v in lead_values if v.get("status")]
@@ -611,21 +356,23 @@ _NOTHING: tuple[dict, dict, bool] = ({}, {}, False)
 
 
 def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: Indicator, unit: str, kind: str,
-                   expected: float, share: bool) -> IndicatorRow:
-    """One indicator's row for ``unit``; ``unit_data`` is (its values, its cumulatives before, has it values)."""
+                   expected: float, share: bool, extra: Sequence[Column] = ()) -> IndicatorRow:
+    """One indicator's row for ``unit``; ``unit_data`` is (its values, its cumulatives before, has it values);
+    ``extra``: the spec's own indicator-scope input columns, shown after the standard ones."""
     values, before, has_values = unit_data
     key = ind.key
     v = values.get((kind, key), {})
+    texts = tuple((c.heading, _text(v.get(c.key))) for c in extra)
     last = before.get((kind, key))
     cum = v.get("cumulative")
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
     if ind.one_value:  # a level's current value, a node's 1/0: nothing before it or added to it
         return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit, ind.comparator, None, None,
-                            cum, rate, expected, gap, ind.measure_kind)
+                            cum, rate, expected, gap, ind.measure_kind, texts)
     return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit,
                         ind.comparator, last if last is not None else (0.0 if has_values else None),
-                        v.get("current"), cum, rate, expected, gap, ind.measure_kind)
+                        v.get("current"), cum, rate, expected, gap, ind.measure_kind, texts)
 
 
 def _submissions(data: LedgerInput) -> Iterator[SubmissionRow]:
@@ -694,7 +441,6 @@ def _bulletin(data: LedgerInput, projects: Sequence[ProjectRow], subs: Sequence[
 
 def write_ledger(ledger: LedgerData, path: Path, *, a3: bool = False) -> Path:
     """``台账.xlsx``: 总表, 指标明细, 报送情况, 通报建议, 走势, 校验问题 — every sheet print-ready."""
-    from .xlsxout import atomic_output
 
     # Straight into the temporary file that becomes the ledger: a city's ledger is several megabytes, which a
     # buffer in memory (and the copy of it a rename needs) would add to this process's peak.
@@ -705,7 +451,6 @@ def write_ledger(ledger: LedgerData, path: Path, *, a3: bool = False) -> Path:
 
 def write_ledger_to(ledger: LedgerData, fh: BinaryIO, *, a3: bool = False) -> None:
     """The 台账 workbook, written to ``fh`` (a file, or an in-memory buffer)."""
-    from .xlsxout import Formats, new_workbook
 
     wb = new_workbook(fh, constant_memory=len(ledger.indicators) > 2000)
     fmt = Formats(wb)
@@ -719,24 +464,6 @@ def write_ledger_to(ledger: LedgerData, fh: BinaryIO, *, a3: bool = False) -> No
     wb.close()
 
 
-class _Numbered(_Rows[tuple[int, T]]):
-    """(1, rows[0]), (2, rows[1]), …, without a list of them all (a city's rows are spilled: SpilledRows)."""
-
-    __slots__ = ("_of",)
-
-    def __init__(self, rows: Sequence[T]) -> None:
-        self._of = rows
-
-    def __len__(self) -> int:
-        return len(self._of)
-
-    def _row(self, k: int) -> tuple[int, T]:
-        return k + 1, self._of[k]
-
-    def __iter__(self) -> Iterator[tuple[int, T]]:
-        return enumerate(self._of, start=1)
-
-
 class _Writer:
     def __init__(self, wb, fmt, ledger: LedgerData, a3: bool) -> None:
         self.wb, self.fmt, self.l, self.a3 = wb, fmt, ledger, a3
@@ -744,8 +471,6 @@ class _Writer:
         self._row_formats: dict[tuple, list] = {}
 
     def _sheet(self, name: str, title: str, headings: Sequence[str], widths: Sequence[float]):
-        from .xlsxout import fit_heading, print_setup, row_height
-
         ws = self.wb.add_worksheet(name)
         n = len(headings)
         ws.merge_range(0, 0, 0, n - 1, title, self.fmt("title", font_size=18))
@@ -790,23 +515,18 @@ class _Writer:
 
     @staticmethod
     def _cells(values: Sequence[Any], formats: list, widths: Sequence[float]) -> tuple[Sequence[Any], list, float]:
-        from .xlsxout import row_height
-
         # Numbers never wrap; only text decides the height.
         return values, formats, row_height([(v, w) for v, w in zip(values, widths) if v.__class__ is str and v],
                                            minimum=22)
 
     def _row(self, ws, r: int, values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str],
              extra_fmt: dict[int, dict] | None = None) -> None:
-        ws.write_cells(r, *self._cells(values, self._formats_for(kinds, extra_fmt), widths))
+        write_cells(ws, r, *self._cells(values, self._formats_for(kinds, extra_fmt), widths))
 
     def _rows(self, ws, items: Sequence[Any], widths: Sequence[float],
-              row: Callable[[Any], tuple[Sequence[Any], list]], styles: Sequence[list]) -> None:
-        """Data rows from row 3: ``row(item)`` gives (values, formats); ``styles`` every formats list in use.
-
-        A city-wide sheet is written by two processes (:meth:`write_rows`); the workbook is the same either way.
-        """
-        ws.write_rows(3, items, lambda item: self._cells(*row(item), widths), styles)
+              row: Callable[[Any], tuple[Sequence[Any], list]]) -> None:
+        """Data rows from row 3: ``row(item)`` gives (values, formats)."""
+        write_rows(ws, 3, items, lambda item: self._cells(*row(item), widths))
 
     def summary(self) -> None:
         l = self.l
@@ -835,7 +555,7 @@ class _Writer:
             values.append(p.note)
             return values, by_status[p.status]
 
-        self._rows(ws, l.projects, widths, row, list(by_status.values()))
+        self._rows(ws, l.projects, widths, row)
         counts = l.status_counts()
         r = 3 + len(l.projects)
         line = "　".join(f"{k} {v} 项" for k, v in counts.items() if v) + \
@@ -847,11 +567,14 @@ class _Writer:
     def indicators(self) -> None:
         l = self.l
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
-                    "完成率", "序时进度", "差距（百分点）", "指标类型", "备注"]
-        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8, 20]
+                    "完成率", "序时进度", "差距（百分点）", "指标类型"]
+        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]
+        extra = [h for h, _ in (l.indicators[0].extra if l.indicators else ())]
+        headings += extra + ["备注"]
+        widths += [20] * len(extra) + [20]
         ws = self._sheet("指标明细", f"{l.title}——指标明细", headings, widths)
         kinds = ["center", "text", "text", "num", "center", "center", "num", "num", "num", "rate", "pct", "num",
-                 "center", "text"]
+                 "center"] + ["text"] * len(extra) + ["text"]
         whole, share = self._formats_for(kinds), self._formats_for(kinds, {2: {"italic": True}})
         # A unit sent back shows older figures in this period's columns: its rows say so.
         stale = dict(l.stale)
@@ -860,12 +583,13 @@ class _Writer:
             note = stale.get(i.unit_name)
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
-                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind, note], share
+                        i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind, *(t for _, t in i.extra),
+                        note], share
             # A level (比率, 上限) shows its current value under 累计完成, marked by its kind; nothing is added up.
             return [i.project, i.name, i.unit_name, i.target, i.measure, i.comparator, i.last, i.current,
-                    i.cumulative, i.rate, i.expected, i.gap, i.kind, note], whole
+                    i.cumulative, i.rate, i.expected, i.gap, i.kind, *(t for _, t in i.extra), note], whole
 
-        self._rows(ws, l.indicators, widths, row, [whole, share])
+        self._rows(ws, l.indicators, widths, row)
         ws.autofilter(2, 0, max(3, 2 + len(l.indicators)), len(headings) - 1)
 
     def submissions(self) -> None:
@@ -882,7 +606,7 @@ class _Writer:
             return ([n, s.unit, s.role, s.status, s.received_at, s.file, s.errors, s.warnings, s.contact, s.phone,
                      s.note], by_status[s.status])
 
-        self._rows(ws, _Numbered(l.submissions), widths, row, list(by_status.values()))
+        self._rows(ws, list(enumerate(l.submissions, start=1)), widths, row)
         r = 3 + len(l.submissions)
         ws.merge_range(r, 0, r, len(headings) - 1, l.figures.sentence(), self.fmt("plain", bold=True))
         ws.autofilter(2, 0, max(3, 2 + len(l.submissions)), len(headings) - 1)
@@ -969,5 +693,5 @@ class _Writer:
             n, f = numbered
             return [n, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.title, f.message, f.code], formats
 
-        self._rows(ws, _Numbered(l.findings), widths, row, [formats])
+        self._rows(ws, list(enumerate(l.findings, start=1)), widths, row)
         ws.autofilter(2, 0, max(3, 2 + len(l.findings)), len(headings) - 1)

@@ -10,38 +10,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import marshal
 import sqlite3
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
 from .findings import Finding
 from .intake import FileResult
-from .ledger import (IndicatorRows, LedgerData, LedgerInput, SpilledRows, UnitSubmission, build_ledger,
-                     write_ledger)
+from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, write_ledger
 from .period import Period
 from .projects import field_names
-from .sandbox import Background
 from .store import Store, open_store
 from .workspace import Context
 from .wslock import workspace_lock
 from .xlsxout import atomic_write_bytes
-
-PROGRESS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS progress (
-    period      TEXT NOT NULL,
-    project     INTEGER NOT NULL,
-    completion  REAL,
-    expected    REAL NOT NULL,
-    status      TEXT NOT NULL,
-    PRIMARY KEY (period, project)
-);
-"""
-
+from .errors import ShixiangError
 
 @dataclass
 class MergeResult:
@@ -52,81 +37,6 @@ class MergeResult:
     report_path: Path
     feedback: dict[str, Path]
     changed: bool
-
-
-STAGING_SCHEMA = """
-CREATE TEMP TABLE IF NOT EXISTS staged_returns (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, data BLOB NOT NULL);
-CREATE TEMP TABLE IF NOT EXISTS staged_chosen (unit TEXT PRIMARY KEY, sha256 TEXT NOT NULL, id INTEGER NOT NULL);
-"""
-
-
-# What a result's values become once they are in the store: one read-only empty mapping shared by a city batch's
-# thousands of results (three empty dicts each were a megabyte), which fails loudly should anything write to it.
-_NONE: Mapping[Any, Any] = MappingProxyType({})
-
-
-class Staging:
-    """Each return's checked values go to a temporary table of the store as the return arrives; only the returns
-    the cross-unit share check needs keep theirs in memory. Memory stays flat however many returns there are.
-
-    A return's values are one row there (marshalled): a city's batch has hundreds of thousands of values, which
-    as rows of their own cost the merging process a third of a second per 5,000 returns, on a core the parsing
-    workers need.
-    :meth:`choose` notes each unit's counted return; the ledger reads the values from here, and :func:`store_values`
-    copies them into ``entries``.
-    """
-
-    BUFFER = 500  # returns held before they go to the table in one transaction
-
-    def __init__(self, store: Store, keep_units: frozenset[str]) -> None:
-        self.conn = store.conn
-        self.conn.executescript(STAGING_SCHEMA)
-        self.clear()
-        self.keep_units = keep_units
-        self.ids: dict[str, int] = {}  # sha256 → row id
-        self.chosen: frozenset[str] | None = None  # set by choose()
-        self._pending: list[tuple[int, str, bytes]] = []
-
-    def __call__(self, r: FileResult) -> None:
-        if not r.sha256 or r.sha256 in self.ids or not (r.values or r.fields):
-            return
-        self.ids[r.sha256] = row_id = len(self.ids) + 1
-        self._pending.append((row_id, r.sha256, marshal.dumps(_value_rows(r))))
-        if r.unit not in self.keep_units:
-            r.values = r.fields = r.cells = _NONE  # type: ignore[assignment]
-        if len(self._pending) >= self.BUFFER:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the buffered returns (one transaction unless the caller has one open)."""
-        if not self._pending:
-            return
-        own = not self.conn.in_transaction
-        if own:
-            self.conn.execute("BEGIN")
-        self.conn.executemany("INSERT INTO staged_returns VALUES (?, ?, ?)", self._pending)
-        if own:
-            self.conn.execute("COMMIT")
-        self._pending = []
-
-    def choose(self, batch: BatchResult) -> None:
-        """Note each accepted unit's counted return whose values are here (what the ledger and the store take)."""
-        self.flush()
-        rows = [(unit, r.sha256, self.ids[r.sha256]) for unit, r in batch.accepted.items() if r.sha256 in self.ids]
-        self.conn.execute("DELETE FROM staged_chosen")
-        self.conn.executemany("INSERT INTO staged_chosen VALUES (?, ?, ?)", rows)
-        self.chosen = frozenset(unit for unit, _, _ in rows)
-
-    def counted(self, batch: BatchResult) -> frozenset[str]:
-        """The accepted units whose counted returns' values are here (chosen now, if not yet)."""
-        if self.chosen is None:
-            self.choose(batch)
-        assert self.chosen is not None
-        return self.chosen
-
-    def clear(self) -> None:
-        self.conn.execute("DELETE FROM staged_returns")
-        self.conn.execute("DELETE FROM staged_chosen")
 
 
 def _value_rows(r: FileResult) -> list[tuple[str, str, str, float | None, str | None]]:
@@ -145,99 +55,22 @@ def _value_rows(r: FileResult) -> list[tuple[str, str, str, float | None, str | 
     return out
 
 
-def store_values(store: Store, batch: BatchResult, staging: Staging | None = None) -> None:
-    """Replace each accepted unit's values for the period with its counted return's values (from memory, or
-    from ``staging`` for the returns whose values went there)."""
+def store_values(store: Store, batch: BatchResult) -> None:
+    """Replace each accepted unit's values for the period with its counted return's values."""
     with store.transaction() as conn:
-        _store_values(conn, batch, staging)
+        _store_values(conn, batch)
 
 
 _INSERT_ENTRY = ("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, sha256) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def _store_values(conn: sqlite3.Connection, batch: BatchResult, staging: Staging | None) -> None:
+def _store_values(conn: sqlite3.Connection, batch: BatchResult) -> None:
     period = batch.period.slug
-    staged = staging.counted(batch) if staging is not None else frozenset()
     conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
                      [(period, unit) for unit in sorted(batch.accepted)])
     for unit, r in sorted(batch.accepted.items()):
-        if unit not in staged:
-            conn.executemany(_INSERT_ENTRY, [(period, unit, *row, r.sha256) for row in _value_rows(r)])
-    if staging is not None:
-        # Unit by unit (the order of entries' key), never the whole batch's values at once.
-        for unit, sha, data in conn.execute("SELECT c.unit, c.sha256, s.data FROM staged_chosen AS c "
-                                            "JOIN staged_returns AS s ON s.id = c.id ORDER BY c.unit"):
-            conn.executemany(_INSERT_ENTRY, [(period, unit, *row, sha) for row in marshal.loads(data)])
-        staging.clear()
-
-
-class StoredValues(Mapping[str, dict[tuple[str, str], dict[str, Any]]]):
-    """unit → its values for a period, read from the store as the ledger asks for them: a city-wide period's
-    hundreds of thousands of values are never all in memory at once.
-
-    ``order`` is the order the units will be asked for in (the ledger's: project by project); a unit's values
-    are read together with those of the next units in that order, 64 per query (their texts are the bulk of the
-    ledger's memory while it is built; 256 held 5 MB more for a city, and were no faster). ``with_values`` shows
-    other values for a unit (an earlier period's, for a return sent back).
-
-    ``batch`` (with its ``staging``) shows the store as it will be once the batch's accepted values are stored
-    (:func:`store_values`): the ledger is built, and written on the other core, while they are copied.
-    """
-
-    CHUNK = 64
-
-    def __init__(self, store: Store, period: str, order: Sequence[str] = (), *, batch: BatchResult | None = None,
-                 staging: Staging | None = None) -> None:
-        self._conn, self._period = store.conn, period
-        units = {u for (u,) in self._conn.execute("SELECT DISTINCT unit FROM entries WHERE period = ?", (period,))}
-        self._staged: frozenset[str] = frozenset()
-        self._extra: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-        if batch is not None:
-            self._staged = staging.counted(batch) if staging is not None else frozenset()
-            units -= batch.accepted.keys()
-            units |= self._staged
-            for unit, r in batch.accepted.items():
-                if unit not in self._staged and (r.values or r.fields):
-                    self._extra[unit] = _grouped((unit, *row) for row in _value_rows(r)).get(unit, {})
-        self._units = frozenset(units)
-        self._order = [u for u in dict.fromkeys(order) if u in self._units]
-        self._place = {u: i for i, u in enumerate(self._order)}
-        self._cache: OrderedDict[str, dict[tuple[str, str], dict[str, Any]]] = OrderedDict()
-
-    def __getitem__(self, unit: str) -> dict[tuple[str, str], dict[str, Any]]:
-        if unit in self._extra:
-            return self._extra[unit]
-        if unit not in self._units:
-            raise KeyError(unit)
-        values = self._cache.get(unit)
-        if values is None:
-            start = self._place.get(unit)
-            wanted = [unit] if start is None else \
-                [u for u in self._order[start:start + self.CHUNK] if u not in self._cache]
-            staged = [u for u in wanted if u in self._staged]
-            loaded = units_values(self._conn, self._period, [u for u in wanted if u not in self._staged])
-            if staged:
-                loaded.update(staged_values(self._conn, staged))
-            for u in wanted:
-                self._cache[u] = loaded.get(u, {})
-            while len(self._cache) > 2 * self.CHUNK:
-                self._cache.popitem(last=False)
-            values = self._cache[unit]
-        return values
-
-    def __contains__(self, unit: object) -> bool:
-        return unit in self._extra or unit in self._units
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._units | self._extra.keys()))
-
-    def __len__(self) -> int:
-        return len(self._units | self._extra.keys())
-
-    def with_values(self, unit: str, values: dict[tuple[str, str], dict[str, Any]]) -> None:
-        """Show ``values`` for ``unit`` instead of (or as well as) what the store holds for this period."""
-        self._extra[unit] = values
+        conn.executemany(_INSERT_ENTRY, [(period, unit, *row, r.sha256) for row in _value_rows(r)])
 
 
 def _grouped(rows: Iterable[tuple]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
@@ -256,13 +89,6 @@ def units_values(conn: sqlite3.Connection, period: str, units: Sequence[str]
                                         "WHERE period = ? AND unit IN ({})", (period,), units))
 
 
-def staged_values(conn: sqlite3.Connection, units: Sequence[str]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    """Some units' values from their counted returns in the staging table (:meth:`Staging.choose`)."""
-    return _grouped((unit, *row) for unit, data in _select_units(
-        conn, "SELECT c.unit, s.data FROM staged_chosen AS c JOIN staged_returns AS s ON s.id = c.id "
-              "WHERE c.unit IN ({})", (), units) for row in marshal.loads(data))
-
-
 def _select_units(conn: sqlite3.Connection, sql: str, params: tuple, units: Sequence[str]) -> Iterator[tuple]:
     """The rows of ``sql`` (its ``{}``: the units' placeholders), at most 500 units per query."""
     cursor = conn.cursor()
@@ -273,7 +99,7 @@ def _select_units(conn: sqlite3.Connection, sql: str, params: tuple, units: Sequ
 
 
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    """Every unit's values for a period, at once (the ledger reads them a few units at a time: StoredValues)."""
+    """Every unit's values for a period: unit → (sheet, row key) → column key → number or text."""
     units = [u for (u,) in store.conn.execute("SELECT DISTINCT unit FROM entries WHERE period = ?", (period,))]
     return units_values(store.conn, period, units)
 
@@ -284,9 +110,8 @@ def _latest_earlier(store: Store, unit: str, period: Period) -> str | None:
     return row[0]
 
 
-def ledger_input(ctx: Context, store: Store, batch: BatchResult, staging: Staging | None = None) -> LedgerInput:
-    """Everything the ledger needs, read from the store and the batch (whose accepted values may still be in
-    ``staging``, not yet stored)."""
+def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
+    """Everything the ledger needs, read from the store (which holds the batch's accepted values) and the batch."""
     submissions: dict[str, UnitSubmission] = {}
     first = dict(store.conn.execute(
         "SELECT sha256, MIN(received_at) FROM receipts WHERE sha256 IN (SELECT sha256 FROM returns WHERE period = ?) "
@@ -304,17 +129,14 @@ def ledger_input(ctx: Context, store: Store, batch: BatchResult, staging: Stagin
     from .submissions import corrected, corrections
 
     submissions = corrected(submissions, corrections(store, batch.period))  # the clerk's receipt times count
-    return ledger_input_from(ctx, store, batch.period, submissions, batch.findings, batch=batch, staging=staging)
+    return ledger_input_from(ctx, store, batch.period, submissions, batch.findings)
 
 
 def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: Mapping[str, UnitSubmission],
-                      findings: Sequence[Finding], *, batch: BatchResult | None = None,
-                      staging: Staging | None = None) -> LedgerInput:
+                      findings: Sequence[Finding]) -> LedgerInput:
     """Everything the ledger needs, from the store plus each unit's submission this period (from a batch, or
-    rebuilt from the store's ``returns`` by :func:`shixiang_xl.report.ledger_for`); ``batch`` and ``staging``:
-    as :class:`StoredValues`."""
-    values = StoredValues(store, period.slug, [u for p in ctx.projects.projects for u in (*p.leads, *p.co_units)],
-                          batch=batch, staging=staging)
+    rebuilt from the store's ``returns`` by :func:`shixiang_xl.report.ledger_for`)."""
+    values = load_values(store, period.slug)
     stale: dict[str, str] = {}
     for unit in ctx.projects.units:
         s = submissions.get(unit)
@@ -324,7 +146,7 @@ def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: M
             else:
                 earlier = _latest_earlier(store, unit, period)
                 if earlier:
-                    values.with_values(unit, units_values(store.conn, earlier, [unit]).get(unit, {}))
+                    values[unit] = units_values(store.conn, earlier, [unit]).get(unit, {})
                     stale[unit] = f"本期报送被退回修改，显示{Period.parse(earlier).label}的数据"
                 else:
                     stale[unit] = "本期报送被退回修改，尚无通过审核的数据"
@@ -357,13 +179,10 @@ def ledger_digest(data: LedgerData) -> str:
     digest = hashlib.sha256()
     for f in dataclasses.fields(data):
         value = getattr(data, f.name)
-        if isinstance(value, IndicatorRows):
-            value.digest_into(digest)
-        else:
-            for item in value if isinstance(value, (tuple, SpilledRows)) else (value,):
-                # repr, not marshal or pickle: their bytes depend on object identity (shared and interned strings).
-                digest.update(repr(_plain(item)).encode("utf-8"))
-                digest.update(b"\x1e")
+        for item in value if isinstance(value, tuple) else (value,):
+            # repr, not pickle: its bytes depend on object identity (shared strings).
+            digest.update(repr(_plain(item)).encode("utf-8"))
+            digest.update(b"\x1e")
         digest.update(f.name.encode("ascii") + b"\x1d")
     return digest.hexdigest()
 
@@ -397,25 +216,16 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
     with open_store(ws.db_path) as store:
         # Before anything is written: a checked copy to restore from (a damaged store stops the merge here).
         store.backup()
-        store.ensure(PROGRESS_SCHEMA)
-        # Returns in a project whose figures co-units share out stay in memory for the cross-unit check.
-        sharing = frozenset(u for p in ctx.projects.projects if p.split_indicators for u in (*p.leads, *p.co_units))
-        staging = Staging(store, sharing)
-        batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress,
-                          on_result=staging, cells_for=sharing)
-        staging.choose(batch)
-        # The workbooks are written by forked copies of this process, on the other core, while this one goes on:
-        # the ledger is built from the values as they will be stored, then written while they are stored (both
-        # are seen only once complete: atomic writes, one transaction).
+        batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress)
         outdir = ws.folder("reports", period.slug)
         outdir.mkdir(parents=True, exist_ok=True)
-        report_job = Background(write_check_report, ctx, batch, outdir / "校验报告.xlsx")
-        data = build_ledger(ledger_input(ctx, store, batch, staging))
-        ledger_path = outdir / "台账.xlsx"
-        ledger_job = Background(write_ledger, data, ledger_path, a3=a3)
-        digest = ledger_digest(data)
+        report = write_check_report(ctx, batch, outdir / "校验报告.xlsx")
+        # The batch has decided: its accepted values are stored, then the ledger is built from the store, all in
+        # one transaction (a failure leaves the store as it was).
         with store.transaction() as conn:
-            _store_values(conn, batch, staging)
+            _store_values(conn, batch)
+            data = build_ledger(ledger_input(ctx, store, batch))
+            digest = ledger_digest(data)
             old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
             changed = old is None or old[0] != digest
             if changed:
@@ -426,11 +236,8 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
             conn.execute("DELETE FROM progress WHERE period = ?", (period.slug,))
             conn.executemany("INSERT INTO progress (period, project, completion, expected, status) VALUES (?, ?, ?, ?, ?)",
                              [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
-        for r in batch.files:
-            # In the store now; a city-wide batch is large.
-            r.values = r.fields = r.cells = _NONE  # type: ignore[assignment]
-    ledger_job.result()
-    report = report_job.result()
+    ledger_path = outdir / "台账.xlsx"
+    write_ledger(data, ledger_path, a3=a3)
     copies = write_feedback_copies(ctx, batch) if feedback else {}
     pdf_path = ledger_pdf(ledger_path, a3=a3) if pdf else None
     return MergeResult(batch, data, ledger_path, pdf_path, report, copies, changed)
@@ -441,7 +248,6 @@ def ledger_pdf(xlsx: Path, *, a3: bool = False) -> Path:
     import shutil
     import tempfile
 
-    from .config import ShixiangError
     from .office import convert, pdf_info
 
     tmp = Path(tempfile.mkdtemp(prefix="shixiang-pdf-"))

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .config import ShixiangError
+from .errors import ShixiangError
 
 log = logging.getLogger(__name__)
 

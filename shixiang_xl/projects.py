@@ -60,17 +60,9 @@ def field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
-def _reduce_by_fields(self: object) -> tuple:
-    # Rebuilt through the class itself: a frozen slotted dataclass's own pickling sets every field from Python,
-    # which more than doubled the time to load the cached list of a city (5,000 projects, 60,000 indicators).
-    return self.__class__, tuple(getattr(self, name) for name in field_names(self.__class__))
-
-
 @dataclass(frozen=True, slots=True)
 class Indicator:
     """One measurable target of a project."""
-
-    __reduce__ = _reduce_by_fields
 
     project: int
     number: int
@@ -124,39 +116,14 @@ class Indicator:
 
 @dataclass(frozen=True, slots=True)
 class Milestone:
-    __reduce__ = _reduce_by_fields
-
     project: int
     month: int
     percent: float
 
 
-def _reduce_project(self: Project) -> tuple:
-    # The indicators travel as one flat list of their fields: an argument tuple per indicator stays in the
-    # unpickler's memo until the whole list is loaded, and a city's 60,000 of them, freed at once, left ~8 MB of
-    # holes in the loading process's heap. Rebuilt, they share the project's own number (None stands for it: an
-    # int object per indicator would leave holes of its own).
-    names = field_names(Indicator)[1:]
-    flat = [v for i in self.indicators
-            for v in (None if i.project == self.number else i.project, *[getattr(i, name) for name in names])]
-    return _rebuild_project, (self.__class__, tuple(flat if name == "indicators" else getattr(self, name)
-                                                    for name in field_names(self.__class__)))
-
-
-def _rebuild_project(cls: type[Project], values: tuple) -> Project:
-    names = field_names(cls)
-    at = names.index("indicators")
-    number, flat, width = values[names.index("number")], values[at], len(field_names(Indicator))
-    indicators = tuple(Indicator(number if flat[k] is None else flat[k], *flat[k + 1:k + width])
-                       for k in range(0, len(flat), width))
-    return cls(*values[:at], indicators, *values[at + 1:])
-
-
 @dataclass(frozen=True, slots=True)
 class Project:
     """One of the year's projects, with its units resolved to full names."""
-
-    __reduce__ = _reduce_project
 
     number: int
     name: str

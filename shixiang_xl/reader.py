@@ -11,29 +11,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
+from xlsxwriter.utility import xl_rowcol_to_cell, xl_col_to_name
+
 from .findings import Finding, finding
 from .formulas import formula_risk, shown
 from .layout import HEADER_ROW, RowSlot, SheetLayout
 from .spec import SheetSpec, TemplateSpec
-from .textnorm import a1, clean, col_letter, fold, format_number
+from .textnorm import clean, fold, format_number
 
 Rows = list[list[Any]]
 
 
 class CellValue(NamedTuple):
-    """A value as found in the return, with the sheet and A1 cell it was read from.
-
-    A named tuple: about a hundred per return travel from the worker process back, and tuples pickle several
-    times faster than dataclasses.
-    """
+    """A value as found in the return, with the sheet and A1 cell it was read from."""
 
     value: Any
     sheet: str
     cell: str
-
-    def __reduce__(self) -> tuple:
-        # Rebuilt by tuple.__new__ itself, not through the Python-level __new__ a named tuple has.
-        return tuple.__new__, (CellValue, tuple(self))
 
 
 @dataclass
@@ -137,20 +131,20 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
         return
     if header != HEADER_ROW:
         add("row-moved", f"表头从第 {HEADER_ROW + 1} 行移到了第 {header + 1} 行（上方插入或删除了行），已按表头重新定位。",
-            a1(header, 0))
+            xl_rowcol_to_cell(header, 0))
     moved = [c for c in spec.columns if c.key in cols and cols[c.key] != spec.index(c.key)]
     if moved:
-        desc = "、".join(f"「{c.heading}」在 {col_letter(cols[c.key])} 列（原 {col_letter(spec.index(c.key))} 列）"
+        desc = "、".join(f"「{c.heading}」在 {xl_col_to_name(cols[c.key])} 列（原 {xl_col_to_name(spec.index(c.key))} 列）"
                         for c in moved[:5])
         add("column-moved", f"有列被插入、删除或移动：{desc}{'等' if len(moved) > 5 else ''}。已按列标题重新定位；"
-            "请不要改动表格的列。", a1(header, cols[moved[0].key]))
+            "请不要改动表格的列。", xl_rowcol_to_cell(header, cols[moved[0].key]))
     for c in spec.columns:
         if c.key not in cols:
             if c.is_input:
                 add("column-missing-return", f"填报列「{c.heading}」被删除，本列内容无法读取。请使用下发的填报表重新填写。",
-                    a1(header, spec.index(c.key)))
+                    xl_rowcol_to_cell(header, spec.index(c.key)))
             elif c.role == "locked":
-                add("column-moved", f"锁定列「{c.heading}」被删除，已忽略。请不要删除表格的列。", a1(header, spec.index(c.key)))
+                add("column-moved", f"锁定列「{c.heading}」被删除，已忽略。请不要删除表格的列。", xl_rowcol_to_cell(header, spec.index(c.key)))
 
     # Identity of every data row: project number (filled down over merged cells) + indicator name.
     pno_col, ind_col = cols.get("project_no"), cols.get("indicator_name")
@@ -202,7 +196,7 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
         hit = hits.get(slot.key)
         if hit is None:
             add("row-missing", f"第 {slot.project} 号项目的行「{_show(expected_locked.get((slot.key, 'indicator_name')) or slot.key)}」"
-                "被删除，无法读取。请使用下发的填报表重新填写。", a1(slot.row, 0))
+                "被删除，无法读取。请使用下发的填报表重新填写。", xl_rowcol_to_cell(slot.row, 0))
             continue
         found[slot.key] = hit
         if hit != slot.row + offset:
@@ -217,7 +211,7 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
         first_moved = next((found[s.key] for s in layout.rows if s.key in found and found[s.key] != s.row + offset),
                            extra[0] if extra else header + 1)
         add("row-moved", "行被插入、删除或移动：" + "；".join(parts) + "。已按项目和指标重新对应；请不要增删行。",
-            a1(first_moved, 0))
+            xl_rowcol_to_cell(first_moved, 0))
 
     # Locked content and inputs, at the re-mapped places.
     first_row: dict[int, int] = {}
@@ -226,7 +220,7 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
             first_row[slot.project] = found[slot.key]
     # The columns this sheet still has, with what each needs: decided once, not for every cell.
     present = [(col, cols[col.key], col.scope == "project", col.role == "locked", col.is_input,
-                col_letter(cols[col.key])) for col in spec.columns if col.key in cols]
+                xl_col_to_name(cols[col.key])) for col in spec.columns if col.key in cols]
     for slot in layout.rows:
         if slot.key not in found:
             continue
@@ -252,7 +246,7 @@ def read_sheet(rows: Rows, spec: SheetSpec, layout: SheetLayout, expected_locked
                 expected = expected_locked.get((slot.key, col.key), _MISSING)
                 if expected is not _MISSING and not _same(expected, actual):
                     add("locked-changed", f"锁定内容「{col.heading}」被修改：原为「{_show(expected)}」，现为「{_show(actual)}」。"
-                        "锁定内容不能改动，请改回原值。", a1(rr, c))
+                        "锁定内容不能改动，请改回原值。", xl_rowcol_to_cell(rr, c))
             elif is_input:
                 ref = f"{letter}{rr + 1}"
                 if ref in marked:
@@ -300,7 +294,7 @@ def read_fields(rows: Rows, spec: TemplateSpec, cells: dict[str, str], sheet_nam
                     col = col * 26 + ord(ch) - 64
                 hit = (int(m.group(2)) - 1, col - 1)
         if hit is not None:
-            ref, value = a1(*hit), _cell(rows, *hit)
+            ref, value = xl_rowcol_to_cell(*hit), _cell(rows, *hit)
             if ref in marked:
                 value = marked_input(marked[ref], value, False, f.heading, add, ref)
             out.fields[f.key] = CellValue(value, sheet_name, ref)
@@ -348,7 +342,7 @@ def expected_locked_values(layout: SheetLayout, spec: SheetSpec, locked: list[li
         return computed()
     by_cell: dict[str, Any] = {cell: value for sheet, cell, value in locked if sheet == layout.name}
     out: dict[tuple[str, str], Any] = {}
-    letters = [col_letter(c) for c in range(len(layout.columns))]
+    letters = [xl_col_to_name(c) for c in range(len(layout.columns))]
     for slot in layout.rows:
         row = str(slot.row + 1)
         for letter, key in zip(letters, layout.columns):

@@ -6,6 +6,10 @@ from typing import Iterable, Sequence
 
 from .textnorm import display_width as _width
 
+# A file's status in a batch, in words (the 校验报告 and the check command's table).
+STATUS_CN = {"accepted": "通过", "warned": "有警告", "rejected": "退回修改", "unreadable": "无法读取",
+             "superseded": "已被新版本替代", "duplicate": "重复文件"}
+
 
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]], max_width: int = 60) -> str:
     """A plain text table, padded by display width so Chinese columns line up."""
@@ -57,8 +61,6 @@ def render_projects(plist, directory=None) -> str:
 
 def render_batch(batch) -> str:
     """Files with their status, then every finding, then the summary line."""
-    from .batch import STATUS_CN
-
     rows = []
     for r in batch.files:
         status = STATUS_CN["warned"] if r.status == "accepted" and r.warnings else STATUS_CN.get(r.status, r.status)

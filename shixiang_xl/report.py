@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
-from .config import Config, ShixiangError
+from .config import Config
+from .errors import ShixiangError
 from .findings import Finding, Severity, sort_key
 from .ledger import (
     STATUS_AHEAD, STATUS_DONE, STATUS_LAG, STATUS_NONE, STATUS_NOT, STATUS_ON, SUBMIT_BACK, SUBMIT_LATE,
@@ -612,13 +613,12 @@ def ledger_for(ctx: Context, period: Period) -> LedgerData:
     """The period's ledger rebuilt from the store alone (no file is read): values from ``entries``, each unit's
     submission from ``returns``/``receipts``, findings from ``findings`` — through the same ``build_ledger`` as
     ``merge``. Raises :class:`ShixiangError` when the period has not been merged yet."""
-    from .merge import PROGRESS_SCHEMA, ledger_input_from
+    from .merge import ledger_input_from
 
     db = ctx.workspace.db_path
     if not db.exists():
         raise ShixiangError(f"{period.label}尚未汇总，请先运行 shixiang merge --period {period.slug}。")
     with open_store(db) as store:
-        store.ensure(PROGRESS_SCHEMA)
         if store.conn.execute("SELECT 1 FROM merges WHERE period = ?", (period.slug,)).fetchone() is None:
             raise ShixiangError(f"{period.label}尚未汇总，请先运行 shixiang merge --period {period.slug}。")
         submissions = store_submissions(store, period, ctx.projects.units)
@@ -764,12 +764,13 @@ def _setup(doc) -> None:
     section.header_distance = Mm(15)
     section.footer_distance = Mm(21)  # the page number's line sits about 7 mm below the text block
     section.gutter = Mm(0)
-    grid = section._sectPr.find(qn("w:docGrid"))
+    sect_pr = doc.element.body.find(qn("w:sectPr"))  # the document's one (and last) section
+    grid = sect_pr.find(qn("w:docGrid"))
     if grid is None:
         from docx.oxml import OxmlElement
 
         grid = OxmlElement("w:docGrid")
-        section._sectPr.append(grid)
+        sect_pr.append(grid)
     grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(round(LINE_PITCH * 20)))
 
@@ -818,7 +819,7 @@ def _border(par, sides: dict[str, int]) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    ppr = par._p.get_or_add_pPr()
+    ppr = par.paragraph_format.element.get_or_add_pPr()  # the paragraph's w:p
     bdr = OxmlElement("w:pBdr")
     for side in ("top", "bottom"):
         if side in sides:
@@ -895,12 +896,13 @@ def _write_table(doc, table: Table) -> None:
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
-    grid = t._tbl.tblGrid
+    tbl = doc.element.body.findall(qn("w:tbl"))[-1]  # the table just added
+    grid = tbl.find(qn("w:tblGrid"))
     for col, width in zip(grid.findall(qn("w:gridCol")), table.widths_mm):
         col.set(qn("w:w"), str(round(Mm(width).twips)))
-    for r, values in enumerate((table.headers, *table.rows)):
+    for r, (values, tr) in enumerate(zip((table.headers, *table.rows), tbl.findall(qn("w:tr")))):
         row = t.rows[r]
-        trpr = row._tr.get_or_add_trPr()
+        trpr = tr.get_or_add_trPr()
         cant = OxmlElement("w:cantSplit")
         trpr.append(cant)
         if r == 0:
@@ -941,12 +943,12 @@ def _page_number(footer, align, outer_indent: float) -> None:
         if kind:
             fld = OxmlElement("w:fldChar")
             fld.set(qn("w:fldCharType"), kind)
-            run._r.append(fld)
+            run.element.append(fld)
         elif text == " PAGE ":
             instr = OxmlElement("w:instrText")
             instr.set(qn("xml:space"), "preserve")
             instr.text = text
-            run._r.append(instr)
+            run.element.append(instr)
         else:
             run.text = text
     par.add_run(" —")

@@ -51,13 +51,10 @@ def _raise_stopped(signum: int, frame: Any) -> None:
     raise Stopped(signum)
 
 
-_children: set[int] = set()  # forked copies (Background) still running
-
-
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """While the block runs, SIGTERM and SIGHUP stop it as Ctrl-C does (:class:`Stopped`); when the block is left
-    by any exception, forked copies still running are ended too. The handlers before are put back afterwards."""
+    """While the block runs, SIGTERM and SIGHUP stop it as Ctrl-C does (:class:`Stopped`).
+    The handlers before are put back afterwards."""
     import signal
 
     if threading.current_thread() is not threading.main_thread():
@@ -66,41 +63,9 @@ def stop_on_signals() -> Iterator[None]:
     old = {sig: signal.signal(sig, _raise_stopped) for sig in _stop_signals()}
     try:
         yield
-    except BaseException:
-        end_children()
-        raise
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
-
-
-def end_children(grace: float = 2.0) -> None:
-    """End the forked copies still running: asked first (SIGTERM: they remove their temporary files), killed
-    after ``grace`` seconds."""
-    import signal
-
-    for pid in list(_children):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            _children.discard(pid)
-    deadline = time.monotonic() + grace
-    while _children and time.monotonic() < deadline:
-        for pid in list(_children):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = pid
-            if done:
-                _children.discard(pid)
-        time.sleep(0.02)
-    for pid in list(_children):
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        _children.discard(pid)
 
 
 def die_with_parent(parent: int, sig: int | None = None) -> None:
@@ -154,76 +119,6 @@ def release_heap() -> None:
     _held -= 1
     if _held == 0:
         gc.unfreeze()
-
-
-def can_fork() -> bool:
-    """Whether work can go to a forked copy of this process (POSIX, and no other thread to inherit half-way)."""
-    return hasattr(os, "fork") and threading.active_count() == 1
-
-
-class Background:
-    """``func(*args, **kwargs)`` run by a forked copy of this process while this one goes on; :meth:`result`
-    waits for it and returns its (pickled) result.
-
-    Used for trusted work (writing our own workbooks), not for untrusted files (see :func:`run_isolated`). Where
-    there is no fork, or should the copy fail for any reason, the work is done here instead, so the outcome
-    (result or exception) is always what running it here would give.
-    """
-
-    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        self._call = (func, args, kwargs)
-        self._pid: int | None = None
-        if not can_fork():
-            return
-        import pickle
-
-        reader, writer = os.pipe()
-        hold_heap()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the copy: do the work, send the result, leave without running anyone's clean-up
-            code = 1
-            try:
-                # Ends with this process (SIGTERM: its atomic writes remove their temporary files first).
-                import signal
-
-                die_with_parent(parent, signal.SIGTERM)
-                signal.signal(signal.SIGTERM, _raise_stopped)
-                os.close(reader)
-                gc.disable()
-                data = pickle.dumps(func(*args, **kwargs))
-                with os.fdopen(writer, "wb") as out:
-                    out.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(writer)
-        self._pid, self._reader = pid, reader
-        _children.add(pid)
-
-    def result(self, otherwise: Callable[[], Any] | None = None) -> Any:
-        """The copy's result; where there was no copy, or it failed, ``otherwise()`` (by default, the work done
-        here)."""
-        func, args, kwargs = self._call
-        here = otherwise or (lambda: func(*args, **kwargs))
-        if self._pid is None:
-            return here()
-        import pickle
-
-        try:
-            with os.fdopen(self._reader, "rb") as pipe:
-                data = pipe.read()
-            try:
-                _, status = os.waitpid(self._pid, 0)
-            except ChildProcessError:  # already reaped (end_children)
-                status = 1
-        finally:
-            _children.discard(self._pid)
-            self._pid = None
-            release_heap()
-        if status == 0 and data:
-            return pickle.loads(data)
-        return here()  # the copy failed: do it here, where any exception is raised as usual
 
 
 @dataclass(frozen=True)

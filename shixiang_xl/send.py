@@ -23,7 +23,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Sequence
 
-from .config import Config, ShixiangError, SmtpSettings
+from .config import Config, SmtpSettings
+from .errors import ShixiangError
 from .findings import Finding, finding
 from .period import Period
 from .spec import TemplateSpec
@@ -31,23 +32,6 @@ from .workspace import Context
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 TIMEOUT = 30.0
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sends (
-    id          INTEGER PRIMARY KEY,
-    period      TEXT NOT NULL,
-    kind        TEXT NOT NULL,              -- report | remind
-    unit        TEXT NOT NULL,
-    address     TEXT NOT NULL,              -- '' when the unit has no address
-    file        TEXT NOT NULL,
-    sha256      TEXT NOT NULL,
-    sent_at     TEXT NOT NULL,
-    result      TEXT NOT NULL,              -- sent | refused | failed | no-address | draft
-    message_id  TEXT NOT NULL DEFAULT '',
-    detail      TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS sends_lookup ON sends (period, kind, unit, sha256);
-"""
 
 # Results that count as "not delivered" for --retry-failed.
 FAILED = ("refused", "failed", "no-address")
@@ -461,7 +445,6 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
     outcomes: list[SendOutcome] = []
     findings: list[Finding] = []
     with open_store(ctx.workspace.db_path) as store:
-        store.ensure(SCHEMA)
         for unit, state in scope:
             entry = contacts.get(unit)
             addresses = tuple(dict.fromkeys(a.strip() for a in (entry.emails if entry else ()) if a.strip()))
@@ -625,4 +608,4 @@ def sent_records(ctx: Context, period: Period) -> list[dict]:
     """Every recorded attempt for ``period`` (oldest first), as plain dicts: for reports and tests."""
     from .store import period_rows
 
-    return period_rows(ctx.workspace.db_path, SCHEMA, "sends", period.slug)
+    return period_rows(ctx.workspace.db_path, "sends", period.slug)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .config import ShixiangError
+from .errors import ShixiangError
 
 TYPES = ("text", "integer", "number", "percent", "status", "date", "phone")
 ROLES = ("locked", "input", "formula")
@@ -26,6 +26,20 @@ SOURCES = ("project.number", "project.name", "project.leads", "project.content",
 STATUSES = ("未启动", "推进中", "已完成")
 NUMERIC_TYPES = ("integer", "number", "percent")
 SPEC_FILE = "report_spec.toml"
+
+# The input columns the ledger sums up and the documents quote, by sheet: (key, scope, numeric, what it is). A spec
+# without one of them would give an empty ledger, so it is refused when it is loaded. Every other input column of a
+# sheet is a district's own, and is shown in the ledger beside these (project scope in 总表, indicator scope in
+# 指标明细).
+LEDGER_COLUMNS: dict[str, tuple[tuple[str, str, bool, str], ...]] = {
+    "lead": (("current", "indicator", True, "本期完成"), ("cumulative", "indicator", True, "累计完成"),
+             ("progress", "project", True, "总体进度"), ("status", "project", False, "状态"),
+             ("progress_text", "project", False, "本期进展情况"), ("problems", "project", False, "存在问题"),
+             ("next_steps", "project", False, "下步计划")),
+    "co": (("current", "indicator", True, "本期完成"), ("cumulative", "indicator", True, "累计完成"),
+           ("progress_text", "project", False, "配合工作进展")),
+}
+LEDGER_KEYS: dict[str, frozenset[str]] = {kind: frozenset(c[0] for c in cols) for kind, cols in LEDGER_COLUMNS.items()}
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,16 @@ def _sheet(kind: str, raw: dict) -> SheetSpec:
     keys = [c.key for c in cols]
     if len(set(keys)) != len(keys):
         raise ShixiangError(f"模板规格有误：[{kind}] 中有重复的 key")
+    by_key = {c.key: c for c in cols}
+    missing = []
+    for key, scope, numeric, meaning in LEDGER_COLUMNS.get(kind, ()):
+        c = by_key.get(key)
+        if c is None or not c.is_input or c.scope != scope or (numeric and not c.is_numeric):
+            kind_text = "数值" if numeric else "文字"
+            missing.append(f"{key}（{meaning}：scope = \"{scope}\"，role = \"input\"，{kind_text}类型）")
+    if missing:
+        raise ShixiangError(f"模板规格有误：[{kind}] 缺少台账汇总所需的填报列 " + "、".join(missing) +
+                            "。请在 report_spec.toml 中保留这些列（标题、宽度、说明可以修改），再添加本地需要的列。")
     for c in cols:
         for ref in re.findall(r"\{(\w+)\}", c.formula):
             if ref not in keys:

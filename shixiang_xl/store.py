@@ -1,7 +1,8 @@
 """The store: one SQLite file per workspace (``shixiang.db``), the embedded default.
 
 It records every file received (by sha256), every return read, the accepted values per period, every finding,
-and (in their own tables, created by their modules) e-mails sent and collected and survey tallies.
+each period's project completions, receipt times the clerk set, e-mails sent and collected and survey tallies.
+Every table of the store is defined here, and created when the store is opened.
 """
 
 from __future__ import annotations
@@ -75,6 +76,84 @@ CREATE TABLE IF NOT EXISTS merges (
     merged_at     TEXT NOT NULL,
     content_hash  TEXT NOT NULL
 );
+-- progress: each merged period's project completions (merge)
+CREATE TABLE IF NOT EXISTS progress (
+    period      TEXT NOT NULL,
+    project     INTEGER NOT NULL,
+    completion  REAL,
+    expected    REAL NOT NULL,
+    status      TEXT NOT NULL,
+    PRIMARY KEY (period, project)
+);
+-- receipt_corrections: receipt times set by the clerk (shixiang receipt)
+CREATE TABLE IF NOT EXISTS receipt_corrections (
+    id            INTEGER PRIMARY KEY,
+    period        TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    received_at   TEXT NOT NULL,             -- the time the clerk set (ISO 8601, local time with offset)
+    previous      TEXT NOT NULL DEFAULT '',  -- the receipt time it replaced
+    changed_at    TEXT NOT NULL              -- when the correction was made
+);
+CREATE INDEX IF NOT EXISTS receipt_corrections_period ON receipt_corrections (period, unit);
+-- sends: e-mails sent (shixiang send)
+CREATE TABLE IF NOT EXISTS sends (
+    id          INTEGER PRIMARY KEY,
+    period      TEXT NOT NULL,
+    kind        TEXT NOT NULL,              -- report | remind
+    unit        TEXT NOT NULL,
+    address     TEXT NOT NULL,              -- '' when the unit has no address
+    file        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    sent_at     TEXT NOT NULL,
+    result      TEXT NOT NULL,              -- sent | refused | failed | no-address | draft
+    message_id  TEXT NOT NULL DEFAULT '',
+    detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS sends_lookup ON sends (period, kind, unit, sha256);
+-- collected: attachments collected from mail (shixiang collect)
+CREATE TABLE IF NOT EXISTS collected (
+    id            INTEGER PRIMARY KEY,
+    period        TEXT NOT NULL,
+    source        TEXT NOT NULL,            -- the mail file (› message key in an mbox/Maildir)
+    message_id    TEXT NOT NULL,
+    sender        TEXT NOT NULL,
+    unit          TEXT NOT NULL,            -- '' when the sender is not in the unit directory
+    date          TEXT NOT NULL,            -- the Date header, ISO 8601 ('' when missing)
+    original_name TEXT NOT NULL,
+    saved_path    TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    result        TEXT NOT NULL,            -- saved | duplicate | skipped | too-large | no-attachment | unreadable
+    detail        TEXT NOT NULL DEFAULT '',
+    collected_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS collected_sha ON collected (period, sha256);
+-- survey_tallies, survey_results: the year's satisfaction survey (shixiang survey tally)
+CREATE TABLE IF NOT EXISTS survey_tallies (
+    year          INTEGER PRIMARY KEY,
+    tallied_at    TEXT NOT NULL,
+    threshold     REAL NOT NULL,
+    issued        INTEGER NOT NULL,
+    returned      INTEGER NOT NULL,
+    counted       INTEGER NOT NULL,
+    outside       INTEGER NOT NULL,
+    files         TEXT NOT NULL,             -- JSON list of the entry files counted
+    result_path   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS survey_results (
+    year          INTEGER NOT NULL,
+    project       INTEGER NOT NULL,
+    project_key   TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    lead          TEXT NOT NULL,
+    satisfied     INTEGER NOT NULL,
+    basic         INTEGER NOT NULL,
+    unsatisfied   INTEGER NOT NULL,
+    abstain       INTEGER NOT NULL,
+    invalid       INTEGER NOT NULL,
+    rank          INTEGER,
+    PRIMARY KEY (year, project)
+);
 """
 
 
@@ -98,10 +177,6 @@ class Store:
             if problem_error is not None:
                 raise problem_error from exc
             raise
-
-    def ensure(self, schema: str) -> None:
-        """Create a module's own tables (e-mail, survey) if they are not there yet."""
-        self.conn.executescript(schema)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -134,12 +209,11 @@ class Store:
         self.close()
 
 
-def period_rows(db_path: Path, schema: str, table: str, period: str) -> list[dict]:
+def period_rows(db_path: Path, table: str, period: str) -> list[dict]:
     """Every row of a module's own ``table`` for ``period`` (oldest first), as plain dicts; none without a store."""
     if not db_path.exists():
         return []
     with open_store(db_path) as store:
-        store.ensure(schema)
         return [dict(r) for r in store.conn.execute(f"SELECT * FROM {table} WHERE period = ? ORDER BY id", (period,))]
 
 

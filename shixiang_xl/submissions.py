@@ -16,22 +16,10 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from .ledger import UnitSubmission
 from .period import Period
 from .store import Store
+from .errors import ShixiangError
 
 if TYPE_CHECKING:
     from .workspace import Context
-
-RECEIPT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS receipt_corrections (
-    id            INTEGER PRIMARY KEY,
-    period        TEXT NOT NULL,
-    unit          TEXT NOT NULL,
-    received_at   TEXT NOT NULL,             -- the time the clerk set (ISO 8601, local time with offset)
-    previous      TEXT NOT NULL DEFAULT '',  -- the receipt time it replaced
-    changed_at    TEXT NOT NULL              -- when the correction was made
-);
-CREATE INDEX IF NOT EXISTS receipt_corrections_period ON receipt_corrections (period, unit);
-"""
-
 
 @dataclass(frozen=True)
 class Correction:
@@ -46,11 +34,6 @@ class Correction:
 
 def corrections(store: Store, period: Period) -> dict[str, Correction]:
     """The latest correction of each unit's receipt time for ``period``."""
-    # Only looked up, never created here: this runs inside the merge's transaction, which a schema script (an
-    # implicit COMMIT) would end.
-    if store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_corrections'"
-                          ).fetchone() is None:
-        return {}
     out: dict[str, Correction] = {}
     for r in store.conn.execute("SELECT period, unit, received_at, previous, changed_at FROM receipt_corrections "
                                 "WHERE period = ? ORDER BY id", (period.slug,)):
@@ -89,7 +72,6 @@ def record_correction(store: Store, period: Period, unit: str, at: dt.datetime, 
                       now: dt.datetime | None = None) -> Correction:
     """Record that ``unit``'s return for ``period`` was received at ``at`` (kept with the time of the change and
     the time it replaces)."""
-    store.ensure(RECEIPT_SCHEMA)
     at = at if at.tzinfo is not None else at.astimezone()
     changed = (now or dt.datetime.now().astimezone()).replace(microsecond=0)
     before = store_submissions(store, period, [unit])[unit].received_at
@@ -103,8 +85,6 @@ def record_correction(store: Store, period: Period, unit: str, at: dt.datetime, 
 def parse_time(text: str) -> dt.datetime:
     """A clerk's time: 2026-03-24 16:00, 2026/3/24 16:00, 2026-03-24T16:00:00+08:00, or a date alone (00:00).
     Raises ShixiangError with what to type otherwise."""
-    from .config import ShixiangError
-
     s = re.sub(r"\s+", " ", str(text).strip()).replace("/", "-").replace("年", "-").replace("月", "-") \
         .replace("日", " ").replace("：", ":").strip()
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?([+-]\d{2}:?\d{2}|Z)?", s)
@@ -125,7 +105,6 @@ def set_receipt(ctx: Context, period: Period, unit_text: str, at_text: str, *,
                 now: dt.datetime | None = None) -> tuple[Correction, bool]:
     """Set or correct when ``unit_text``'s return for ``period`` was received. Returns the correction and whether
     the unit has a return in the store yet (the time applies as soon as it has one)."""
-    from .config import ShixiangError
     from .store import open_store
 
     unit = ctx.directory.get(unit_text)

@@ -34,11 +34,13 @@ from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
-from .config import ShixiangError
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .errors import ShixiangError
 from .findings import Finding, Severity, finding, has_errors, sort_key
 from .meta import META_SHEET, read_meta, write_meta
 from .store import Store, open_store
-from .textnorm import a1, clean, fold, format_number
+from .textnorm import clean, fold, format_number
 from .workspace import Workspace
 from .xlsxout import (FONT_HEAD, Formats, atomic_write_bytes, new_workbook, print_setup, row_height,
                       safe_text, save_workbook, write_value)
@@ -192,10 +194,10 @@ class EntrySheet:
 
     def item_cell(self, row: int, index: int) -> str:
         col = self.item_cols[index] if self.item_cols else self.ballot_col + 1 + index
-        return a1(row, col)
+        return xl_rowcol_to_cell(row, col)
 
     def ballot_cell(self, row: int) -> str:
-        return a1(row, self.ballot_col)
+        return xl_rowcol_to_cell(row, self.ballot_col)
 
     def covers(self, ballot: int) -> bool:
         return self.first <= ballot <= self.last
@@ -869,7 +871,7 @@ def read_entry_file(ctx: "Context", path: Path, name: str | None = None) -> tupl
         return rows[r][c] if r < len(rows) and c < len(rows[r]) else None
 
     expected = [(ballot_col, headers[0])] + list(zip(item_cols, headers[1:]))
-    moved = [a1(header_row, c) for c, h in expected if fold(cell(header_row, c)) != fold(h)]
+    moved = [xl_rowcol_to_cell(header_row, c) for c, h in expected if fold(cell(header_row, c)) != fold(h)]
     if moved:
         found.append(finding("entry-layout-changed",
                              f"录入表的表头被改动（{'、'.join(moved)} 与原表不符），无法确定各列对应的项目。"
@@ -1148,38 +1150,8 @@ def _discrepancy_sheet(wb, fmt: Formats, tally: Tally, name: str) -> None:
 
 # ------------------------------------------------------------------ store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS survey_tallies (
-    year          INTEGER PRIMARY KEY,
-    tallied_at    TEXT NOT NULL,
-    threshold     REAL NOT NULL,
-    issued        INTEGER NOT NULL,
-    returned      INTEGER NOT NULL,
-    counted       INTEGER NOT NULL,
-    outside       INTEGER NOT NULL,
-    files         TEXT NOT NULL,             -- JSON list of the entry files counted
-    result_path   TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS survey_results (
-    year          INTEGER NOT NULL,
-    project       INTEGER NOT NULL,
-    project_key   TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    lead          TEXT NOT NULL,
-    satisfied     INTEGER NOT NULL,
-    basic         INTEGER NOT NULL,
-    unsatisfied   INTEGER NOT NULL,
-    abstain       INTEGER NOT NULL,
-    invalid       INTEGER NOT NULL,
-    rank          INTEGER,
-    PRIMARY KEY (year, project)
-);
-"""
-
-
 def save_tally(store: Store, tally: Tally, files: Sequence[str], path: Path) -> None:
     """Replace the year's saved tally (counts only: rates are always recomputed from them)."""
-    store.ensure(SCHEMA)
     with store.transaction() as conn:
         conn.execute("DELETE FROM survey_results WHERE year = ?", (tally.year,))
         conn.execute("INSERT OR REPLACE INTO survey_tallies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1208,7 +1180,6 @@ def load_tally(store_or_workspace: Store | Workspace | Path, year: int) -> dict[
 
 
 def _load(store: Store, year: int) -> dict[int, ProjectRate]:
-    store.ensure(SCHEMA)
     head = store.conn.execute("SELECT threshold FROM survey_tallies WHERE year = ?", (year,)).fetchone()
     if head is None:
         return {}

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .textnorm import a1, clean, fold
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .textnorm import clean, fold
 
 
 class TableError(Exception):
@@ -29,7 +31,7 @@ class Row:
 
     def cell(self, key: str) -> str:
         """A1 reference of this row's cell for ``key``."""
-        return a1(self.index, self.columns[key])
+        return xl_rowcol_to_cell(self.index, self.columns[key])
 
     def text(self, key: str) -> str:
         """The cell's clean text (computed once: validation asks for the same cell several times)."""

@@ -102,21 +102,6 @@ def split_names(text: object) -> list[str]:
     return [p.strip() for p in parts if p.strip() and not re.fullmatch(r"[—\-–]+", p.strip())]
 
 
-def col_letter(col: int) -> str:
-    """0-based column index → Excel letters (0 → A)."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def a1(row: int, col: int) -> str:
-    """0-based row/column → A1 reference."""
-    return f"{col_letter(col)}{row + 1}"
-
-
 _NUM_IN_TEXT = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
 _CN_NUM = re.compile(r"[零〇一二两三四五六七八九十百千万亿点]+")
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-from .config import Config, ShixiangError, load_config, render_config
+from .config import Config, load_config, render_config
+from .errors import ShixiangError
 from .findings import Finding
 from .projects import Indicator, Milestone, Project, ProjectList, load_project_list, write_project_list
 from .spec import TemplateSpec, load_spec

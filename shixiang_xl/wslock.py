@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .config import ShixiangError
+from .errors import ShixiangError
 
 LOCK_NAME = "运行中.lock"
 POLL = 0.2

@@ -13,11 +13,8 @@ import io
 import math
 import os
 import re
-import shutil
 import tempfile
 import zipfile
-from array import array
-from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
@@ -66,402 +63,54 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
-# Functions every Excel since 2007 (and WPS, LibreOffice) knows: formulas made only of these need none of the
-# _xlfn. rewriting xlsxwriter otherwise tries on every formula (about 30 regular expressions each).
-_CLASSIC_FUNCTIONS = frozenset((
-    "ABS AND AVERAGE COUNT COUNTA COUNTBLANK COUNTIF COUNTIFS IF IFERROR INDEX ISBLANK ISNA ISNUMBER ISTEXT LEN "
-    "MATCH MAX MIN N NOT OR ROUND SUM SUMIF SUMIFS SUMPRODUCT TEXT TRIM VALUE").split())
-_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+def _lock_structure(data: bytes) -> bytes:
+    """The same xlsx with the workbook structure locked (no sheet added, removed, renamed or unhidden).
 
-
-# Text that xlsxwriter would change on its way into an inline string: XML specials, control characters, the
-# _xHHHH_ escape itself and the two non-characters. Anything else is written as it is.
-_NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-
-
-class RowSizes(MutableMapping[int, list]):
-    """A worksheet's ``row_sizes`` (row → [height in pixels, hidden]: what xlsxwriter positions drawings by), with
-    the plain heights in an array: as a dict of lists, a city's 台账 held ~11 MB of them in each process writing
-    it. Reads give what xlsxwriter stored."""
-
-    __slots__ = ("_heights", "_other")
-    _NONE = -1
-    _GAP = 1 << 16  # a row this far past the last one goes to the dict (no array of a million rows for it)
-
-    def __init__(self) -> None:
-        self._heights = array("i")  # by row; _NONE: no entry
-        self._other: dict[int, list] = {}  # hidden rows, and heights an int cannot hold
-
-    def set_height(self, row: int, pixels: int) -> None:
-        """``self[row] = [pixels, False]``, without the list."""
-        heights = self._heights
-        if row < len(heights):
-            heights[row] = pixels
-        elif row < len(heights) + self._GAP:
-            heights.extend([self._NONE] * (row - len(heights)))
-            heights.append(pixels)
-        else:
-            self._other[row] = [pixels, False]
-            return
-        self._other.pop(row, None)
-
-    def __setitem__(self, row: int, value: list) -> None:
-        height, hidden = value
-        if not hidden and height.__class__ is int and 0 <= height < 1 << 31 and row >= 0:
-            self.set_height(row, height)
-        else:
-            self._discard(row)
-            self._other[row] = value
-
-    def _discard(self, row: int) -> None:
-        if 0 <= row < len(self._heights):
-            self._heights[row] = self._NONE
-
-    def _height(self, row: object) -> int | None:
-        """The row's height in the array, if it has one there."""
-        if row.__class__ is int and 0 <= row < len(self._heights):  # type: ignore[operator]
-            height = self._heights[row]  # type: ignore[index]
-            return None if height == self._NONE else height
-        return None
-
-    def __getitem__(self, row: int) -> list:
-        if row in self._other:
-            return self._other[row]
-        height = self._height(row)
-        if height is None:
-            raise KeyError(row)
-        return [height, False]
-
-    def __delitem__(self, row: int) -> None:
-        if row not in self:
-            raise KeyError(row)
-        self._other.pop(row, None)
-        self._discard(row)
-
-    def __contains__(self, row: object) -> bool:
-        return row in self._other or self._height(row) is not None
-
-    def __iter__(self) -> Iterator[int]:
-        rows = [r for r, h in enumerate(self._heights) if h != self._NONE]
-        return iter(sorted(rows + list(self._other)))
-
-    def __len__(self) -> int:
-        return len(self._heights) - self._heights.count(self._NONE) + len(self._other)
+    xlsxwriter has no option for it: ``<workbookProtection lockStructure="1"/>`` goes into xl/workbook.xml right
+    before ``<bookViews>`` (where CT_Workbook puts it); every other part is copied as it is, with its ZipInfo.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                part = part.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
+            dst.writestr(info, part)
+    return out.getvalue()
 
 
 @functools.lru_cache(maxsize=None)
-def _worksheet_class():
-    from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
-    from xlsxwriter.worksheet import Worksheet
-
-    from .sandbox import Background, can_fork
-
-    columns = [xl_col_to_name(c) for c in range(16_384)]
-
-    class ClassicFormulaWorksheet(Worksheet):
-        """xlsxwriter's worksheet with two shortcuts for large sheets, both producing the very same XML:
-
-        - formulas made only of classic functions skip the _xlfn. rewriting (about 30 regular expressions each);
-        - in constant_memory mode ``write_cells`` serialises a row of plain numbers, strings and blanks in one
-          pass, where xlsxwriter spends ~6 µs per cell.
-        """
-
-        def _escape_attributes(self, attribute):  # type: ignore[override]
-            # Most attributes are numbers (rows, columns, style indexes), which xlsxwriter lets through only after
-            # a regular-expression search fails with TypeError (~2 µs each, hundreds of times per workbook), or
-            # cell references, letters and digits that cannot hold what the search looks for (& " < > newline).
-            if attribute.__class__ is not str or attribute.isalnum():
-                return attribute
-            return super()._escape_attributes(attribute)
-
-        def _initialize(self, init_data) -> None:  # type: ignore[override]
-            super()._initialize(init_data)
-            self.row_sizes = RowSizes()
-            if self.constant_memory:
-                # Rows go to the temporary file write-only: a readable text file resets its decoder on every
-                # write (two Python calls per row). It is opened for reading once, when the sheet is assembled.
-                self.row_data_fh.close()
-                self.row_data_fh = self.fh = open(self.row_data_filename, "w", encoding="utf-8")  # noqa: SIM115
-
-        def _opt_reopen(self) -> None:  # type: ignore[override]
-            if self.row_data_fh_closed:
-                self.row_data_fh = self.fh = open(self.row_data_filename, "a", encoding="utf-8")  # noqa: SIM115
-                self.row_data_fh_closed = False
-
-        def _write_optimized_sheet_data(self) -> None:  # type: ignore[override]
-            if self.dim_rowmin is not None:
-                self.row_data_fh.close()
-                self.row_data_fh = open(self.row_data_filename, encoding="utf-8")  # noqa: SIM115
-            super()._write_optimized_sheet_data()
-
-        def _prepare_formula(self, formula, expand_future_functions=False):  # type: ignore[override]
-            if not formula.startswith("{") and set(_FUNCTION.findall(formula)) <= _CLASSIC_FUNCTIONS:
-                return formula[1:] if formula.startswith("=") else formula
-            return super()._prepare_formula(formula, expand_future_functions)
-
-        def write_cells(self, row: int, values: Sequence[Any], formats: Sequence[Any],
-                        height: float | None = None) -> None:
-            """Write one row from column 0, each cell as :func:`write_value` would: text as a string (never a
-            formula), int/float as a number, None or "" as a formatted blank; then the row's height.
-
-            In constant_memory mode a row of plain text and finite numbers is serialised right away, in one pass,
-            to the same XML xlsxwriter writes for it cell by cell (except that text looking like rich-text XML is
-            escaped, never written raw).
-            """
-            if not self.constant_memory or row < self.previous_row or self.table.get(row) or row in self.comments:
-                if height is not None:
-                    self.set_row(row, height)
-                self._write_cells_one_by_one(row, values, formats)
-                return
-            pixels = None
-            if height is not None:
-                # What set_row does, without the row record xlsxwriter keeps for every row (this row is written
-                # right here, and never looked up again); anything unusual goes through set_row itself.
-                pixels = int(height * 4.0 / 3.0 + 0.5)
-                if pixels > 0 and not self._check_dimensions(row, self.dim_colmin or 0):
-                    self.row_sizes.set_height(row, pixels)
-                    self.row_info.pop(row, None)
-                else:
-                    self.set_row(row, height)
-                    pixels = None
-            if row > self.previous_row:  # first the buffered row, so formats get their indexes in cell order
-                self._write_single_row(row)
-            number = str(row + 1)
-            row_styles = self._row_styles(formats)
-            parts = []
-            first = last = -1
-            for col, value, style in zip(range(len(row_styles)), values, row_styles):
-                kind = value.__class__
-                if kind is str and value:
-                    if len(value) >= 16_000:
-                        self._one_by_one_after_all(row, values, formats, height, pixels)  # xlsxwriter truncates
-                        return
-                    if _NEEDS_ESCAPE.search(value):  # as xlsxwriter does it (control characters dropped first)
-                        text = self._escape_control_characters(safe_text(value))
-                        preserve = _preserve_whitespace(text)
-                        text = self._escape_data(text)
-                    else:
-                        text = value
-                        preserve = (text[0].isspace() or text[-1].isspace()) and _preserve_whitespace(text)
-                    body = f' t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>' if preserve else \
-                        f' t="inlineStr"><is><t>{text}</t></is></c>'
-                elif kind is float and value - value == 0.0 or kind is int:  # finite numbers
-                    body = f"><v>{value:.16G}</v></c>"
-                elif value is None or kind is str:  # a blank: written only when formatted
-                    if style is None:
-                        continue
-                    body = "/>"
-                else:  # NaN, bool, dates: xlsxwriter's own handling
-                    self._one_by_one_after_all(row, values, formats, height, pixels)
-                    return
-                if style is None:
-                    style = self._fallback_style(row, col)
-                parts.append(f'<c r="{columns[col]}{number}"{style}{body}')
-                if first < 0:
-                    first = col
-                last = col
-            if first < 0:
-                if pixels is not None:  # an empty row with a height: xlsxwriter writes it when the next one comes
-                    self.set_row(row, height)
-                return
-            if self._check_dimensions(row, first) or self._check_dimensions(row, last):
-                raise ValueError(f"row {row} is outside the worksheet")
-            if pixels is None:
-                self._write_row(row, None, self.row_info.get(row))
-            else:  # the <row> _write_row writes for a set_row height (no format, not hidden, no outline)
-                custom = pixels != self.original_row_height or pixels != self.default_row_height
-                parts.insert(0, f'<row r="{number}"' + (f' ht="{pixels * 0.75:.16g}" customHeight="1"' if custom
-                                                         else "") +
-                             (' x14ac:dyDescent="0.25">' if self.excel_version == 2010 else ">"))
-            parts.append("</row>")
-            self.fh.write("".join(parts))
-            self.previous_row = row + 1  # this row is written; xlsxwriter buffers the next one
-
-        def write_rows(self, first_row: int, items: Sequence[Any],
-                       make_row: Callable[[Any], tuple[Sequence[Any], Sequence[Any], float | None]],
-                       styles: Iterable[Sequence[Any]] = (), *, split: int | None = None) -> None:
-            """``write_cells(first_row + k, *make_row(item))`` for every item, on both cores when it pays.
-
-            ``styles`` lists every list of formats the rows may use: their style indexes are fixed first, in that
-            order, so that the workbook does not depend on how the rows were written. In constant_memory mode a
-            long run of rows (or any, given ``split``) is shared with a forked process: it writes the rows from
-            ``split`` (default: half way) to a file of its own, which is then appended here, byte for byte what
-            writing every row here gives. Should the other process fail or meet a format without an index, its
-            rows are written here instead.
-            """
-            for formats in styles:
-                self._row_styles(formats)
-            n = len(items)
-            if split is None:
-                split = n // 2 if n >= PARALLEL_ROWS and can_fork() else n
-            if not self.constant_memory or not 0 < split < n or first_row < self.previous_row:
-                for k, item in enumerate(items):
-                    self.write_cells(first_row + k, *make_row(item))
-                return
-            if first_row > self.previous_row:  # what write_cells does first: out with the buffered row
-                self._write_single_row(first_row)
-            done = self._write_rows_forked(first_row, items, make_row, split)
-            for k in range(done, n):
-                self.write_cells(first_row + k, *make_row(items[k]))
-
-        def _write_rows_forked(self, first_row: int, items: Sequence[Any], make_row: Callable, split: int) -> int:
-            """Rows up to ``split`` here, the rest in a forked copy; returns how many rows are written."""
-            middle, end = first_row + split, first_row + len(items)
-            fd, child_path = tempfile.mkstemp(dir=self.tmpdir, suffix=".rows")
-            os.close(fd)
-            try:
-                self.fh.flush()  # else the copy's share of our buffer would reach our file a second time
-                job = Background(self._rows_to_file, child_path, first_row, items, make_row, split)
-                try:
-                    for k in range(split):
-                        self.write_cells(first_row + k, *make_row(items[k]))
-                    if self.previous_row < middle:
-                        self._write_single_row(middle)
-                finally:
-                    ok, dims, rows, sizes = job.result(otherwise=lambda: (False, None, {}, {}))
-                if not ok:
-                    return split
-                self.fh.flush()  # then bytes straight after ours (both files are UTF-8): no decoding, no encoding
-                with open(child_path, "rb") as fh:
-                    shutil.copyfileobj(fh, self.fh.buffer, 1 << 20)
-                self.fh.buffer.flush()
-            finally:
-                os.unlink(child_path)
-            from xlsxwriter.worksheet import RowInfo
-
-            for r, (height, hidden) in rows.items():
-                self.row_info[r] = RowInfo(height=height, row_format=None, hidden=hidden, level=0, collapsed=False)
-            self.row_sizes.update(sizes)
-            rowmin, rowmax, colmin, colmax = dims  # the copy's, which began as ours: combine both
-            self.dim_rowmin, self.dim_colmin = _least(self.dim_rowmin, rowmin), _least(self.dim_colmin, colmin)
-            self.dim_rowmax, self.dim_colmax = _most(self.dim_rowmax, rowmax), _most(self.dim_colmax, colmax)
-            self.previous_row = end
-            return len(items)
-
-        def _rows_to_file(self, path: str, first_row: int, items: Sequence[Any], make_row: Callable,
-                          split: int) -> tuple[bool, tuple, dict, dict]:
-            """In the forked copy: the rows from ``split`` on, to ``path``; then what the parent must know (ok:
-            no format met without an index, no row record the parent could not rebuild)."""
-            xf_indices = _xf_indices(self)
-            known = len(xf_indices)
-            # Held, never closed or collected here: it is the parent's file (the copy ends with os._exit).
-            self._parent_row_file = self.fh
-            end = first_row + len(items)
-            with open(path, "w", encoding="utf-8") as fh:
-                self.row_data_fh = self.fh = fh
-                self.previous_row, self.row_info, self.row_sizes = first_row + split, {}, RowSizes()
-                for k in range(split, len(items)):
-                    self.write_cells(first_row + k, *make_row(items[k]))
-                if self.previous_row < end:  # a row xlsxwriter still holds
-                    self._write_single_row(end)
-            rows = {r: (i.height, i.hidden) for r, i in self.row_info.items() if i.row_format is None
-                    and not i.level and not i.collapsed}
-            ok = len(xf_indices) == known and len(rows) == len(self.row_info)
-            return ok, (self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax), rows, self.row_sizes
-
-        def _row_styles(self, formats: Sequence[Any]) -> list[str | None]:
-            """The s="…" attribute of each format (None for none), in cell order, remembered for the same list."""
-            cache = self.__dict__.setdefault("_row_styles_cache", {})
-            hit = cache.get(id(formats))
-            if hit is not None and hit[0] is formats:
-                return hit[1]
-            styles = [None if fmt is None else f' s="{fmt._get_xf_index()}"' for fmt in formats]
-            if len(cache) > 64:
-                cache.clear()
-            cache[id(formats)] = (formats, styles)  # holding the list keeps its id() from being reused
-            return styles
-
-        def _fallback_style(self, row: int, col: int) -> str:
-            """The s="…" attribute xlsxwriter gives a cell without a format: the row's, else the column's."""
-            info = self.row_info.get(row)
-            fallback = info.row_format if info is not None else None
-            if not fallback and col in self.col_info:
-                fallback = self.col_info[col].column_format
-            return f' s="{fallback._get_xf_index()}"' if fallback else ""
-
-        def _one_by_one_after_all(self, row: int, values: Sequence[Any], formats: Sequence[Any],
-                                  height: float | None, pixels: int | None) -> None:
-            if pixels is not None:  # xlsxwriter writes this row later, from its row record: make that record
-                self.set_row(row, height)
-            self._write_cells_one_by_one(row, values, formats)
-
-        def _write_cells_one_by_one(self, row: int, values: Sequence[Any], formats: Sequence[Any]) -> None:
-            for col, (value, fmt) in enumerate(zip(values, formats)):
-                if (value is None or value == "") and fmt is None:
-                    continue
-                write_value(self, row, col, value, fmt, fmt)
-
-    def _xf_indices(ws: Worksheet) -> dict:
-        """The workbook's table of style indexes (shared by every format; reached through the sheet's factory)."""
-        return ws.workbook_add_format.__self__.xf_format_indices
-
-    return ClassicFormulaWorksheet
-
-
-PARALLEL_ROWS = 10_000  # below this a second process costs more than it saves (measured)
-
-
-def _least(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _most(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else max(a, b)
-
-
-class _FastZipFile(zipfile.ZipFile):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("compresslevel", 1)
-        super().__init__(*args, **kwargs)
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None,
-                 compresslevel: int | None = None) -> None:
-        # In-memory workbooks arrive as ZipInfo objects, which would otherwise keep zlib's default level.
-        super().writestr(zinfo_or_arcname, data, compress_type,
-                         self.compresslevel if compresslevel is None else compresslevel)
-
-
-@functools.lru_cache(maxsize=None)
-def _workbook_class(lock_structure: bool):
+def _workbook_class():
     import xlsxwriter
 
     class Workbook(xlsxwriter.Workbook):
-        worksheet_class = _worksheet_class()
+        """An xlsxwriter workbook that can lock its structure when it is closed (see :func:`_lock_structure`)."""
 
-        def _store_workbook(self) -> None:  # type: ignore[override]
-            # Deflate at level 1: a city-wide ledger's 30 MB of sheet XML packs in a third of the time of the
-            # default level 6, for files about a third larger. xlsxwriter names ZipFile at call time.
-            import xlsxwriter.workbook as module
+        lock_structure = False
 
-            default = module.ZipFile
-            module.ZipFile = _FastZipFile
-            try:
-                super()._store_workbook()
-            finally:
-                module.ZipFile = default
+        def close(self) -> None:
+            super().close()
+            if not self.lock_structure:
+                return
+            buffer = self.filename
+            buffer.seek(0)
+            data = _lock_structure(buffer.read())
+            buffer.seek(0)
+            buffer.truncate()
+            buffer.write(data)
 
-    if not lock_structure:
-        return Workbook
-
-    class StructureLockedWorkbook(Workbook):
-        """xlsxwriter has no workbook-structure protection; CT_Workbook puts it right before <bookViews>."""
-
-        def _write_book_views(self) -> None:  # type: ignore[override]
-            self._xml_empty_tag("workbookProtection", [("lockStructure", 1)])
-            super()._write_book_views()
-
-    return StructureLockedWorkbook
+    return Workbook
 
 
 def new_workbook(buffer: BinaryIO, *, lock_structure: bool = False, constant_memory: bool = False,
                  created: dt.datetime | None = None):
     """An xlsxwriter workbook with Chinese-friendly defaults, written to ``buffer`` (in memory, or a file)."""
-    cls = _workbook_class(lock_structure)
     options: dict[str, Any] = {"in_memory": not constant_memory, "constant_memory": constant_memory,
                                "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     if constant_memory:
         options["tmpdir"] = tempfile.gettempdir()
-    wb = cls(buffer, options)
+    wb = _workbook_class()(buffer, options)
+    wb.lock_structure = lock_structure
     props: dict[str, Any] = {"author": "实事通 shixiang-xl", "created": created or dt.datetime(2026, 1, 1)}
     wb.set_properties(props)
     return wb
@@ -617,7 +266,7 @@ class OfficeBook:
         number = self.fmt("number", text_wrap=True) if fmt_name == "text" else fmt
         formats = [number if isinstance(v, (int, float)) and not isinstance(v, bool) else fmt for v in values]
         height = row_height(((str(v), w) for v, w in zip(values, widths) if v is not None)) if widths else None
-        ws.write_cells(row, values, formats, height)
+        write_cells(ws, row, values, formats, height)
 
 
 def write_value(ws, row: int, col: int, value: object, text_format, number_format=None) -> None:
@@ -630,6 +279,24 @@ def write_value(ws, row: int, col: int, value: object, text_format, number_forma
         ws.write_number(row, col, value, number_format or text_format)
     else:
         ws.write_string(row, col, safe_text(value), text_format)
+
+
+def write_cells(ws, row: int, values: Sequence[Any], formats: Sequence[Any], height: float | None = None) -> None:
+    """Write one row from column 0, each cell as :func:`write_value` does (text as a string, never a formula;
+    None or "" as a blank, written only when it has a format), after the row's height."""
+    if height is not None:
+        ws.set_row(row, height)
+    for col, (value, fmt) in enumerate(zip(values, formats)):
+        if (value is None or value == "") and fmt is None:
+            continue
+        write_value(ws, row, col, value, fmt, fmt)
+
+
+def write_rows(ws, first_row: int, items: Iterable[Any],
+               make_row: Callable[[Any], tuple[Sequence[Any], Sequence[Any], float | None]]) -> None:
+    """``write_cells(ws, first_row + k, *make_row(item))`` for every item, in order (as constant_memory needs)."""
+    for k, item in enumerate(items):
+        write_cells(ws, first_row + k, *make_row(item))
 
 
 def save_workbook(path: Path, build: Callable[[Any, Formats], None], **options: Any) -> None:

@@ -520,34 +520,16 @@ def test_merge_streams_values_to_the_store_and_keeps_what_the_share_check_needs(
     assert [(f.unit, f.file, f.cell) for f in found] == [("区农业农村局", "lead.xlsx", "I4")]
     with open_store(context.workspace.db_path) as store:
         stored = load_values(store, MAR.slug)
-        # Staging is a temporary table: nothing of it stays in the workspace's store.
-        assert not store.conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'staged%'").fetchall()
     assert len(expected.accepted) == len(paths)
     for unit, r in expected.accepted.items():
         assert stored[unit] == {**r.values, ("info", "info"): r.fields}, unit
 
-    # What the ledger reads: the same values, unit by unit as it asks, a few units per query, with overrides
-    from shixiang_xl.merge import StoredValues
-
-    with open_store(context.workspace.db_path) as store:
-        lazy = StoredValues(store, MAR.slug, list(reversed(context.projects.units)))
-        lazy.CHUNK = 2
-        assert set(lazy) == set(stored) and len(lazy) == len(stored)
-        for unit in context.projects.units:
-            assert (unit in lazy) == (unit in stored) and lazy.get(unit) == stored.get(unit), unit
-        assert len(lazy._cache) <= 2 * lazy.CHUNK
-        some = next(iter(stored))
-        lazy.with_values(some, {("lead", "P01"): {"progress": 1.0}})
-        lazy.with_values("某个没有数据的单位", {})
-        assert lazy[some] == {("lead", "P01"): {"progress": 1.0}} and "某个没有数据的单位" in lazy
-        assert len(lazy) == len(stored) + 1
 
 
-def test_the_ledger_sees_a_batch_before_it_is_stored_as_the_store_holds_it_after(context, tmp_path):
-    """merge builds the ledger from the staged values while they are copied into the store: its view of the
-    period (an accepted resubmission replaces, a rejected one keeps the stored figures, a new unit appears, a unit
-    not in the batch stays) must be the store's own once they are copied."""
-    from shixiang_xl.merge import Staging, StoredValues, load_values, merge_returns
+def test_a_batch_stored_replaces_accepted_values_and_keeps_the_rest(context, tmp_path):
+    """Storing a decided batch: an accepted resubmission replaces, a rejected one keeps the stored figures, a new
+    unit appears, a unit not in the batch stays."""
+    from shixiang_xl.merge import load_values, merge_returns
 
     other = context.projects.get(2).leads[0]
     town = context.projects.get(4).co_units[0]
@@ -564,20 +546,14 @@ def test_the_ledger_sees_a_batch_before_it_is_stored_as_the_store_holds_it_after
     paths = [simulate(context, folder / "a.xlsx", tweak=lambda v, f: v[I1].update(cumulative="很多")).path,
              simulate(context, folder / "b.xlsx", unit=other, tweak=second).path,
              simulate(context, folder / "c.xlsx", unit=town).path]
-    order = list(reversed(context.projects.units))
     with open_store(context.workspace.db_path) as store:
         before = load_values(store, MAR.slug)
-        staging = Staging(store, frozenset())
-        batch = run_batch(context, store, paths, MAR, on_result=staging)
+        batch = run_batch(context, store, paths, MAR)
         assert {r.source.name: r.status for r in batch.files} == {"a.xlsx": "rejected", "b.xlsx": "accepted",
                                                                     "c.xlsx": "accepted"}
-        view = StoredValues(store, MAR.slug, order, batch=batch, staging=staging)
-        view.CHUNK = 2
-        seen = {unit: view[unit] for unit in view}
-        assert load_values(store, MAR.slug) == before  # nothing is stored yet
-        store_values(store, batch, staging)
+        assert load_values(store, MAR.slug) == before  # nothing is stored before the batch is
+        store_values(store, batch)
         after = load_values(store, MAR.slug)
-    assert seen == after
     assert set(after) == {UNIT, other, town}
     assert after[UNIT] == before[UNIT] and after[other] != before[other]
     assert {cols.get("progress_text") for cols in after[other].values()} >= {"第二次报送：已完成招标。"}

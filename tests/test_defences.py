@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 
 import hostile as h
-from shixiang_xl.check import check_returns
+from shixiang_xl.batch import check_returns
 from shixiang_xl.formulas import formula_risk, marked_cells
 from shixiang_xl.merge import merge_returns
 from shixiang_xl.period import Period

@@ -30,7 +30,7 @@ from click.testing import CliRunner
 import hostile as h
 from shixiang_xl import intake, office
 from shixiang_xl.batch import BatchResult, run_batch
-from shixiang_xl.check import check_returns
+from shixiang_xl.batch import check_returns
 from shixiang_xl.cli import main
 from shixiang_xl.feedback import HINT_SHEET
 from shixiang_xl.findings import Severity
@@ -797,30 +797,3 @@ def test_openpyxl_never_opens_a_return_that_fails_the_deep_inspection(context, t
         wb.close()
 
 
-def _pid_and(value: int) -> tuple[int, int]:
-    return os.getpid(), value * 2
-
-
-def _dies_unless_in(pid: int) -> str:
-    if os.getpid() != pid:
-        os._exit(5)  # the forked copy goes down without a word
-    return "done here"
-
-
-def _raises(message: str) -> None:
-    raise ValueError(message)
-
-
-def test_background_work_runs_in_a_forked_copy_and_falls_back_to_running_here():
-    from shixiang_xl.sandbox import Background
-
-    job = Background(_pid_and, 21)
-    pid, value = job.result()
-    assert value == 42 and pid != os.getpid()  # another process did it (POSIX)
-    assert Background(_dies_unless_in, os.getpid()).result() == "done here"  # the copy died: done here instead
-    job = Background(_raises, "出错了")
-    with pytest.raises(ValueError, match="出错了"):  # an exception is raised here, as if the work ran here
-        job.result()
-    import gc
-
-    assert not gc.get_freeze_count()  # the heap is released once every copy is done

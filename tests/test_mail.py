@@ -361,7 +361,7 @@ def test_a_connection_dropped_mid_batch_is_reopened_and_the_message_resent(ws, s
 
 
 def test_remind_mails_only_the_chase_list_once_a_day(ws, servers):
-    from shixiang_xl.check import check_returns
+    from shixiang_xl.batch import check_returns
     from shixiang_xl.demo import simulate_period
 
     server = servers(Recorder())

@@ -255,6 +255,7 @@ def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
     script = textwrap.dedent(f"""
         import contextlib, os, signal
         from pathlib import Path
+        import shixiang_xl.ledger as ledger
         import shixiang_xl.merge as m
         import shixiang_xl.xlsxout as x
         from shixiang_xl.period import Period
@@ -274,7 +275,7 @@ def test_killed_mid_write_leaves_old_ledger(two_periods, tmp_path):
                 fh.flush()
                 os.kill(os.getpid(), signal.SIGKILL)  # half written, never renamed
 
-        x.atomic_output = dying_output  # the ledger's writer, whichever process runs it
+        ledger.atomic_output = dying_output  # what the ledger's writer writes through
         m.merge_returns(load_context(Path({str(ctx.workspace.root)!r})), Period.parse("2026-03"))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
@@ -337,140 +338,48 @@ def test_year_end_ledger_shows_the_survey_result(tmp_path):
     assert "满意率" not in sheet_rows(mar.ledger_path, "总表")[2]
 
 
-def test_packed_indicator_rows_give_back_every_field(two_periods):
-    """The ledger keeps 指标明细's rows packed; every way of reading them gives the rows that were put in."""
-    from shixiang_xl.ledger import IndicatorRow, IndicatorRows
-
-    ctx, _ = two_periods
-    result = merge_returns(ctx, MAR)
-    packed = result.ledger.indicators
-    assert isinstance(packed, IndicatorRows) and len(packed) >= len(ctx.projects.indicators)
-    rows = tuple(packed)
-    assert any(r.current is None for r in rows) and any(r.current is not None for r in rows)  # the missing unit too
-    indicators = {(i.project, i.key): i for i in ctx.projects.indicators}
-    again = IndicatorRows((indicators[r.project, r.key], r) for r in rows)
-    assert tuple(again) == rows and again == rows and again == packed and again != rows[1:]
-    assert [packed[k] for k in range(len(packed))] == list(rows)
-    assert packed[-1] == rows[-1] and packed[2:5] == rows[2:5]
-    with pytest.raises(IndexError):
-        packed[len(packed)]
-    # A share row and None in every number come back as they went in (None is not stored as a number).
-    ind = ctx.projects.indicators[0]
-    row = IndicatorRow(ind.project, ind.key, ind.name, "区某局", True, ind.target, ind.unit, ind.comparator,
-                       None, -0.0, None, None, 12.5, None)
-    assert list(IndicatorRows([(ind, row)])) == [row]
-    assert str(list(IndicatorRows([(ind, row)]))[0].current) == "-0.0"
 
 
-def test_the_digest_of_packed_rows_follows_every_field(two_periods):
-    """The ledger's digest reads 指标明细 from its packed form: equal rows give equal bytes, and a change in any
-    field (a number, None for a number, the unit, a share, an indicator's text) gives others."""
-    import dataclasses
-    import hashlib
-
-    from shixiang_xl.ledger import IndicatorRows
-
-    ctx, _ = two_periods
-    rows = tuple(merge_returns(ctx, MAR, feedback=False).ledger.indicators)
-    indicators = {(i.project, i.key): i for i in ctx.projects.indicators}
-
-    def digest(changed=None, k: int = 0, indicator=None) -> str:
-        packed = IndicatorRows()
-        for j, r in enumerate(rows):
-            ind = indicators[r.project, r.key]
-            if j == k:
-                r, ind = changed or r, indicator or ind
-            packed.append(ind, r)
-        h = hashlib.sha256()
-        packed.digest_into(h)
-        return h.hexdigest()
-
-    first = rows[0]
-    assert first.current is not None
-    same = digest()
-    assert same == digest(first._replace())
-    changes = [first._replace(current=first.current + 1), first._replace(current=None),
-               first._replace(unit_name=first.unit_name + "甲"), first._replace(is_share=not first.is_share),
-               first._replace(gap=-1.0 if first.gap != -1.0 else 1.0)]
-    digests = {digest(c) for c in changes}
-    digests.add(digest(indicator=dataclasses.replace(indicators[first.project, first.key], name="另一个指标")))
-    assert same not in digests and len(digests) == len(changes) + 1
+EVIDENCE_COLUMN = '''
+[[lead.columns]]
+key = "evidence"
+heading = "佐证材料"
+scope = "indicator"
+role = "input"
+type = "text"
+width = 16
+'''
 
 
-def test_a_merged_batch_keeps_its_results_light_and_their_stored_values_read_only(two_periods):
-    """Once stored, a result's values are one shared read-only mapping (writing to it fails loudly, rather than
-    changing every result), and the strings a batch repeats are one object each."""
-    ctx, _ = two_periods
+def test_a_districts_indicator_column_reaches_the_ledger(tmp_path):
+    """An indicator-scope input column a district adds to its report_spec.toml is shown in 指标明细, per row, as
+    the unit filled it in (read with openpyxl); without it, 指标明细 has the standard columns only."""
+    from shixiang_xl.spec import packaged_spec_text
+
+    ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
+    text = packaged_spec_text()
+    (ws.root / "report_spec.toml").write_text(text.replace("\n[co]\n", EVIDENCE_COLUMN + "\n[co]\n"),
+                                              encoding="utf-8")
+    ctx = load_context(ws.root)
+    unit = ctx.projects.get(1).leads[0]
+    keys = [i.key for i in ctx.projects.get(1).indicators]
+
+    def fill(values: dict, fields: dict) -> None:
+        for n, key in enumerate(keys):
+            values[("lead", key)]["evidence"] = f"验收资料第{n + 1}册"
+
+    inbox = ws.folder("inbox", MAR.slug)
+    write_simulated_return(ctx, unit, MAR, inbox / file_name(MAR, unit), seed=3, tweak=fill)
     result = merge_returns(ctx, MAR, feedback=False)
-    stored = [r for r in result.batch.files if r.status in ("accepted", "rejected")]
-    assert len(stored) >= 2 and all(not r.values and not r.fields and not r.cells for r in stored)
-    with pytest.raises(TypeError):
-        stored[0].values[("lead", "P01")] = {}
-    first, second = stored[0], stored[1]
-    assert first.period == second.period == MAR.slug and first.period is second.period
-    assert first.kind == second.kind and first.kind is second.kind
-    assert not hasattr(first, "__dict__") and not hasattr(first.source, "__dict__")  # slots: thousands per batch
+    rows = sheet_rows(result.ledger_path, "指标明细")
+    heads = rows[2]
+    assert heads[-2:] == ["佐证材料", "备注"]  # the district's column, then the sheet's own last one
+    name_col, evidence_col = heads.index("指标"), heads.index("佐证材料")
+    names = {i.name: i.key for i in ctx.projects.get(1).indicators}
+    shown = {r[name_col]: r[evidence_col] for r in rows[3:] if r[0] == 1 and r[name_col] in names}
+    assert shown == {name: f"验收资料第{keys.index(key) + 1}册" for name, key in names.items()}
+    assert all(r[evidence_col] in (None, "") for r in rows[3:] if r[0] != 1)
 
-
-def test_a_ledger_spilled_chunk_by_chunk_is_the_ledger_held_in_memory(two_periods, tmp_path, monkeypatch):
-    """Chunks of a few rows (every sheet's rows, and 指标明细's numbers, go to temporary files) give the same 台账
-    as the district-sized ledger held in memory, the same digest (the merge sees no change), and no file is left
-    once the ledger is dropped."""
-    import gc
-    import tempfile
-
-    from shixiang_xl.ledger import IndicatorRows, SpilledRows
-
-    ctx, _ = two_periods
-    held = merge_returns(ctx, MAR, feedback=False)
-    assert held.ledger.projects.__class__ is SpilledRows and "in a file" not in repr(held.ledger.projects)
-    in_memory = all_sheets(held.ledger_path)
-    spills = tmp_path / "spills"
-    spills.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(spills))
-    monkeypatch.setattr(SpilledRows, "CHUNK", 3)
-    monkeypatch.setattr(IndicatorRows, "CHUNK", 5)
-    spilled = merge_returns(ctx, MAR, feedback=False)
-    ledger = spilled.ledger
-    assert "in a file" in repr(ledger.projects) and "in a file" in repr(ledger.submissions)
-    assert len(list(spills.glob("shixiang-rows-*"))) >= 4  # 总表, 指标明细, 报送情况, 走势 (通报建议: if long)
-    assert not spilled.changed and all_sheets(spilled.ledger_path) == in_memory
-    assert ledger.projects == held.ledger.projects and ledger.indicators == held.ledger.indicators
-    assert ledger.submissions == held.ledger.submissions and ledger.bulletin == held.ledger.bulletin
-    assert ledger.trend == held.ledger.trend and ledger.projects != tuple(held.ledger.projects)[1:]
-    rows = tuple(held.ledger.projects)
-    assert [ledger.projects[k] for k in (0, 4, 3, -1, 9)] == [rows[k] for k in (0, 4, 3, -1, 9)]
-    assert ledger.projects[2:8] == rows[2:8]
-    with pytest.raises(IndexError):
-        ledger.projects[len(rows)]
-    import pickle
-
-    assert pickle.loads(pickle.dumps(ledger.projects)) == rows  # another process gets the rows themselves
-    assert pickle.loads(pickle.dumps(ledger.indicators)) == ledger.indicators
-    del ledger, spilled
-    gc.collect()
-    assert list(spills.glob("shixiang-rows-*")) == []
-
-
-def test_spilled_rows_outlive_a_forked_copy_that_reads_them(tmp_path, monkeypatch):
-    """The 台账's writers are forked copies: they read the spilled rows, and ending (clean-ups run) leaves the
-    file to the process that made it."""
-    import atexit
-    import tempfile
-
-    from shixiang_xl.ledger import SpilledRows
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    rows = SpilledRows.of_tuples((k, f"第{k}行", None, (1.5, None)) for k in range(1000))
-    (path,) = tmp_path.glob("shixiang-rows-*")
-    assert oct(path.stat().st_mode & 0o777) == "0o600"
-    pid = os.fork()
-    if pid == 0:
-        ok = list(rows) == [(k, f"第{k}行", None, (1.5, None)) for k in range(1000)] and rows[-1][0] == 999
-        atexit._run_exitfuncs()  # what a copy that ends normally runs, weakref.finalize's hook among them
-        os._exit(0 if ok else 1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0 and path.exists()
-    assert len(rows) == 1000 and rows[500] == (500, "第500行", None, (1.5, None))
-    del rows
-    assert not path.exists()
+    (ws.root / "report_spec.toml").unlink()
+    plain = merge_returns(load_context(ws.root), MAR, feedback=False)
+    assert "佐证材料" not in sheet_rows(plain.ledger_path, "指标明细")[2]

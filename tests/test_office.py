@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 
 from shixiang_xl import office
-from shixiang_xl.config import ShixiangError
+from shixiang_xl.errors import ShixiangError
 from shixiang_xl.xlsxout import FONT_BODY, print_setup
 
 needs_soffice = pytest.mark.skipif(office.soffice_path() is None, reason="LibreOffice is not installed")

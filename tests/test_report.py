@@ -16,7 +16,8 @@ from docx.oxml.ns import qn
 from docx.shared import Emu
 
 from shixiang_xl.cli import main
-from shixiang_xl.config import Config, ShixiangError
+from shixiang_xl.config import Config
+from shixiang_xl.errors import ShixiangError
 from shixiang_xl.demo import simulate_period
 from shixiang_xl.ledger import (
     STATUS_AHEAD, STATUS_LAG, STATUS_NONE, STATUS_ON, SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shixiang_xl import office, survey
-from shixiang_xl.config import ShixiangError
+from shixiang_xl.errors import ShixiangError
 from shixiang_xl.findings import Severity
 from shixiang_xl.meta import read_meta
 from shixiang_xl.survey import EntryRow, EntrySheet, Mark, SurveyItem, count_ballots, parse_choice

@@ -32,7 +32,7 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from ..config import ShixiangError
+from ..errors import ShixiangError
 from ..findings import Finding, Severity, has_errors
 from ..period import Period, PeriodError
 from ..safename import safe_name
@@ -460,7 +460,7 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
 
     @app.post("/returns/upload")
     def upload_returns() -> Response:
-        from ..check import check_returns
+        from ..batch import check_returns
 
         ctx = context()
         period = chosen_period(ctx)
