@@ -75,7 +75,8 @@ def _lock_structure(data: bytes) -> bytes:
             part = src.read(info)
             if info.filename == "xl/workbook.xml":
                 part = part.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
-            dst.writestr(info, part)
+            # Deflate level 1: these small parts are packed a second time here, for every report workbook.
+            dst.writestr(info, part, compresslevel=1)
     return out.getvalue()
 
 
