@@ -331,13 +331,13 @@ def _read_docx(path: Path) -> tuple[str, list[tuple[list[list[str]], list[str]]]
         rows: list[list[str]] = []
         for row in table.rows:
             cells: list[str] = []
-            seen: list[object] = []
-            for cell in row.cells:
-                # A horizontally merged cell is returned once per grid column: keep it once.
-                if any(cell._tc is s for s in seen):
-                    continue
-                seen.append(cell._tc)
+            row_cells = row.cells
+            k = 0
+            while k < len(row_cells):
+                # A horizontally merged cell is returned once per grid column it spans: keep it once.
+                cell = row_cells[k]
                 cells.append("\n".join(p.text for p in cell.paragraphs))
+                k += max(1, cell.grid_span)
             rows.append(cells)
         label = f"表 {t} " if len(document.tables) > 1 else "表格"
         tables.append((rows, [f"{label}第 {r} 行" for r in range(1, len(rows) + 1)]))
@@ -1152,8 +1152,8 @@ def units_for_import(units_path: Path | None, workspace: Path) -> tuple[Director
 def import_json(result: ImportResult) -> dict:
     """The import as plain data: {"projects": [{number, name, content, lead, co_units, indicators: […]}], …}.
 
-    ``lead`` is the lead unit(s) as one string (several joined by 、), ``co_units`` the co-units as written after
-    resolution (full names; group words such as 各镇街 kept as the group).
+    ``lead`` is the lead unit named first (the one answerable when several lead), ``leads`` every lead unit,
+    ``co_units`` the co-units as written after resolution (full names; group words such as 各镇街 kept as the group).
     """
     def names(text: str) -> list[str]:
         return [n for n in text.split("、") if n]
@@ -1161,7 +1161,7 @@ def import_json(result: ImportResult) -> dict:
     return {
         "district": result.district, "year": result.year, "title": result.title, "layout": result.layout,
         "projects": [{
-            "number": p.number, "name": p.name, "content": p.content, "lead": p.lead_text,
+            "number": p.number, "name": p.name, "content": p.content, "lead": (names(p.lead_text) or [""])[0],
             "leads": names(p.lead_text), "co_units": names(p.co_text), "due_month": p.due_month,
             "indicators": [{"name": i.name, "value": i.target, "unit": i.unit, "comparator": i.comparator,
                             "text": i.text, "review": i.review} for i in p.indicators],
