@@ -8,6 +8,7 @@ backed up (and the merge does not go on): the backups only ever hold intact copi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -15,6 +16,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .errors import ShixiangError
 
@@ -121,32 +123,38 @@ def backup_store(conn: sqlite3.Connection, db_path: Path, *, keep: int = KEEP) -
     taken = [int(m.group(2) or 1) for m in map(_NAME.match, os.listdir(folder)) if m and m.group(1) == stamp]
     n = max(taken, default=0) + 1
     dest = folder / (f"shixiang-{stamp}.db" if n == 1 else f"shixiang-{stamp}-{n}.db")
-    fd, tmp = tempfile.mkstemp(prefix=".~backup-", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        target = sqlite3.connect(tmp)
-        try:
-            conn.backup(target)
-        finally:
-            target.close()
-        problem = verify(Path(tmp))
+    with _store_copy(conn, folder, ".~backup-") as tmp:
+        problem = verify(tmp)
         if problem:
             raise sqlite3.DatabaseError(f"database disk image is malformed ({problem})")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
         os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     for old in list_backups(db_path)[keep:]:
         try:
             old.path.unlink()
         except OSError:
             pass
     return dest
+
+
+@contextlib.contextmanager
+def _store_copy(source: sqlite3.Connection, folder: Path, prefix: str) -> Iterator[Path]:
+    """A copy of ``source`` (SQLite's online backup), on disk, in a temporary file in ``folder`` for the block to
+    check and rename into place; removed when the block fails."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        target = sqlite3.connect(tmp)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        yield Path(tmp)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 @dataclass(frozen=True)
@@ -163,35 +171,23 @@ def restore_store(db_path: Path, backup: Backup) -> Restored:
                             "查看其他备份，用 --from 指定一份。")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     kept = None
-    fd, tmp = tempfile.mkstemp(prefix=".~restore-", suffix=".tmp", dir=db_path.parent)
-    os.close(fd)
+    source = sqlite3.connect(f"file:{backup.path}?mode=ro", uri=True)
     try:
-        source = sqlite3.connect(f"file:{backup.path}?mode=ro", uri=True)
-        target = sqlite3.connect(tmp)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
+        with _store_copy(source, db_path.parent, ".~restore-") as tmp:
             source.close()
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        if db_path.exists():
-            kept = db_path.with_name(f"{db_path.name}.恢复前-{stamp}")
-            try:
-                os.replace(db_path, kept)
-            except PermissionError:  # Windows: another program has it open
-                raise ShixiangError(f"数据库 {db_path} 正被另一个程序占用（另一个 shixiang 窗口，或备份、杀毒软件），"
-                                    "没有恢复。请关闭它后重试。") from None
-        # A journal left by the damaged store would be "rolled back" into the restored one: it goes with it.
-        for suffix in ("-journal", "-wal", "-shm"):
-            extra = db_path.with_name(db_path.name + suffix)
-            if extra.exists():
-                os.replace(extra, db_path.with_name(f"{db_path.name}.恢复前-{stamp}{suffix}"))
-        os.replace(tmp, db_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            if db_path.exists():
+                kept = db_path.with_name(f"{db_path.name}.恢复前-{stamp}")
+                try:
+                    os.replace(db_path, kept)
+                except PermissionError:  # Windows: another program has it open
+                    raise ShixiangError(f"数据库 {db_path} 正被另一个程序占用（另一个 shixiang 窗口，或备份、杀毒软件），"
+                                        "没有恢复。请关闭它后重试。") from None
+            # A journal left by the damaged store would be "rolled back" into the restored one: it goes with it.
+            for suffix in ("-journal", "-wal", "-shm"):
+                extra = db_path.with_name(db_path.name + suffix)
+                if extra.exists():
+                    os.replace(extra, db_path.with_name(f"{db_path.name}.恢复前-{stamp}{suffix}"))
+            os.replace(tmp, db_path)
+    finally:
+        source.close()
     return Restored(backup, kept)
