@@ -347,3 +347,20 @@ def test_errors_send_a_return_back_warnings_alone_only_get_hints(context, tmp_pa
         assert "退回修改意见" in wb.worksheets[0]["A1"].value
     finally:
         wb.close()
+
+
+def test_the_quick_scan_of_a_regular_sheet_finds_what_the_full_reading_finds(context, tmp_path):
+    """Formulas and error values of a sheet as spreadsheet programs write it are found by a scan of the few cells
+    that hold them; the expat reading, used for any other sheet, must agree on every cell."""
+    from shixiang_xl.formulas import _plain_xlsx_marks, _xlsx_formulas
+
+    sim = h.simulate(context, tmp_path / "src" / "r.xlsx", UNIT, MAR)
+    member = h.sheet_member(sim.path, LEAD)
+    marked = h.rewrite_zip(sim.path, tmp_path / "marked.xlsx", {member: lambda xml: _with_error_value(
+        _with_error_value(xml, "I5", "#REF!"), "H6", "7", 'IF(A1="x&amp;y",1,0)')})
+    with zipfile.ZipFile(marked) as zf:
+        xml = zf.read(member)
+    quick, full = _plain_xlsx_marks(xml), _xlsx_formulas(xml)
+    assert quick is not None and quick == full
+    assert quick["I5"] == "#REF!" and quick["H6"] == '=IF(A1="x&y",1,0)'
+    assert any(v.startswith("=") for k, v in quick.items() if k not in ("H6",))  # the template's own formulas
