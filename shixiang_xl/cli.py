@@ -532,7 +532,7 @@ def survey() -> None:
 @click.pass_context
 def survey_ballots(ctx: click.Context, count: int, outdir: Path | None, pdf: bool) -> None:
     """生成编号的测评票（每张一页 A4）和录入员用的录入表。"""
-    from .survey import make_ballots
+    from .ballots import make_ballots
 
     made = make_ballots(_context(ctx), count, outdir, pdf=pdf)
     click.echo(f"测评票 {made.count} 张（编号 {made.first}–{made.last}）：{made.ballots}")
@@ -551,7 +551,8 @@ def survey_ballots(ctx: click.Context, count: int, outdir: Path | None, pdf: boo
 def survey_tally(ctx: click.Context, files: tuple[Path, ...], prefer: Path | None) -> None:
     """读取所给的录入表，比对两人录入，计算各项目满意率，生成测评结果；录入不一致时不出结果并以 1 退出。"""
     from .findings import Severity
-    from .survey import survey_title, tally_survey
+    from .ballots import survey_title
+    from .tally import tally_survey
 
     c = _context(ctx)
     result = tally_survey(c, list(files), prefer)

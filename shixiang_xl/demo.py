@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .findings import has_errors
 from .period import Period
 from .render import render_batch, render_ledger, render_projects, render_table
 from .workspace import Context, init_workspace, load_context
+
+if TYPE_CHECKING:
+    from .tally import TallyResult
 
 Echo = Callable[[str], None]
 DEMO_SEED = 2026
@@ -172,11 +175,60 @@ def _send_dry_run(ctx: Context, period: Period, echo: Echo) -> None:
 
 
 def _survey(ctx: Context, echo: Echo) -> None:
-    from .survey import demo_survey
-
     echo("")
     echo("== 9. 年终满意度测评（shixiang survey ballots / tally）")
     demo_survey(ctx, echo)
+
+
+def demo_survey(ctx: Context, echo: Echo, *, count: int = 30, seed: int = 2026) -> TallyResult:
+    """The survey in the demo: ballots, two clerks' entries with one disagreement, its correction, the tally."""
+    import random
+
+    from . import office
+    from .ballots import CHOICES, DROPDOWN, make_ballots, survey_items, survey_title, write_entry_workbook
+    from .findings import Severity
+    from .tally import tally_survey
+
+    with_pdf = office.soffice_path() is not None
+    made = make_ballots(ctx, count, pdf=with_pdf)
+    echo(f"   测评票 {made.count} 张（每张一页 A4）：{made.ballots}")
+    if made.pdf:
+        echo(f"   测评票 PDF（可直接打印）：{made.pdf}")
+    echo(f"   录入表（发给两名录入员）：{made.entry}")
+    rng = random.Random(seed)
+    items = survey_items(ctx)
+    weights = (0.72, 0.2, 0.05, 0.03)
+    entries: dict[int, list[str]] = {}
+    for number in range(made.first, made.last + 1):
+        if rng.random() < 0.1:
+            continue  # this deputy's ballot did not come back
+        entries[number] = [rng.choices(DROPDOWN, weights)[0] for _ in items]
+    # One deputy ticked two boxes for the last project: clerks enter it as it is and it becomes invalid.
+    shown_ballot = min(entries)
+    entries[shown_ballot][-1] = "满意、基本满意"
+    inbox = ctx.workspace.folder("inbox") / f"{ctx.config.year}年满意度测评"
+    clerk_a, clerk_b = inbox / "录入表-张敏.xlsx", inbox / "录入表-李华.xlsx"
+    write_entry_workbook(ctx, clerk_a, made.first, made.last, entries=entries, clerk="张敏")
+    slip_ballot = sorted(entries)[len(entries) // 2]
+    slipped = {k: list(v) for k, v in entries.items()}
+    slip_item = rng.randrange(len(items))
+    right = slipped[slip_ballot][slip_item]
+    slipped[slip_ballot][slip_item] = next(c for c in CHOICES if c != right)
+    write_entry_workbook(ctx, clerk_b, made.first, made.last, entries=slipped, clerk="李华")
+    echo(f"   两名录入员分别录入了收回的 {len(entries)} 张票：{clerk_a.name}、{clerk_b.name}（在 {inbox}）")
+    first = tally_survey(ctx, [clerk_a, clerk_b])
+    for d in (first.tally.unresolved if first.tally else ()):
+        echo(f"   比对发现不一致：第 {d.ballot} 号票「{d.item_name}」：{d.describe()}")
+    if first.check_path:
+        echo(f"   核对清单：{first.check_path}；计票暂停，等待核对纸质票。")
+    echo(f"   核对纸质票后，{clerk_b.name} 改正了录错的一项（也可以用 --prefer {clerk_a.name} 以另一份为准）。")
+    write_entry_workbook(ctx, clerk_b, made.first, made.last, entries=entries, clerk="李华")
+    result = tally_survey(ctx, [clerk_a, clerk_b])
+    for f in result.findings:
+        if f.severity is not Severity.INFO:
+            echo("   " + f.line())
+    echo(result.summary(survey_title(ctx)))
+    return result
 
 
 def _reports(ctx: Context, period: Period, echo: Echo) -> None:

@@ -23,6 +23,7 @@ from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, write
 from .period import Period
 from .projects import field_names
 from .store import Store, open_store
+from .tally import load_tally
 from .workspace import Context
 from .wslock import workspace_lock
 from .xlsxout import atomic_write_bytes
@@ -165,8 +166,6 @@ def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: M
 
 def _survey_results(ctx: Context, store: Store) -> dict[int, dict[str, Any]]:
     """The year's survey tally beside each project (the year-end ledger), when one exists."""
-    from .survey import load_tally
-
     return {number: {"rate": rate.satisfaction_rate, "text": rate.text}
             for number, rate in load_tally(store, ctx.config.year).items()}
 

@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "shixiang_xl"
 
 # The stages, in the order the data flows through them. Modules of one stage may import each other (without a
 # cycle). The notice importer makes a project list; the intake's workers read and check each return (so the
-# reader and the rules come before them); the survey's tally feeds the year-end ledger.
+# reader and the rules come before them); the survey prints ballots, reads the clerks' entries (with the
+# intake's guards) and tallies them; the tally feeds the year-end ledger.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("errors", "findings", "textnorm", "safename", "formulas", "meta", "measures", "figures",
                     "tables", "sandbox", "config", "backup", "faults", "office", "wslock", "xlsxout", "store",
@@ -26,7 +27,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("reader", ("reader",)),
     ("check", ("check",)),
     ("intake", ("intake", "feedback")),
-    ("survey", ("survey",)),
+    ("survey", ("ballots", "entries", "tally")),
     ("batch", ("batch",)),
     ("ledger", ("ledger", "submissions")),
     ("merge", ("merge",)),

@@ -314,7 +314,8 @@ def test_lagging_project_is_criticised(tmp_path):
 
 
 def test_year_end_ledger_shows_the_survey_result(tmp_path):
-    from shixiang_xl.survey import demo_survey, load_tally
+    from shixiang_xl.demo import demo_survey
+    from shixiang_xl.tally import load_tally
 
     ws = init_workspace(tmp_path / "ws", "yanzhou-2026")
     ctx = load_context(ws.root)

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from shixiang_xl import office, survey
+from shixiang_xl import office
+from shixiang_xl.ballots import CHOICES, SurveyItem, ballot_label, make_ballots, write_entry_workbook
+from shixiang_xl.demo import demo_survey
+from shixiang_xl.entries import EntryRow, EntrySheet, Mark, parse_ballot_id, parse_choice, read_entry_file
 from shixiang_xl.errors import ShixiangError
 from shixiang_xl.findings import Severity
 from shixiang_xl.meta import read_meta
-from shixiang_xl.survey import EntryRow, EntrySheet, Mark, SurveyItem, count_ballots, parse_choice
+from shixiang_xl.tally import count_ballots, load_tally, result_path, tally_survey
 from shixiang_xl.workspace import Context, init_workspace, load_context
 
 needs_soffice = pytest.mark.skipif(office.soffice_path() is None, reason="LibreOffice is not installed")
@@ -88,7 +91,7 @@ def test_empty_cell_is_an_abstention(value: object) -> None:
     (7.5, None), (0, None), ("", None), (None, None), ("12-1", None), ("abc", None), (True, None),
 ])
 def test_parse_ballot_id(value: object, expected: int | None) -> None:
-    assert survey.parse_ballot_id(value) == expected
+    assert parse_ballot_id(value) == expected
 
 
 # ------------------------------------------------------------------ counting
@@ -227,7 +230,7 @@ def test_nothing_entered_is_not_complete() -> None:
 
 
 def test_ballots_and_entry_workbook(ctx: Context) -> None:
-    made = survey.make_ballots(ctx, 12)
+    made = make_ballots(ctx, 12)
     assert made.ballots.parent == ctx.workspace.root / "outbox" / "2026年满意度测评"
     assert (made.first, made.last, made.count, made.pdf) == (1, 12, 12, None)
 
@@ -261,12 +264,12 @@ def test_ballots_and_entry_workbook(ctx: Context) -> None:
 
 def test_make_ballots_refuses_a_bad_count(ctx: Context) -> None:
     with pytest.raises(ShixiangError):
-        survey.make_ballots(ctx, 0)
+        make_ballots(ctx, 0)
 
 
 @needs_soffice
 def test_ballot_pdf_has_one_page_per_ballot(ctx: Context, tmp_path: Path) -> None:
-    made = survey.make_ballots(ctx, 5, tmp_path / "ballots")
+    made = make_ballots(ctx, 5, tmp_path / "ballots")
     pdf = office.convert([made.ballots], "pdf", tmp_path / "pdf")[made.ballots]
     assert pdf is not None
     info = office.pdf_info(pdf)
@@ -274,12 +277,12 @@ def test_ballot_pdf_has_one_page_per_ballot(ctx: Context, tmp_path: Path) -> Non
     assert info.all_pages("A4", landscape=False)
     for k, text in enumerate(info.texts, start=1):
         flat = re.sub(r"\s+", "", text)
-        assert survey.ballot_label(k) in flat, f"page {k} lacks its ballot number"
+        assert ballot_label(k) in flat, f"page {k} lacks its ballot number"
         assert "满意度测评票" in flat and "意见建议" in flat
-        others = [survey.ballot_label(j) for j in range(1, 6) if j != k]
+        others = [ballot_label(j) for j in range(1, 6) if j != k]
         assert not any(o in flat for o in others)
 
-    printed = survey.make_ballots(ctx, 3, tmp_path / "printed", pdf=True)
+    printed = make_ballots(ctx, 3, tmp_path / "printed", pdf=True)
     assert printed.pdf is not None and office.pdf_info(printed.pdf).pages == 3
 
 
@@ -288,20 +291,20 @@ def _entries(ctx: Context, seed: int, count: int) -> dict[int, list[str]]:
 
     rng = random.Random(seed)
     n = len(ctx.projects.projects)
-    return {k: [rng.choice(survey.CHOICES) for _ in range(n)] for k in range(1, count + 1)}
+    return {k: [rng.choice(CHOICES) for _ in range(n)] for k in range(1, count + 1)}
 
 
 def test_tally_files_refuses_discrepancy_then_prefer_then_corrected(ctx: Context, tmp_path: Path) -> None:
     entries = _entries(ctx, 1, 8)
     a, b = tmp_path / "录入-甲.xlsx", tmp_path / "录入-乙.xlsx"
-    survey.write_entry_workbook(ctx, a, 1, 10, entries=entries, clerk="甲")
+    write_entry_workbook(ctx, a, 1, 10, entries=entries, clerk="甲")
     wrong = {k: list(v) for k, v in entries.items()}
     wrong[5][2] = "不满意" if entries[5][2] != "不满意" else "满意"
-    survey.write_entry_workbook(ctx, b, 1, 10, entries=wrong, clerk="乙")
+    write_entry_workbook(ctx, b, 1, 10, entries=wrong, clerk="乙")
 
-    refused = survey.tally_survey(ctx, [a, b])
+    refused = tally_survey(ctx, [a, b])
     assert not refused.complete and refused.result_path is None
-    assert not survey.result_path(ctx).exists()
+    assert not result_path(ctx).exists()
     assert any("不一致" in x for x in refused.blockers)
     (f,) = [f for f in refused.findings if f.code == "entry-discrepancy"]
     assert (f.file, f.sheet, f.cell) == ("录入-甲.xlsx", "录入", "D9")
@@ -309,12 +312,12 @@ def test_tally_files_refuses_discrepancy_then_prefer_then_corrected(ctx: Context
     assert refused.check_path is not None and refused.check_path.exists()
     check = _read(refused.check_path)["录入核对"]
     assert [r[2] for r in check[1:3]] == ["录入-甲.xlsx", "录入-乙.xlsx"]
-    assert survey.load_tally(ctx.workspace, 2026) == {}
+    assert load_tally(ctx.workspace, 2026) == {}
 
-    preferred = survey.tally_survey(ctx, [a, b], prefer=a)
-    assert preferred.complete and preferred.result_path == survey.result_path(ctx)
-    survey.write_entry_workbook(ctx, b, 1, 10, entries=entries, clerk="乙")
-    corrected = survey.tally_survey(ctx, [a, b])
+    preferred = tally_survey(ctx, [a, b], prefer=a)
+    assert preferred.complete and preferred.result_path == result_path(ctx)
+    write_entry_workbook(ctx, b, 1, 10, entries=entries, clerk="乙")
+    corrected = tally_survey(ctx, [a, b])
     assert corrected.complete and not corrected.tally.discrepancies
 
     # The published numbers, read back from the result workbook and from the store.
@@ -330,11 +333,11 @@ def test_tally_files_refuses_discrepancy_then_prefer_then_corrected(ctx: Context
         assert row[8] == s + bs + u
         assert row[10] == pytest.approx((s + bs) / (s + bs + u))
         assert row[12] == ("否" if (s + bs) / (s + bs + u) * 100 < 90 else "是")
-    saved = survey.load_tally(ctx.workspace, 2026)
+    saved = load_tally(ctx.workspace, 2026)
     assert {n: (r.satisfied, r.basic, r.unsatisfied) for n, r in saved.items()} == expected
-    assert saved == survey.load_tally(ctx.workspace.root, 2026)
+    assert saved == load_tally(ctx.workspace.root, 2026)
     assert {n: r.rank for n, r in saved.items()} == {p.number: p.rank for p in corrected.tally.projects}
-    assert survey.load_tally(ctx.workspace, 2025) == {}
+    assert load_tally(ctx.workspace, 2025) == {}
     # The ledger reads each project's figures mapping-style.
     first = saved[1]
     assert f"第 {first.rank} 名" in first.text
@@ -346,7 +349,7 @@ def test_tally_files_refuses_discrepancy_then_prefer_then_corrected(ctx: Context
 def test_tally_reads_a_workbook_a_clerk_filled_in_another_program(ctx: Context, tmp_path: Path) -> None:
     import openpyxl
 
-    made = survey.make_ballots(ctx, 6, tmp_path / "out")
+    made = make_ballots(ctx, 6, tmp_path / "out")
     filled = tmp_path / "filled.xlsx"
     wb = openpyxl.load_workbook(made.entry)
     ws = wb["录入"]
@@ -366,9 +369,9 @@ def test_tally_reads_a_workbook_a_clerk_filled_in_another_program(ctx: Context, 
     wb.save(filled)
     wb.close()
 
-    sheet, found = survey.read_entry_file(ctx, filled)
+    sheet, found = read_entry_file(ctx, filled)
     assert found == [] and sheet is not None and sheet.clerk == "张敏"
-    result = survey.tally_survey(ctx, [filled])
+    result = tally_survey(ctx, [filled])
     codes = _codes(result.findings)
     assert codes.count("ballot-duplicate") == 1 and "ballot-multiple-choice" in codes
     assert "ballot-blank-item" in codes and "ballot-invalid-choice" in codes
@@ -385,7 +388,7 @@ def test_tally_reads_a_workbook_a_clerk_filled_in_another_program(ctx: Context, 
 
 def test_bad_files_are_findings_never_crashes(ctx: Context, tmp_path: Path) -> None:
     good = tmp_path / "good.xlsx"
-    survey.write_entry_workbook(ctx, good, 1, 5, entries=_entries(ctx, 2, 5))
+    write_entry_workbook(ctx, good, 1, 5, entries=_entries(ctx, 2, 5))
     garbage = tmp_path / "garbage.xlsx"
     garbage.write_bytes(b"hello, not a workbook")
     empty = tmp_path / "empty.xlsx"
@@ -393,14 +396,14 @@ def test_bad_files_are_findings_never_crashes(ctx: Context, tmp_path: Path) -> N
     truncated = tmp_path / "truncated.xlsx"
     truncated.write_bytes(good.read_bytes()[:400])
     not_ours = ctx.workspace.project_list_path
-    result = survey.tally_survey(ctx, [good, garbage, empty, truncated, not_ours])
+    result = tally_survey(ctx, [good, garbage, empty, truncated, not_ours])
     codes = {f.file: f.code for f in result.findings if f.is_error}
     assert codes == {"garbage.xlsx": "file-not-spreadsheet", "empty.xlsx": "file-empty",
                      "truncated.xlsx": "file-corrupt", "项目清单.xlsx": "meta-missing"}
     assert not result.complete and result.result_path is None
     assert "4 个文件无法使用" in result.blockers[0]
 
-    again = survey.tally_survey(ctx, [good, good.parent / "." / good.name])
+    again = tally_survey(ctx, [good, good.parent / "." / good.name])
     assert _codes(again.findings).count("duplicate-file") == 1 and again.complete
 
 
@@ -408,17 +411,17 @@ def test_entry_workbooks_from_elsewhere_are_refused(ctx: Context, tmp_path: Path
     import openpyxl
 
     other_year = replace(ctx, config=replace(ctx.config, year=2025))
-    survey.write_entry_workbook(other_year, tmp_path / "2025.xlsx", 1, 5, entries=_entries(ctx, 3, 5))
+    write_entry_workbook(other_year, tmp_path / "2025.xlsx", 1, 5, entries=_entries(ctx, 3, 5))
     fewer = replace(ctx, projects=replace(ctx.projects, projects=ctx.projects.projects[:-1]))
-    survey.write_entry_workbook(fewer, tmp_path / "fewer.xlsx", 1, 5)
+    write_entry_workbook(fewer, tmp_path / "fewer.xlsx", 1, 5)
     init_workspace(tmp_path / "other", "yanzhou-2026")
-    survey.write_entry_workbook(load_context(tmp_path / "other"), tmp_path / "other.xlsx", 1, 5)
-    survey.write_entry_workbook(ctx, tmp_path / "tampered.xlsx", 1, 5, entries=_entries(ctx, 3, 5))
+    write_entry_workbook(load_context(tmp_path / "other"), tmp_path / "other.xlsx", 1, 5)
+    write_entry_workbook(ctx, tmp_path / "tampered.xlsx", 1, 5, entries=_entries(ctx, 3, 5))
     wb = openpyxl.load_workbook(tmp_path / "tampered.xlsx")
     wb["_meta"]["B2"] = wb["_meta"]["B2"].value.replace('"last":5', '"last":500')
     wb.save(tmp_path / "tampered.xlsx")
     wb.close()
-    survey.write_entry_workbook(ctx, tmp_path / "moved.xlsx", 1, 5)
+    write_entry_workbook(ctx, tmp_path / "moved.xlsx", 1, 5)
     wb = openpyxl.load_workbook(tmp_path / "moved.xlsx")
     wb["录入"].insert_cols(2)
     wb.save(tmp_path / "moved.xlsx")
@@ -428,7 +431,7 @@ def test_entry_workbooks_from_elsewhere_are_refused(ctx: Context, tmp_path: Path
                 "other.xlsx": "meta-other-workspace", "tampered.xlsx": "meta-forged",
                 "moved.xlsx": "entry-layout-changed"}
     for name, code in expected.items():
-        sheet, found = survey.read_entry_file(ctx, tmp_path / name)
+        sheet, found = read_entry_file(ctx, tmp_path / name)
         assert sheet is None and _codes(found) == [code], name
         assert found[0].file == name and found[0].message
 
@@ -440,7 +443,7 @@ def test_hostile_workbooks_are_refused_before_parsing(ctx: Context, tmp_path: Pa
     wb = xlsxwriter.Workbook(str(far))
     wb.add_worksheet().write_string(1_048_575, 16_383, "x")  # XFD1048576 makes calamine abort the process
     wb.close()
-    sheet, found = survey.read_entry_file(ctx, far)
+    sheet, found = read_entry_file(ctx, far)
     assert sheet is None and _codes(found) == ["cell-out-of-range"]
 
     bomb = tmp_path / "bomb.xlsx"
@@ -450,7 +453,7 @@ def test_hostile_workbooks_are_refused_before_parsing(ctx: Context, tmp_path: Pa
         zf.writestr("xl/workbook.xml", "<workbook/>")
         zf.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 5_000_000 + b"/>")
     bomb.write_bytes(buffer.getvalue())
-    sheet, found = survey.read_entry_file(ctx, bomb)
+    sheet, found = read_entry_file(ctx, bomb)
     assert sheet is None and _codes(found) == ["zip-bomb"]
 
 
@@ -458,10 +461,10 @@ def test_hostile_workbooks_are_refused_before_parsing(ctx: Context, tmp_path: Pa
 def test_entry_saved_as_xls_is_converted_and_read(ctx: Context, tmp_path: Path) -> None:
     src = tmp_path / "entry.xlsx"
     entries = _entries(ctx, 4, 4)
-    survey.write_entry_workbook(ctx, src, 1, 4, entries=entries)
+    write_entry_workbook(ctx, src, 1, 4, entries=entries)
     xls = office.convert([src], "xls", tmp_path / "wps")[src]
     assert xls is not None
-    sheet, found = survey.read_entry_file(ctx, xls)
+    sheet, found = read_entry_file(ctx, xls)
     # python-calamine reads the .xls itself; LibreOffice converts only what it cannot read
     assert all(f.severity is not Severity.ERROR for f in found) and sheet is not None
     assert [list(r.values) for r in sheet.rows if r.values and r.values[0]] == [entries[k] for k in range(1, 5)]
@@ -479,10 +482,10 @@ def test_cli_ballots_and_tally(ctx: Context, tmp_path: Path) -> None:
     assert "测评票 4 张" in made.output
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     entries = _entries(ctx, 5, 4)
-    survey.write_entry_workbook(ctx, a, 1, 4, entries=entries)
+    write_entry_workbook(ctx, a, 1, 4, entries=entries)
     other = {k: list(v) for k, v in entries.items()}
     other[2][0] = "空白" if entries[2][0] != "空白" else "满意"
-    survey.write_entry_workbook(ctx, b, 1, 4, entries=other)
+    write_entry_workbook(ctx, b, 1, 4, entries=other)
     refused = runner.invoke(main, ["-w", root, "survey", "tally", str(a), str(b)])
     assert refused.exit_code == 1
     assert "entry-discrepancy" in refused.output and "测评结果未生成" in refused.output
@@ -495,14 +498,14 @@ def test_cli_ballots_and_tally(ctx: Context, tmp_path: Path) -> None:
 
 def test_load_tally_without_a_store_creates_nothing(tmp_path: Path) -> None:
     init_workspace(tmp_path / "ws", "yanzhou-2026")
-    assert survey.load_tally(tmp_path / "ws", 2026) == {}
+    assert load_tally(tmp_path / "ws", 2026) == {}
     assert not (tmp_path / "ws" / "shixiang.db").exists()
 
 
 def test_demo_survey_shows_the_discrepancy_and_finishes(ctx: Context) -> None:
     lines: list[str] = []
-    result = survey.demo_survey(ctx, lines.append, count=12)
+    result = demo_survey(ctx, lines.append, count=12)
     text = "\n".join(lines)
     assert "比对发现不一致" in text and "改正" in text
     assert result.complete and result.result_path is not None and result.result_path.exists()
-    assert survey.load_tally(ctx.workspace, ctx.config.year)
+    assert load_tally(ctx.workspace, ctx.config.year)

@@ -553,7 +553,7 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
 
     @app.get("/survey")
     def survey() -> str:
-        from ..survey import default_outdir
+        from ..ballots import default_outdir
 
         ctx = context()
         return page("survey.html", ctx, chosen_period(ctx), files=files_in(default_outdir(ctx), (".xlsx", ".pdf")),
@@ -562,7 +562,7 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
 
     @app.post("/survey/ballots")
     def ballots() -> Response:
-        from ..survey import make_ballots
+        from ..ballots import make_ballots
 
         ctx = context()
         try:
@@ -574,7 +574,8 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
 
     @app.post("/survey/tally")
     def tally() -> str:
-        from ..survey import default_outdir, survey_title, tally_survey
+        from ..ballots import default_outdir, survey_title
+        from ..tally import tally_survey
 
         ctx = context()
         folder = root / WEB_DIR / secrets.token_hex(8)
@@ -611,7 +612,7 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
     # -------------------------------------------------------------- downloads (chosen from our own listings)
 
     def area_folder(ctx: Any, area: str, key: str) -> Path:
-        from ..survey import default_outdir
+        from ..ballots import default_outdir
 
         if area == "survey":
             return default_outdir(ctx)
