@@ -2,15 +2,16 @@
 # make test: the same set-up, then the whole test suite.
 PYTHON ?= python3
 VENV ?= .venv
+LOWEST ?= .venv-lowest
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test bench gallery examples docs clean
+.PHONY: demo test test-lowest bench gallery examples docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -18,6 +19,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The same suite with every dependency (install_requires and extras) at the lowest version setup.cfg allows, in a
+# separate environment; the pins are derived from setup.cfg each time. `make test` runs the highest.
+test-lowest:
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install -q --upgrade pip
+	$(PYTHON) tools/lowest_constraints.py setup.cfg > $(LOWEST)/lowest.txt
+	$(LOWEST)/bin/python -m pip install -q -c $(LOWEST)/lowest.txt -e '.[test]'
+	$(LOWEST)/bin/python -m pip check
+	SHIXIANG_DEPENDENCIES=lowest $(LOWEST)/bin/python -m pytest
 
 gallery: $(STAMP)
 	$(BIN)/python -m shixiang_xl.gallery gallery
@@ -32,4 +44,4 @@ docs: $(STAMP)
 	$(BIN)/python -m shixiang_xl.findings --update README.md
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LOWEST) build *.egg-info
