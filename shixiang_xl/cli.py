@@ -491,6 +491,26 @@ def status(ctx: click.Context, period_text: str, xlsx: bool) -> None:
     sys.exit(0 if report.complete else 1)
 
 
+# ------------------------------------------------------------------ export
+
+
+@main.command()
+@click.option("--format", "kind", type=click.Choice(["xlsx", "csv", "both"]), default="both", show_default=True,
+              help="导出格式：xlsx（Excel 工作簿）、csv（UTF-8，供统计软件）或两者。")
+@click.option("--outdir", type=click.Path(file_okay=False, path_type=Path),
+              help="输出文件夹（默认 reports/<年度>/）。")
+@click.pass_context
+def export(ctx: click.Context, kind: str, outdir: Path | None) -> None:
+    """把本年度所有已汇总报送期的指标数值导出为一张长表（每期每个指标一行），供分析使用。"""
+    from .export import export_values
+
+    result = export_values(_context(ctx), ("xlsx", "csv") if kind == "both" else (kind,), outdir)
+    click.echo(f"已导出 {len(result.periods)} 个报送期（{'、'.join(p.label for p in result.periods)}）的 "
+               f"{result.rows} 行指标数值：")
+    for path in result.paths:
+        click.echo(f"  {path}")
+
+
 # ------------------------------------------------------------------ receipt
 
 

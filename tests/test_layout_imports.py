@@ -31,7 +31,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("batch", ("batch",)),
     ("ledger", ("ledger", "submissions")),
     ("merge", ("merge",)),
-    ("outputs", ("status", "report", "send", "collect")),
+    ("outputs", ("status", "report", "send", "collect", "export")),
     ("commands", ("demo", "web", "gallery", "cli", "__main__", "__init__")),
 ]
 RANK = {module: rank for rank, (_, modules) in enumerate(STAGES) for module in modules}
