@@ -18,8 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "shixiang_xl"
 # intake's guards) and tallies them; the tally feeds the year-end ledger.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("errors", "findings", "textnorm", "safename", "formulas", "meta", "measures", "figures",
-                    "tables", "sandbox", "config", "backup", "faults", "office", "wslock", "xlsxout", "store",
-                    "render")),
+                    "tables", "sandbox", "config", "backup", "faults", "office", "wslock", "xlsxout", "docxout",
+                    "store", "render")),
     ("projects", ("units", "projects", "notice", "notice_layouts", "notice_targets")),
     ("spec", ("spec", "period", "layout")),
     ("workspace", ("workspace", "history")),

@@ -17,6 +17,7 @@ from docx.shared import Emu
 
 from shixiang_xl.cli import main
 from shixiang_xl.config import Config
+from shixiang_xl.docxout import BODY, H1, H2, Para, Table, docx_bytes
 from shixiang_xl.errors import ShixiangError
 from shixiang_xl.demo import simulate_period
 from shixiang_xl.ledger import (
@@ -27,8 +28,7 @@ from shixiang_xl.merge import ledger_digest, merge_returns
 from shixiang_xl.office import pdf_info
 from shixiang_xl.period import Period
 from shixiang_xl.report import (
-    BODY, H1, H2, STATUS_PHRASES, Para, Table, bulletin_report, docx_bytes, ledger_for, merged_digest,
-    progress_report, tidy, write_reports,
+    STATUS_PHRASES, bulletin_report, ledger_for, merged_digest, progress_report, tidy, write_reports,
 )
 from shixiang_xl.store import open_store
 from shixiang_xl.textnorm import format_number
