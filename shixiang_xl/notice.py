@@ -2,10 +2,10 @@
 
 The work is done in three stages, each usable on its own:
 
-1. **reading** (:func:`read_notice`): the file becomes plain text plus a list of raw project records, whatever the
-   layout — a table in a .docx / .md / .xlsx / .csv, a PDF table copied out as text (cells broken one per line,
-   page breaks inside), a web table one cell per line, or a list in text in any of the ways notices write one
-   (found by :mod:`.notice_layouts`) with 牵头单位：… lines;
+1. **reading** (:func:`read_notice`): the file becomes plain text and tables (:mod:`.notice_files` reads each
+   format), then a list of raw project records, whatever the layout — a table in a .docx / .md / .xlsx / .csv, a
+   PDF table copied out as text (cells broken one per line, page breaks inside), a web table one cell per line, or
+   a list in text in any of the ways notices write one (found by :mod:`.notice_layouts`) with 牵头单位：… lines;
 2. **normalising** (:func:`normalize_text`, in :mod:`.notice_targets`): full-width characters, traditional
    characters, injected pinyin, LaTeX left by PDF-to-markdown converters, page markers, stray spaces in numbers;
 3. **extracting** (:func:`extract_indicators`, in :mod:`.notice_targets`): the measurable targets in a project's
@@ -17,17 +17,15 @@ findings, never exceptions.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field, replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 from .findings import Finding, finding
 from .projects import Indicator, Project, ProjectList, parse_due_month
 from .textnorm import compact, fold, format_number
 from .units import Directory
+from .notice_files import HtmlTables, read_csv, read_docx, read_sheets, read_text_file, text_tables
 from .notice_layouts import (PROGRESS_LABEL, UNIT_LABEL, Candidate, cell_table_rows, find_items, progress_sentence,
                              score_candidate, stated_count)
 from .notice_targets import (_VERBS, _candidates, _find_unit, _join_lines, _tight, due_month_from_text,  # noqa: F401
@@ -97,41 +95,6 @@ class NoticeSource:
 
 
 # ================================================================== stage 1: reading
-
-
-class _HtmlTables(HTMLParser):
-    """Tables of an HTML fragment (some PDF-to-markdown converters write <table>): rows of cell texts."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-        self._span = 1
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr" and self.tables:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-            span = dict(attrs).get("colspan") or "1"
-            self._span = int(span) if span.isdigit() else 1
-        elif tag == "br" and self._cell is not None:
-            self._cell.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.extend(["".join(self._cell)] * max(1, self._span))
-            self._cell = None
-        elif tag == "tr" and self._row is not None and self.tables:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
 
 
 def _header_key(cell: str) -> tuple[str, int] | None:
@@ -284,97 +247,6 @@ def _numbered_names(rows: list[list[str]], col: int) -> bool:
     return len(numbered) >= 2 and len(numbered) >= 0.3 * len(names)
 
 
-def _markdown_tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
-    """Tables written in text: markdown (with or without the outer pipes) and a Word or Excel table pasted as
-    text (cells separated by tabs). Returns (rows of cells, the place of each row as 第 n 行 of the file)."""
-    tables: list[tuple[list[list[str]], list[str]]] = []
-    current: tuple[list[list[str]], list[str]] | None = None
-    kind = ""
-    for n, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
-        s = line.strip(" \r")
-        row_kind = "pipe" if s.startswith("|") or s.count("|") >= 2 else ("tab" if s.count("\t") >= 2 else "")
-        if not row_kind or (current is not None and row_kind != kind):
-            current = None
-            if not row_kind:
-                continue
-        if row_kind == "pipe":
-            cells = [c.strip() for c in s.strip("|").split("|")]
-            if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
-                continue  # the |---|---| rule under the heading
-        else:
-            cells = [c.strip().strip('"') for c in line.split("\t")]
-        if current is None:
-            current, kind = ([], []), row_kind
-            tables.append(current)
-        current[0].append([re.sub(r"<br\s*/?>", "\n", c) for c in cells])
-        current[1].append(f"第 {n} 行")
-    return [t for t in tables if len(t[0]) >= 2]
-
-
-def _read_text_file(path: Path) -> str:
-    data = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030", "utf-16"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
-
-
-def _read_docx(path: Path) -> tuple[str, list[tuple[list[list[str]], list[str]]]]:
-    import docx  # heavy: only when a .docx is imported
-
-    document = docx.Document(str(path))
-    paragraphs = [p.text for p in document.paragraphs]
-    tables: list[tuple[list[list[str]], list[str]]] = []
-    for t, table in enumerate(document.tables, start=1):
-        rows: list[list[str]] = []
-        for row in table.rows:
-            cells: list[str] = []
-            row_cells = row.cells
-            k = 0
-            while k < len(row_cells):
-                # A horizontally merged cell is returned once per grid column it spans: keep it once.
-                cell = row_cells[k]
-                cells.append("\n".join(p.text for p in cell.paragraphs))
-                k += max(1, cell.grid_span)
-            rows.append(cells)
-        label = f"表 {t} " if len(document.tables) > 1 else "表格"
-        tables.append((rows, [f"{label}第 {r} 行" for r in range(1, len(rows) + 1)]))
-    return "\n".join(paragraphs), tables
-
-
-def _read_sheets(path: Path) -> list[tuple[list[list[str]], list[str]]]:
-    import python_calamine  # heavy: only when a workbook is imported
-
-    wb = python_calamine.CalamineWorkbook.from_path(str(path))
-    out = []
-    for name in wb.sheet_names:
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        # The place is the row's first cell (A5), as a clerk finds it in Excel.
-        out.append(([[_sheet_cell(v) for v in row] for row in rows], [f"{name}!A{r}" for r in range(1, len(rows) + 1)]))
-    return out
-
-
-def _sheet_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _read_csv(path: Path) -> list[tuple[list[list[str]], list[str]]]:
-    text = _read_text_file(path)
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，|")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
-    return [(rows, [f"第 {r} 行" for r in range(1, len(rows) + 1)])]
-
-
 def read_notice(path: Path) -> NoticeSource:
     """Stage 1: the notice at ``path`` as text plus raw project records, in whichever layout it uses.
 
@@ -392,15 +264,15 @@ def read_notice(path: Path) -> NoticeSource:
         if head.startswith(b"PK\x03\x04") and not workbook:
             # A zip: a .docx (whatever its extension says), unless it turns out to be a workbook.
             try:
-                body, tables = _read_docx(path)
+                body, tables = read_docx(path)
             except Exception:  # python-docx raises several types for a zip that is not a document
-                tables = _read_sheets(path)
+                tables = read_sheets(path)
                 body = "\n".join("\n".join(" ".join(r) for r in rows) for rows, _ in tables)
             return _from_tables_or_text(body, tables)
         if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and workbook:
             # Each sheet on its own, and the one with the most projects is the list: a second sheet with other
             # headings (指标, 说明) must not add projects.
-            sheets = _read_sheets(path)
+            sheets = read_sheets(path)
             best = max(sheets, key=lambda t: len(_records_from_tables([t])), default=([], []))
             return _from_tables_or_text("\n".join(" ".join(r) for r in best[0]), [best])
         if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -412,8 +284,8 @@ def read_notice(path: Path) -> NoticeSource:
                 "notice-unreadable", "这是 PDF 文件。请在 PDF 阅读器中全选复制文字，保存为 .txt 后再导入（或另存为 .docx）。",
                 file=fname)])
         if suffix == ".csv":
-            return _from_tables_or_text("", _read_csv(path))
-        return _from_text(_read_text_file(path))
+            return _from_tables_or_text("", read_csv(path))
+        return _from_text(read_text_file(path))
     except Exception as exc:  # a broken file must become a finding, whatever the library raises
         return NoticeSource("", [], "", [finding(
             "notice-unreadable", f"通知文件无法读取（{type(exc).__name__}: {exc}）。请确认文件完整，"
@@ -433,10 +305,10 @@ def _from_tables_or_text(body: str, tables: list[tuple[list[list[str]], list[str
 
 def _from_text(raw: str) -> NoticeSource:
     """Projects from text: markdown or HTML tables if any, else a PDF table copied as text or numbered prose."""
-    html = _HtmlTables()
+    html = HtmlTables()
     if "<table" in raw.lower():
         html.feed(raw)
-    tables = _markdown_tables(raw) + [(t, [f"HTML 表格第 {r} 行" for r in range(1, len(t) + 1)])
+    tables = text_tables(raw) + [(t, [f"HTML 表格第 {r} 行" for r in range(1, len(t) + 1)])
                                       for t in html.tables]
     text = normalize_text(re.sub(r"<[^>]+>", "\n", raw) if html.tables else raw)
     if tables:

@@ -20,7 +20,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("errors", "findings", "textnorm", "safename", "formulas", "meta", "measures", "figures",
                     "tables", "sandbox", "config", "backup", "faults", "office", "wslock", "xlsxout", "docxout",
                     "store", "render")),
-    ("projects", ("units", "projects", "notice", "notice_layouts", "notice_targets")),
+    ("projects", ("units", "projects", "notice", "notice_files", "notice_layouts", "notice_targets")),
     ("spec", ("spec", "period", "layout")),
     ("workspace", ("workspace", "history")),
     ("generate", ("generate", "simulate")),
