@@ -8,8 +8,8 @@ periods (the 走势 table, every period side by side). The rows are the ledgers 
 
 Written as ``reports/<year>/<year>年指标数值（全部期次）.xlsx`` and/or ``.csv`` (UTF-8 with a byte-order mark, so
 that Excel and WPS open it as Chinese), each atomically. Text never becomes a formula: the workbook writes text as
-text, and a CSV cell that would start a formula when a spreadsheet opens it (``=``, ``+``, ``-``, ``@``) is written
-with a leading apostrophe.
+text, and a CSV cell that would start a formula when a spreadsheet opens it (``=``, ``+``, ``-``, ``@`` followed by
+more) is written with a leading apostrophe.
 
 pandas shapes the table (the long frame, the pivot, the CSV); it is imported inside the functions that use it,
 so that ``shixiang --help`` and the other commands do not load it.
@@ -112,9 +112,11 @@ def _plain(value: Any) -> Any:
 
 
 def csv_text(frame: "pd.DataFrame") -> str:
-    """The frame as CSV; text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    """The frame as CSV; text that a spreadsheet would read as a formula gets a leading apostrophe (a lone sign, such
+    as the 比较方式 ``=``, is no formula and stays as it is)."""
     def defuse(value: Any) -> Any:
-        return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+        formula = isinstance(value, str) and len(value) > 1 and value.startswith(_FORMULA_START)
+        return "'" + value if formula else value
 
     return frame.map(defuse).to_csv(index=False, lineterminator="\r\n")
 

@@ -87,8 +87,9 @@ def test_export_writes_every_period_as_the_ledgers_show_it(merged):
                 assert float(text) == pytest.approx(value)
             elif value is None:
                 assert text == ""
-            else:  # text that a spreadsheet would take for a formula (比较方式 "=") starts with an apostrophe
-                assert text == ("'" + value if value.startswith(("=", "+", "-", "@")) else value)
+            else:  # text that a spreadsheet would take for a formula starts with an apostrophe
+                formula = len(value) > 1 and value.startswith(("=", "+", "-", "@"))
+                assert text == ("'" + value if formula else value)
 
 
 def test_the_trend_sheet_pivots_completion_across_periods(merged):
@@ -128,7 +129,7 @@ def test_no_text_becomes_a_formula(merged):
     text = csv_text(frame)
     row = next(csv.reader(io.StringIO(text.splitlines()[1])))
     assert row[3:6] == ["'=HYPERLINK(\"http://x\")", "'+1", "'@SUM(A1)"]
-    assert row[9] == "'=" and row[17] == "'-滞后"
+    assert row[9] == "=" and row[17] == "'-滞后"  # a lone sign is no formula: the 比较方式 stays as it is
     assert row[13] == "-2.0"  # a negative number stays a number
 
 
