@@ -135,8 +135,11 @@ class _Checker:
             one_value = self._one_value(row_key)
             for key, cv in cells.items():
                 col = sheet.column(key)
+                if col is not None and one_value and key in LEVEL_UNUSED and self._is_node(row_key):
+                    row_values[key] = self.node_date(cv, f"{where}的完成日期")  # a node's cell for its date
+                    continue
                 if col is None or (one_value and key in LEVEL_UNUSED):
-                    continue  # a level (比率, 上限) or a node has one input: nothing “this period”
+                    continue  # a level (比率, 上限) has one input: nothing “this period”
                 cv = self._node_answer(row_key, key, cv)
                 what = f"{where}的“{col.heading}”"
                 if col.required and _blank(cv.value):
@@ -168,7 +171,7 @@ class _Checker:
         if ind is not None and ind.target > 0 and not misscaled:
             for col_key in ("cumulative", "current"):
                 value = v.get(col_key)
-                if value is not None and col_key in cells and value > ind.target * MAX_TIMES_TARGET:
+                if isinstance(value, float) and col_key in cells and value > ind.target * MAX_TIMES_TARGET:
                     col = (self.spec.lead if kind == "lead" else self.spec.co).column(col_key)
                     self.add("number-implausible", cells[col_key],
                              f"{what}的“{col.heading if col else col_key}”填写 {format_number(value)}，"
@@ -177,7 +180,9 @@ class _Checker:
                     v[col_key] = None
         cum, cur = v.get("cumulative"), v.get("current")
         last = self.history.cumulative.get(key, 0.0)
-        if self._one_value(row_key):
+        if self._is_node(row_key):
+            self.node_rules(key, cells, v)
+        elif self._one_value(row_key):
             self.level_rules(key, cells, v)
         elif cum is not None and "cumulative" in cells:
             if cum < last - 1e-9:
@@ -208,6 +213,36 @@ class _Checker:
         """One value, not 本期/累计: a level (比率, 上限) or a node (节点)."""
         ind = self._indicator(row_key)
         return ind is not None and ind.one_value
+
+    def _is_node(self, row_key: str) -> bool:
+        ind = self._indicator(row_key)
+        return ind is not None and ind.measure_kind == KIND_MILESTONE
+
+    def node_date(self, cv: CellValue, what: str) -> str | None:
+        """A node's completion date as ISO text; within this year up to the latest a report of the period is
+        made, else a warning at the cell (and no date)."""
+        if _blank(cv.value):
+            return None
+        date = _as_date(cv.value)
+        first, latest = dt.date(self.period.year, 1, 1), self.period.end + dt.timedelta(days=92)
+        if date is None or not first <= date <= latest:
+            shown = date.isoformat() if date else clean(cv.value)
+            self.add("date-invalid", cv, f"{what}「{shown}」无法识别或不在 {first.isoformat()} 至 {latest.isoformat()} "
+                     "之间，请填写完成日期，如 2026-3-20。")
+            return None
+        return date.isoformat()
+
+    def node_rules(self, key: Key, cells: dict[str, CellValue], v: dict[str, Any]) -> None:
+        """A node's 是否完成 and its completion date agree: 是 has a date, a date goes with 是."""
+        done, date, date_cell = v.get("cumulative"), v.get("current"), cells.get("current")
+        if date_cell is None:
+            return  # a spec without the date's column: nothing to compare
+        what = self.where(key)
+        if done == 1.0 and date is None and _blank(date_cell.value):
+            self.add("node-date-missing", date_cell, f"{what}已选“是”（已完成），但没有填完成日期，请在此格填写，如 2026-3-20。")
+        elif date is not None and done != 1.0:
+            self.add("node-date-not-done", date_cell, f"{what}填了完成日期 {date}，但“是否完成”没有选“是”。"
+                     "已完成的请选“是”；尚未完成的，请删去完成日期。")
 
     def _node_answer(self, row_key: str, key: str, cv: CellValue) -> CellValue:
         """A 节点 indicator's 是/否 (已完成/未完成) read as 1/0."""
@@ -242,8 +277,8 @@ class _Checker:
         misscaled = False
         for col in ("current", "cumulative"):
             value, cv = v.get(col), cells.get(col)
-            if value is None or cv is None or value <= 0:
-                continue
+            if not isinstance(value, float) or cv is None or value <= 0:
+                continue  # blank, or a node's completion date
             heading = self.spec.lead.column(col) or self.spec.co.column(col)
             label = heading.heading if heading is not None else col
             if ind.target > 0 and factor > 1 and value >= ind.target * SCALE_SUSPECT:

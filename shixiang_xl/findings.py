@@ -133,6 +133,8 @@ _CODES: tuple[Code, ...] = (
     Code("unit-scale-mismatch", E, "values", "填报数值与目标值的计量单位疑似相差一万倍（如把“户”当作“万户”填写）"),
     Code("fraction-in-count", E, "values", "按个数计的指标填写了小数"),
     Code("status-contradicts-figures", W, "values", "填报的状态与指标完成情况不一致"),
+    Code("node-date-missing", W, "values", "节点类指标已完成，但没有填完成日期"),
+    Code("node-date-not-done", W, "values", "节点类指标填了完成日期，但没有选“已完成”"),
     Code("receipt-time-doubtful", W, "values", "收到时间晚于截止时间超过一个报送期，请核对收到时间"),
     # --- survey (满意度测评)
     Code("ballot-duplicate", E, "survey", "测评票编号重复"),
@@ -151,6 +153,7 @@ _CODES: tuple[Code, ...] = (
     Code("notice-unreadable", E, "import", "通知文件无法读取"),
     Code("notice-no-projects", E, "import", "未在通知中找到项目"),
     Code("indicator-needs-review", I, "import", "指标识别可能不准确，请核对"),
+    Code("indicator-kind-doubtful", I, "import", "指标类型（累计数、比率、上限、节点）推断不确定，请核对"),
     Code("unit-unresolved", W, "import", "单位未能在名录中找到"),
     Code("notice-number-irregular", W, "import", "通知中的项目序号缺失、重复或不连续，已重新编号"),
     Code("notice-project-no-lead", W, "import", "项目未识别出牵头单位"),

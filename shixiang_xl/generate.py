@@ -25,7 +25,7 @@ from .measures import KIND_CEILING, KIND_COUNT, KIND_MILESTONE
 from .projects import Indicator, ProjectList
 from .safename import joined_name
 from .spec import STATUSES, Column, SheetSpec, TemplateSpec
-from .textnorm import format_number
+from .textnorm import cn_date, format_number
 from .workspace import Context
 from .xlsxout import FONT_HEAD, Formats, atomic_write_bytes, fit_heading, new_workbook, print_setup, \
     row_height, safe_text
@@ -35,8 +35,9 @@ LEVEL_UNUSED = ("current",)  # columns a level (比率, 上限) does not fill in
 LEVEL_LABEL = "不累加，右格填当前值"
 LEVEL_PROMPT = ("当前值", "比率、上限类指标填本期末的实际水平（当前值，只填数字），不是累加数。")
 LEVEL_RATE_FORMULA = '=IF(AND(ISNUMBER({cumulative}),N({target})>0),MIN(1,{cumulative}/{target}),"")'
-NODE_LABEL = "节点，右格选是/否"
-NODE_PROMPT = ("是否完成", "节点类指标：已完成选“是”，未完成选“否”；完成时间请写在进展情况中。")
+NODE_LABEL = "节点：右填完成日期，再右选是/否"
+NODE_PROMPT = ("是否完成", "节点类指标：已完成选“是”，未完成选“否”；已完成的，在左格填完成日期。")
+NODE_DATE_PROMPT = ("完成日期", "节点类指标：已完成的，在此填完成日期（如 2026-3-20）；未完成的不填。是否完成在右格选择。")
 NODE_FORMULA = '=IF({cumulative}="是",1,IF({cumulative}="否",0,""))'
 LEVEL_CEILING_FORMULA = '=IF(ISNUMBER({cumulative}),IF({cumulative}<=N({target}),"达标","未达标"),"")'
 INPUT_FILL = "#FFF2CC"
@@ -111,6 +112,14 @@ def _validation(col: Column, period: Period) -> dict:
     if col.help:
         v.update(input_title=col.heading[:32], input_message=col.help[:255])
     return v
+
+
+def _as_day(value: object) -> dt.date | None:
+    """A stored completion date (ISO text) as a date to write back into a resubmission form."""
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 class _Builder:
@@ -209,6 +218,13 @@ class _Builder:
             if variant == "node":  # a node's 是/否, from a list
                 options = {"validate": "list", "source": ["是", "否"], "input_title": NODE_PROMPT[0],
                            "input_message": NODE_PROMPT[1], "error_title": "是否完成", "error_message": "请选择“是”或“否”。"}
+            elif variant == "node-date":  # a node's completion date: this year, up to the report's latest date
+                first, last = dt.date(job.period.year, 1, 1), job.period.end + dt.timedelta(days=92)
+                options = {"validate": "date", "criteria": "between", "ignore_blank": True, "error_type": "stop",
+                           "minimum": dt.datetime.combine(first, dt.time()),
+                           "maximum": dt.datetime.combine(last, dt.time()), "input_title": NODE_DATE_PROMPT[0],
+                           "input_message": NODE_DATE_PROMPT[1], "error_title": "填写有误",
+                           "error_message": f"请填写完成日期（{first.year} 年内），如 {job.period.due(25).isoformat()}。"}
             elif variant:
                 options.update(input_title=LEVEL_PROMPT[0], input_message=LEVEL_PROMPT[1])
             runs = _runs(sorted({r for a, b in ranges for r in range(a, b + 1)}))
@@ -244,16 +260,22 @@ class _Builder:
                     previous = job.previous.get((spec.kind, slot.key), 0.0)
                     value = locked_value(col, block.project, ind, previous)
                     if level and col.source == "previous.cumulative":
-                        value = "—"  # a level (比率, 上限) is not added up: there is no 上期累计
-                    fmt = self.locked_fmt(col.type)
+                        # A level (比率, 上限) is not added up: there is no 上期累计. A node's two inputs are named here.
+                        value = NODE_LABEL if node else "—"
+                    fmt = self.locked_fmt("text" if node and value == NODE_LABEL else col.type)
                     if value is not None:
                         self.locked.append([spec.sheet, xl_rowcol_to_cell(slot.row, c), _json_value(value)])
                 elif col.role == "input":
                     if col.scope == "indicator" and ind is None:
                         fmt = self.locked_fmt(col.type)  # no indicator on this row: nothing to fill in
+                    elif node and col.key in LEVEL_UNUSED:  # a node's completion date (its 是/否 is the next column)
+                        fmt = self.input_fmt("date")
+                        self.validations.setdefault((c, "node-date"), []).append(ref_rows)
+                        if job.filled:
+                            value = _as_day(job.filled.get((spec.kind, slot.key), {}).get(col.key))
                     elif level and col.key in LEVEL_UNUSED:
                         # The one input of a level is its current value (the next column): say so here.
-                        value, fmt = NODE_LABEL if node else LEVEL_LABEL, self.locked_fmt("text")
+                        value, fmt = LEVEL_LABEL, self.locked_fmt("text")
                         self.locked.append([spec.sheet, xl_rowcol_to_cell(slot.row, c), value])
                     else:
                         measure = ind.unit if ind is not None and col.scope == "indicator" and col.is_numeric else ""
@@ -297,6 +319,8 @@ class _Builder:
             ws.merge_range(rows[0], col, rows[1], col, None, fmt)
         if value is None:
             ws.write_blank(rows[0], col, None, fmt)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(rows[0], col, dt.datetime.combine(value, dt.time()), fmt)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             ws.write_number(rows[0], col, value, fmt)
         else:
@@ -327,8 +351,8 @@ class _Builder:
             ind = plist.indicator(slot.project, slot.indicator)
             return ind.measure_kind if ind is not None and ind.one_value else KIND_COUNT
 
-        # A level's or a node's 本期完成值 holds a label, not an input: neither required nor text to be counted;
-        # a node's 累计完成值 is 是/否 (text by design).
+        # A level's 本期完成值 holds a label and a node's its completion date (a date validation of its own):
+        # neither required nor text to be counted; a node's 累计完成值 is 是/否 (text by design).
         count_runs = _runs([s.row for s in layout.rows if s.indicator is not None and kind(s) == KIND_COUNT])
         number_runs = _runs([s.row for s in layout.rows if s.indicator is not None and kind(s) != KIND_MILESTONE])
         for c, col in enumerate(spec.columns):
@@ -369,8 +393,7 @@ class _Builder:
 
     # -- instructions sheet
     def _due_text(self) -> str:
-        due = self.job.period.due(self.job.config.due_day)
-        return f"{due.year}年{due.month}月{due.day}日"
+        return cn_date(self.job.period.due(self.job.config.due_day))
 
     def write_info(self, ws) -> None:
         job, fmt, cfg = self.job, self.fmt, self.job.config

@@ -13,11 +13,11 @@ from .config import Config
 from .figures import (SUBMIT_BACK, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME, SubmissionFigures, count_by,
                       late_days, lateness_doubtful, submission_state)  # the reporting states and summary figures, defined once (re-exported)
 from .findings import Finding, finding
-from .measures import KIND_COUNT, completion, meets_target
+from .measures import KIND_COUNT, KIND_MILESTONE, completion, meets_target
 from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList
 from .spec import LEDGER_KEYS, Column, TemplateSpec
-from .textnorm import format_number
+from .textnorm import cn_date, format_number
 from .xlsxout import Formats, atomic_output, fit_heading, new_workbook, print_setup, row_height, write_cells, write_rows
 
 Values = Mapping[tuple[str, str], Mapping[str, Any]]  # (sheet kind, row key) → column key → value
@@ -78,6 +78,7 @@ class IndicatorRow(NamedTuple):
     gap: float | None  # percentage points, completion − expected
     kind: str = KIND_COUNT  # 累计数 / 比率 / 上限 / 节点: for a level, cumulative is the current value
     extra: tuple[tuple[str, str], ...] = ()  # the spec's own indicator-scope inputs: (heading, text)
+    completed_on: str = ""  # a node's completion date as the unit reported it (ISO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +249,8 @@ def build_ledger(data: LedgerInput) -> LedgerData:
                    pr.expected) for pr in project_rows)
     received = [s.received_at for s in data.submissions.values() if s.received_at]
     as_of = max(received)[:10] if received else period.due(cfg.due_day).isoformat()
-    y, m, d = as_of.split("-")
     title = f"{cfg.full_title}推进情况台账（{period.as_of}）"
-    subtitle = f"制表单位：{cfg.office}　　数据截至：{int(y)}年{int(m)}月{int(d)}日"
+    subtitle = f"制表单位：{cfg.office}　　数据截至：{cn_date(dt.date.fromisoformat(as_of))}"
     plist = data.projects.projects
     trend_expected = tuple(round(sum(expected_progress(p, Period.parse(s).end_month) for p in plist) / len(plist), 1)
                            if plist else 0.0 for s in periods)
@@ -368,8 +368,10 @@ def _indicator_row(unit_data: tuple[Mapping, Mapping, bool], p: Project, ind: In
     rate = None if share else indicator_rate(ind, cum)
     gap = round(min(1.0, rate) * 100 - expected, 1) if rate is not None else None
     if ind.one_value:  # a level's current value, a node's 1/0: nothing before it or added to it
+        done_on = v.get("current") if ind.measure_kind == KIND_MILESTONE else None
         return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit, ind.comparator, None, None,
-                            cum, rate, expected, gap, ind.measure_kind, texts)
+                            cum, rate, expected, gap, ind.measure_kind, texts,
+                            done_on if isinstance(done_on, str) else "")
     return IndicatorRow(p.number, key, ind.name, unit, share, ind.target, ind.unit,
                         ind.comparator, last if last is not None else (0.0 if has_values else None),
                         v.get("current"), cum, rate, expected, gap, ind.measure_kind, texts)
@@ -580,7 +582,8 @@ class _Writer:
         stale = dict(l.stale)
 
         def row(i: IndicatorRow) -> tuple[list[Any], list]:
-            note = stale.get(i.unit_name)
+            done_on = f"完成日期：{cn_date(dt.date.fromisoformat(i.completed_on))}" if i.completed_on else ""
+            note = "；".join(filter(None, (done_on, stale.get(i.unit_name)))) or None
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,
                         i.last, i.current, i.cumulative, i.rate, None, i.gap, i.kind, *(t for _, t in i.extra),

@@ -968,6 +968,11 @@ def import_notice(path: Path, directory: Directory, *, district: str = "", year:
                                         f"第 {number} 号项目的指标「{i.name} {i.target_text}」（原文“{i.text}”）识别可能"
                                         "不准确，已标为待核对，请对照通知核对目标值、计量单位和比较方式。",
                                         file=fname, cell=r.place))
+            elif i.kind_doubtful:
+                findings.append(finding("indicator-kind-doubtful",
+                                        f"第 {number} 号项目的指标「{i.name} {i.target_text}」按“{i.measure_kind}”填报，"
+                                        f"这是推断的，不一定准确，已标为待核对。请在项目清单「指标」表的“指标类型”一栏"
+                                        "确认或改为：累计数、比率、上限、节点。", file=fname, cell=r.place))
         if not indicators:  # every item is kept, with the notice's number; one with no target is said
             findings.append(finding("notice-no-indicators",
                                     f"第 {number} 号项目「{r.name}」没有识别出量化指标（如“新建 10 家”）。如通知中有，"
@@ -1054,7 +1059,8 @@ def _check_lines(result: ImportResult) -> list[str]:
             found.append(f"{p.due_month}月完成")
         if p.milestones:
             found.append("时间节点 " + "、".join(f"{m.month}月{format_number(m.percent)}%" for m in p.milestones))
-        review = [f"{i.name} {i.target_text}" for i in p.indicators if i.review]
+        review = [f"{i.name} {i.target_text}" + ("" if i.review else f"（类型：{i.measure_kind}）")
+                  for i in p.indicators if i.review or i.kind_doubtful]
         line = f"  {p.number}. {p.name}：{'；'.join(found)}"
         if review:
             line += f"；待核对：{'、'.join(review)}"
@@ -1073,13 +1079,14 @@ def render_import(result: ImportResult) -> str:
     rows = [[p.number, p.name, p.lead_text, p.co_text or "—", len(p.indicators),
              f"{p.due_month}月" if p.due_month else ""] for p in plist.projects]
     out = [head, "", render_table(["序号", "项目名称", "牵头单位", "协办单位", "指标数", "完成时间"], rows, max_width=40)]
-    rows = [[i.project, i.name, i.target_text, "待核对" if i.review else "", i.text] for i in plist.indicators]
+    rows = [[i.project, i.name, i.target_text, "待核对" if i.review or i.kind_doubtful else "", i.text]
+            for i in plist.indicators]
     if rows:
         out += ["", render_table(["项目", "指标名称", "目标值", "核对", "原文"], rows, max_width=44)]
     check = _check_lines(result)
     if check:
         out += ["", "请逐项核对（约一分钟）：", *check]
-    n_review = sum(1 for i in plist.indicators if i.review)
+    n_review = sum(1 for i in plist.indicators if i.review or i.kind_doubtful)
     out += ["", f"共识别 {len(plist.projects)} 个项目、{len(plist.indicators)} 个量化指标（其中 {n_review} 个待核对）；"
                 f"未解析的单位 {len(result.unresolved)} 个" + (f"：{'、'.join(result.unresolved)}" if result.unresolved
                                                         else "。")]

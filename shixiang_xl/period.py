@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .projects import Project
+from .textnorm import cn_date
 
 _QUARTER_CN = "一二三四"
 
@@ -64,7 +65,7 @@ class Period:
         (截至2026年3月25日), else to the period's end (截至2026年3月底)."""
         due = self.due(due_day)
         if due < self.end:
-            return f"截至{due.year}年{due.month}月{due.day}日"
+            return f"截至{cn_date(due)}"
         return self.as_of
 
     @property

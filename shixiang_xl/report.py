@@ -33,7 +33,7 @@ from .measures import KIND_CEILING, KIND_MILESTONE, KIND_RATE, meets_target
 from .period import Period
 from .store import Store, open_store
 from .submissions import store_submissions  # noqa: F401  (the documents' and status's one reading of the store)
-from .textnorm import clean, display_width, fold, format_number
+from .textnorm import clean, cn_date, display_width, fold, format_number
 from .workspace import Context
 
 KIND_PROGRESS = "进展报告"
@@ -69,11 +69,6 @@ def cn_number(n: int) -> str:
 def pct(value: float) -> str:
     """A percentage figure as the ledger writes it: one decimal at most (22.7, 25, 100)."""
     return format_number(value, 1)
-
-
-def cn_date(day: dt.date) -> str:
-    """2026年3月28日 (GB/T 9704: Arabic numerals, no leading zeros)."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def tidy(text: object) -> str:
@@ -291,7 +286,8 @@ def indicator_sentence(ledger: LedgerData, p: ProjectRow) -> str:
             items.append(f"{i.name}当前为{format_number(i.cumulative, 2)}{i.measure}（{note}）")
             continue
         if i.kind == KIND_MILESTONE:
-            items.append(f"{i.name}{'已完成' if i.cumulative >= 1 else '尚未完成'}")
+            done_on = f"于{cn_date(dt.date.fromisoformat(i.completed_on))}" if i.completed_on else ""
+            items.append(f"{i.name}{f'已{done_on}完成' if i.cumulative >= 1 else '尚未完成'}")
             continue
         if i.comparator == "≤":
             how = "已控制在目标以内" if i.cumulative <= i.target else "超出控制目标"

@@ -28,6 +28,7 @@ from .errors import ShixiangError
 from .findings import Finding, finding
 from .period import Period
 from .spec import TemplateSpec
+from .textnorm import cn_date
 from .workspace import Context
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -142,10 +143,6 @@ class SendResult:
 # ------------------------------------------------------------------ message text (pure)
 
 
-def _day(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def subject_for(period: Period, unit: str, due: dt.date, *, remind: str = "", today: dt.date | None = None) -> str:
     """【请于3月25日前报送】2026年3月十件实事进度填报表（区卫生健康局）, or the reminder's subject.
 
@@ -174,11 +171,11 @@ def body_for(config: Config, spec: TemplateSpec | None, period: Period, unit: st
     elif remind:
         late = (today - due).days
         when = f"已逾期 {late} 天，" if late > 0 else ""
-        lines.append(f"　　{period.label}十件实事进度填报表的报送截止时间为{_day(due)}，目前尚未收到你单位的报送材料，"
+        lines.append(f"　　{period.label}十件实事进度填报表的报送截止时间为{cn_date(due)}，目前尚未收到你单位的报送材料，"
                      f"{when}请抓紧填报，并尽快直接回复本邮件报送{office}。为方便填报，附件再次附上你单位的填报表。")
     else:
         lines.append(f"　　现将{period.label}《{config.full_title}进度填报表》发给你单位（见附件），请认真填报，"
-                     f"于{_day(due)}前直接回复本邮件，将填好的表格报送{office}。")
+                     f"于{cn_date(due)}前直接回复本邮件，将填好的表格报送{office}。")
     lines += ["", "一、填报内容"]
     roles = "、".join(x for x in (f"牵头 {lead_projects} 个项目" if lead_projects else "",
                                   f"协办 {co_projects} 个项目" if co_projects else "") if x)
@@ -204,7 +201,7 @@ def body_for(config: Config, spec: TemplateSpec | None, period: Period, unit: st
     contact = "，".join(x for x in (config.contact, f"电话 {config.phone}" if config.phone else "",
                                     f"邮箱 {config.email}" if config.email else "") if x)
     lines.append(f"　　如有疑问，请联系{office}" + (f"（{contact}）" if contact else "") + "。")
-    lines += ["", f"{office}", _day(today), "", f"附件：{filename}", ""]
+    lines += ["", f"{office}", cn_date(today), "", f"附件：{filename}", ""]
     return "\n".join(lines)
 
 

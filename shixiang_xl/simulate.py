@@ -53,6 +53,8 @@ def simulated_values(plist: ProjectList, unit: str, period: Period, rng: random.
                 if ind.measure_kind == KIND_MILESTONE:  # a node: done (是) once the project is nearly through
                     done_node = pace >= 0.9
                     out[(sheet.kind, ind.key)] = {"cumulative": "是" if done_node else "否"}
+                    if done_node:  # with its completion date, as the form asks
+                        out[(sheet.kind, ind.key)]["current"] = dt.date(period.year, period.end_month, 10).isoformat()
                     rates.append(1.0 if done_node else 0.0)
                     continue
                 if ind.is_level:  # a level (比率, 上限): its current value near the target, never added up

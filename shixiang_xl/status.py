@@ -10,6 +10,7 @@ from .figures import (CHASE_STATES, SUBMIT_LATE, SUBMIT_MISSING, SubmissionFigur
                       lateness_doubtful, submission_state)
 from .period import Period
 from .store import open_store
+from .textnorm import cn_date
 from .workspace import Context
 
 
@@ -96,7 +97,7 @@ def _write_chase_list(ctx: Context, report: StatusReport, path: Path) -> None:
         ws.merge_range(0, 0, 0, len(headings) - 1, title, book.fmt("title", font_size=16))
         ws.set_row(0, 30)
         due = report.period.due(ctx.config.due_day)
-        ws.merge_range(1, 0, 1, len(headings) - 1, f"报送截止：{due.year}年{due.month}月{due.day}日　　制表："
+        ws.merge_range(1, 0, 1, len(headings) - 1, f"报送截止：{cn_date(due)}　　制表："
                        f"{ctx.config.office}", book.fmt("subtitle"))
         book.header(ws, 2, headings, widths)
         # The chase list names exactly the 需催报 units (未报送, 退回修改); late units are in, so not chased.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
@@ -150,3 +151,8 @@ def format_number(value: float | int | None, digits: int = 2) -> str:
     text = f"{value:.{digits}f}"
     # Only a decimal part loses its trailing zeros: 19.98 to no decimals is "20", not "2".
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cn_date(day: dt.date) -> str:
+    """2026年3月28日 (GB/T 9704: Arabic numerals, no leading zeros)."""
+    return f"{day.year}年{day.month}月{day.day}日"

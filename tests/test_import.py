@@ -637,3 +637,30 @@ def test_init_from_notice_without_a_directory_starts_one(tmp_path: Path) -> None
     assert errors and all(f.code == "unit-unknown" and "各镇街" in f.message and "分组" in f.message for f in errors)
     assert "需要补充" in result.output
     assert len(ctx.projects.projects) == 10
+
+
+def test_a_doubtful_kind_is_a_finding_and_marked(tmp_path: Path) -> None:
+    """A kind the inference is unsure of (a rate-like name counted in 万人) is said, at the notice's row, and the
+    written list marks the indicator 待核对 (read back with openpyxl); a plain count raises nothing."""
+    import openpyxl
+
+    from shixiang_xl.projects import write_project_list
+
+    path = tmp_path / "notice.md"
+    path.write_text("# 2025年区政府十件民生实事\n\n| 序号 | 项目名称 | 主要内容 | 牵头单位 |\n|---|---|---|---|\n"
+                    "| 1 | 甲 | 新建公厕10座 | 区城管局 |\n"
+                    "| 2 | 乙 | 城乡居民医保参保率达到95万人 | 区医保局 |\n", encoding="utf-8")
+    r = import_notice(path, Directory((Unit("区城市管理局", ("区城管局",)), Unit("区医疗保障局", ("区医保局",)))))
+    doubtful = [f for f in r.findings if f.code == "indicator-kind-doubtful"]
+    assert len(doubtful) == 1 and "第 2 号项目" in doubtful[0].message and "指标类型" in doubtful[0].message
+    assert doubtful[0].cell and REGISTRY["indicator-kind-doubtful"].stage == "import"
+    out = tmp_path / "项目清单.xlsx"
+    write_project_list(out, r.projects)
+    wb = openpyxl.load_workbook(out, read_only=True)
+    try:
+        rows = [list(row) for row in wb["指标"].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    head = rows[0]
+    review = {row[head.index("指标名称")]: row[head.index("待核对")] for row in rows[1:] if row[0] is not None}
+    assert [v for v in review.values() if v == "是"] == ["是"] and len(review) == 2

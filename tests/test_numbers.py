@@ -535,50 +535,102 @@ def test_import_writes_the_inferred_kinds(tmp_path):
     assert set(kinds.values()) <= {"累计数", "比率", "上限", "节点"}
 
 
-def test_a_node_is_answered_yes_or_no(context, tmp_path):
-    """节点 (出台管理办法): the workbook asks 是/否 from a list; 是 counts as done in the ledger and the report."""
+def _with_node(ctx: Context) -> tuple[Context, str]:
+    """The workspace's list with a 节点 added to project 1 (出台村卫生室运行管理办法), and that indicator's key."""
     import dataclasses
 
-    from shixiang_xl.generate import generate_workbooks
-    from shixiang_xl.merge import merge_returns
     from shixiang_xl.projects import Indicator, ProjectList, write_project_list
-    from shixiang_xl.report import write_reports
     from shixiang_xl.workspace import load_context
 
-    projects = list(context.projects.projects)
+    projects = list(ctx.projects.projects)
     p1 = projects[0]
-    node = Indicator(project=1, number=len(p1.indicators) + 1, name="出台村卫生室运行管理办法", target=1.0, unit="项",
-                     comparator="=", kind="节点")
+    node = Indicator(project=1, number=len(p1.indicators) + 1, name=NODE, target=1.0, unit="项", comparator="=",
+                     kind="节点")
     projects[0] = dataclasses.replace(p1, indicators=p1.indicators + (node,))
-    write_project_list(context.workspace.project_list_path, ProjectList(tuple(projects)))
-    ctx = load_context(context.workspace.root)
-    assert ctx.projects.get(1).indicators[-1].measure_kind == KIND_MILESTONE
+    write_project_list(ctx.workspace.project_list_path, ProjectList(tuple(projects)))
+    out = load_context(ctx.workspace.root)
+    assert out.projects.get(1).indicators[-1].measure_kind == KIND_MILESTONE
+    return out, node.key
 
+
+NODE = "出台村卫生室运行管理办法"
+
+
+def test_a_node_asks_whether_and_when(context, tmp_path):
+    """节点: the blank form has two labelled inputs on the node's row, a completion date (a date cell with a date
+    validation for this year) and 是/否 from a list; the locked cell before them names both."""
+    from shixiang_xl.generate import generate_workbooks
+
+    ctx, _ = _with_node(context)
     blank = generate_workbooks(ctx, MAR, [HEALTH], tmp_path / "out").files[0].path
     wb = openpyxl.load_workbook(blank)
     try:
         ws = wb[LEAD]
-        ref = cell_of(blank, "出台村卫生室运行管理办法", "累计完成值")
-        lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and ref in str(dv.sqref)]
+        answer, date, label = (cell_of(blank, NODE, h) for h in ("累计完成值", "本期完成值", "上期累计"))
+        lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and answer in str(dv.sqref)]
         assert lists and "是" in lists[0].formula1 and "否" in lists[0].formula1
-        assert "是/否" in ws[cell_of(blank, "出台村卫生室运行管理办法", "本期完成值")].value
+        dates = [dv for dv in ws.data_validations.dataValidation if dv.type == "date" and date in str(dv.sqref)]
+        assert dates and dates[0].promptTitle == "完成日期" and "完成日期" in dates[0].prompt
+        assert ws[date].value is None and ws[date].protection.locked is False
+        assert ws[date].number_format == "yyyy-mm-dd"
+        assert ws[label].protection.locked and "完成日期" in ws[label].value and "是/否" in ws[label].value
     finally:
         wb.close()
 
+
+def test_a_node_is_answered_yes_or_no_with_its_date(context, tmp_path):
+    """A return saying 是 with a completion date: no finding; 指标明细 shows it done with the date (read with
+    openpyxl), and the progress report says when (python-docx)."""
+    from shixiang_xl.merge import merge_returns
+    from shixiang_xl.report import write_reports
+
+    ctx, key = _with_node(context)
+
     def tweak(values: dict, fields: dict) -> None:
-        values[("lead", node.key)] = {"cumulative": "是"}
+        values[("lead", key)] = {"cumulative": "是", "current": "2026-03-18"}
 
     sim = h.simulate(ctx, ctx.workspace.folder("inbox", MAR.slug) / "h.xlsx", HEALTH, tweak=tweak)
+    wb = openpyxl.load_workbook(sim.path)
+    try:  # written as a real date cell, as Excel stores a typed date
+        assert wb[LEAD][cell_of(sim.path, NODE, "本期完成值")].value == dt.datetime(2026, 3, 18)
+    finally:
+        wb.close()
     stamp(sim.path, "2026-03-20 10:00")
     merged = merge_returns(ctx, MAR)
     res = next(r for r in merged.batch.files if r.unit == HEALTH)
     assert not [f for f in res.findings if f.severity is not Severity.INFO], [f.line() for f in res.findings]
     detail = ledger_rows(merged.ledger_path, "指标明细")
     header = detail[2]
-    row = next(r for r in detail[3:] if r[1] == "出台村卫生室运行管理办法")
+    row = next(r for r in detail[3:] if r[1] == NODE)
     assert row[header.index("指标类型")] == "节点" and row[header.index("完成率")] == 1.0
+    assert "完成日期：2026年3月18日" in row[header.index("备注")]
     text = docx_text(write_reports(ctx, MAR, kind="进展报告").documents["进展报告"])
-    assert "出台村卫生室运行管理办法已完成" in text
+    assert f"{NODE}已于2026年3月18日完成" in text
+
+
+@pytest.mark.parametrize("answer, date, code", [
+    ("是", None, "node-date-missing"),           # done, but when?
+    ("否", "2026-03-18", "node-date-not-done"),  # a date without 是
+    ("是", "下个月", "date-invalid"),             # not a date
+    ("是", "2025-12-30", "date-invalid"),         # last year
+])
+def test_a_node_answer_and_date_must_agree(context, tmp_path, answer, date, code):
+    """Each disagreement is a warning at the date's cell, typed into the file with openpyxl as a unit would."""
+    ctx, key = _with_node(context)
+
+    def tweak(values: dict, fields: dict) -> None:
+        values[("lead", key)] = {"cumulative": answer}
+
+    sim = h.simulate(ctx, tmp_path / "h.xlsx", HEALTH, tweak=tweak)
+    ref = cell_of(sim.path, NODE, "本期完成值")
+    if date is not None:
+        wb = openpyxl.load_workbook(sim.path)
+        wb[LEAD][ref] = dt.datetime.fromisoformat(date) if date[0].isdigit() else date
+        wb.save(sim.path)
+        wb.close()
+    res = check(ctx, sim.path).files[0]
+    assert codes_at(res.findings, code) == {(LEAD, ref)}, [f.line() for f in res.findings]
+    assert all(f.severity is Severity.WARNING for f in res.findings if f.code == code)
 
 
 def test_projects_shows_the_kinds(workspace):
