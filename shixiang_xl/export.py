@@ -41,7 +41,7 @@ COLUMNS: tuple[tuple[str, float, str], ...] = (
     ("指标", 28, "text"), ("填报单位", 18, "text"), ("协办分解数", 7, "center"), ("指标类型", 8, "center"),
     ("计量单位", 8, "center"), ("比较方式", 6, "center"), ("目标值", 10, "num"), ("上期累计", 10, "num"),
     ("本期完成", 10, "num"), ("累计完成", 10, "num"), ("完成率", 9, "rate"), ("序时进度（%）", 9, "num"),
-    ("差距（百分点）", 10, "num"), ("项目状态", 10, "center"),
+    ("差距（百分点）", 10, "num"), ("项目状态", 10, "center"), ("完成日期", 11, "center"), ("备注", 30, "text"),
 )
 HEADINGS = tuple(h for h, _, _ in COLUMNS)
 TREND_SHEET = "项目进度走势"
@@ -71,6 +71,7 @@ def merged_periods(ctx: "Context") -> tuple[Period, ...]:
 def value_rows(ledger: LedgerData) -> list[tuple[Any, ...]]:
     """One period's rows of the long table, in :data:`HEADINGS` order: the 台账's 指标明细 rows as they are."""
     projects = {p.number: p for p in ledger.projects}
+    stale = dict(ledger.stale)  # a unit sent back: its rows show older figures, and say so (as in 指标明细)
     period = ledger.period
     rows = []
     for i in ledger.indicators:
@@ -79,7 +80,8 @@ def value_rows(ledger: LedgerData) -> list[tuple[Any, ...]]:
         # A share has no target or 序时进度 of its own (as in 指标明细): its figures are the co-unit's part.
         rows.append((period.slug, period.label, i.project, name, i.name, i.unit_name, "是" if i.is_share else "",
                      i.kind, i.measure, i.comparator, None if i.is_share else i.target, i.last, i.current,
-                     i.cumulative, i.rate, None if i.is_share else i.expected, i.gap, status))
+                     i.cumulative, i.rate, None if i.is_share else i.expected, i.gap, status,
+                     i.completed_on or None, stale.get(i.unit_name)))
     return rows
 
 

@@ -74,6 +74,9 @@ def test_export_writes_every_period_as_the_ledgers_show_it(merged):
         total_header, totals = _rows(result.ledger_path, "总表", 2)
         status = {t[0]: t[total_header.index("状态")] for t in totals if isinstance(t[0], int)}
         assert {(r[col["项目序号"]], r[col["项目状态"]]) for r in mine} <= set(status.items())
+        # A unit sent back shows older figures, and its rows say so, as 指标明细 does.
+        noted = {r[col["填报单位"]] for r in mine if r[col["备注"]]}
+        assert noted == {unit for unit, _ in result.ledger.stale}
 
     # The CSV holds the same table (UTF-8 with a BOM, so that Excel reads the Chinese).
     raw = csv_path.read_bytes()
@@ -125,12 +128,13 @@ def test_no_text_becomes_a_formula(merged):
         assert not [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
     frame = values_frame([])
     frame.loc[0] = ["2026-03", "2026年3月", 1, "=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "", "累计数", "个",
-                    "=", 10.0, None, 1.0, -2.0, 0.5, 25.0, -5.0, "-滞后"]
+                    "=", 10.0, None, 1.0, -2.0, 0.5, 25.0, -5.0, "-滞后", None, "+备注"]
     text = csv_text(frame)
     row = next(csv.reader(io.StringIO(text.splitlines()[1])))
     assert row[3:6] == ["'=HYPERLINK(\"http://x\")", "'+1", "'@SUM(A1)"]
     assert row[9] == "=" and row[17] == "'-滞后"  # a lone sign is no formula: the 比较方式 stays as it is
     assert row[13] == "-2.0"  # a negative number stays a number
+    assert row[18:] == ["", "'+备注"]
 
 
 def test_export_without_a_merged_period_says_so(tmp_path):
