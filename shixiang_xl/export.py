@@ -107,8 +107,10 @@ def trend_frame(ledgers: Sequence[LedgerData]) -> "pd.DataFrame":
 
 
 def _plain(value: Any) -> Any:
-    """A frame's cell as plain Python: NaN (pandas' missing) → None, numpy scalars → int/float."""
-    if value is None or value != value:  # NaN is the only value unequal to itself
+    """A frame's cell as plain Python: missing (NaN, NA, None) → None, numpy scalars → int/float."""
+    import pandas as pd
+
+    if pd.isna(value):
         return None
     return value.item() if hasattr(value, "item") else value
 
