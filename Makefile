@@ -26,7 +26,7 @@ test-lowest:
 	rm -rf $(LOWEST)
 	$(PYTHON) -m venv $(LOWEST)
 	$(LOWEST)/bin/python -m pip install -q --upgrade pip
-	$(PYTHON) tools/lowest_constraints.py setup.cfg > $(LOWEST)/lowest.txt
+	$(PYTHON) .ci/lowest_constraints.py setup.cfg > $(LOWEST)/lowest.txt
 	$(LOWEST)/bin/python -m pip install -q -c $(LOWEST)/lowest.txt -e '.[test]'
 	$(LOWEST)/bin/python -m pip check
 	SHIXIANG_DEPENDENCIES=lowest $(LOWEST)/bin/python -m pytest

@@ -17,7 +17,7 @@ SETUP_CFG = (ROOT / "setup.cfg").read_text(encoding="utf-8")
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("lowest_constraints", ROOT / "tools" / "lowest_constraints.py")
+    spec = importlib.util.spec_from_file_location("lowest_constraints", ROOT / ".ci" / "lowest_constraints.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
