@@ -568,7 +568,7 @@ class _Writer:
         l = self.l
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
                     "完成率", "序时进度", "差距（百分点）", "指标类型"]
-        widths = [6, 30, 19, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]  # 指标 14 and 单位 9 characters on one line
+        widths = [6, 30, 19, 10, 9, 6, 10, 10, 10, 9, 9, 10, 8]  # 指标 14, 单位 9, 计量单位 4 characters a line
         extra = [h for h, _ in (l.indicators[0].extra if l.indicators else ())]
         headings += extra + ["备注"]
         widths += [20] * len(extra) + [20]
@@ -595,7 +595,7 @@ class _Writer:
     def submissions(self) -> None:
         l = self.l
         headings = ["序号", "单位", "角色", "报送情况", "收到时间", "文件", "错误", "警告", "联系人", "联系电话", "备注"]
-        widths = [5, 22, 6, 10, 18, 60, 6, 6, 10, 15, 24]  # 文件: a 2026年3月_<11-character unit>_….xlsx on one line
+        widths = [5, 24, 6, 10, 18, 60, 6, 6, 10, 15, 24]  # 单位 11 characters, 文件 2026年3月_<单位>_….xlsx a line
         ws = self._sheet("报送情况", f"{l.title}——报送情况（催报名单）", headings, widths)
         colors = {SUBMIT_ON_TIME: "#C6EFCE", SUBMIT_LATE: "#FFEB9C", SUBMIT_MISSING: "#FFC7CE", SUBMIT_BACK: "#FFC7CE"}
         kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center", "text"]

@@ -86,6 +86,7 @@ class Band:
     bottom: float
     runs: tuple[Run, ...]
     lines: int
+    cells: tuple[str, ...]  # the text of each column's cell, its lines joined top to bottom
 
     @property
     def height(self) -> float:
@@ -141,11 +142,12 @@ def bands(pdf: Path) -> list[Band]:
             runs = tuple(r for r in page.runs if low < r.y < high)
             if not runs:
                 continue
-            most = 0
+            most, cells = 0, []
             for left, right in zip(xs, xs[1:]):
-                baselines = {round(r.y) for r in runs if left <= r.x < right}
-                most = max(most, len(baselines))
-            found.append(Band(page.number, high, low, runs, max(1, most)))
+                inside = [r for r in runs if left <= r.x < right]
+                most = max(most, len({round(r.y) for r in inside}))
+                cells.append("".join(r.text for r in sorted(inside, key=lambda r: (-round(r.y), r.x))))
+            found.append(Band(page.number, high, low, runs, max(1, most), tuple(cells)))
     return found
 
 

@@ -122,3 +122,51 @@ def test_each_chart_is_whole_on_a_page_of_its_own(printed):
         runs = [r for r in page.runs if r.text == legend or r.text.endswith(legend)]
         assert runs, (page.number, legend)  # the legend, at the chart's bottom, is on the chart's page
         assert not pdflook.outside(page)
+
+
+# ------------------------------------------------------------------ row heights (issue 23)
+# A row of one line of 11-pt text is 22 pt in the 台账 and 20 pt in the 校验报告: 2 em. A row sized for two lines
+# (about 36 pt, 3.2 em) around text LibreOffice prints on one line is the "1.8× too tall" row of issue 23: a
+# one-line row may be at most 1.3 × 2 em. A row of n lines needs n × 1.44 em (Noto CJK's line, measured) and its
+# margins; Excel, which wraps a little earlier, may need one line more (heights take the side that never clips).
+def _row_em(lines: int) -> float:
+    return 1.3 * 2.0 if lines == 1 else (lines + 1) * 1.44 + 0.5
+
+
+def _sheet_bands(pdf: Path, xlsx: Path, sheet: str) -> tuple[list[pdflook.Band], list[str]]:
+    """The printed body rows of one sheet (the pages whose repeated header row is that sheet's), and the text of
+    every printed string cell of that sheet as openpyxl reads it (whitespace removed)."""
+    wb = openpyxl.load_workbook(xlsx)
+    try:
+        ws = wb[sheet]
+        header_row = next(r for r in range(1, 6) if sum(isinstance(c.value, str) for c in ws[r]) >= 4)
+        header = "".join(re.sub(r"\s+", "", c.value) for c in ws[header_row] if isinstance(c.value, str)
+                         and not ws.column_dimensions[c.column_letter].hidden)
+        texts = [re.sub(r"\s+", "", c.value) for row in ws.iter_rows(min_row=header_row + 1) for c in row
+                 if isinstance(c.value, str) and c.value.strip()
+                 and not ws.column_dimensions[c.column_letter].hidden]
+    finally:
+        wb.close()
+    bands = pdflook.bands(pdf)
+    pages = {b.page for b in bands if re.sub(r"\s+", "", "".join(b.cells)) == header}
+    body = [b for b in bands if b.page in pages and re.sub(r"\s+", "", "".join(b.cells)) != header]
+    return body, texts
+
+
+@needs_soffice
+@pytest.mark.parametrize("name, sheet", [("台账", "指标明细"), ("台账", "报送情况"), ("校验报告", "单位汇总"),
+                                         ("校验报告", "问题明细")])
+def test_rows_are_as_tall_as_the_lines_they_print_and_clip_nothing(printed, name, sheet):
+    body, texts = _sheet_bands(printed[f"{name}.pdf"], printed[name], sheet)
+    assert len(body) >= 3, (name, sheet)
+    too_tall = [(b.page, b.lines, round(b.height / b.size, 2), b.cells[:3]) for b in body
+                if b.height / b.size > _row_em(b.lines)]
+    assert not too_tall, too_tall
+    cut = [(b.page, r.text) for b in body for r in pdflook.clipped(b)]
+    assert not cut, cut
+    printed_cells = {re.sub(r"\s+", "", c) for b in body for c in b.cells}
+    # A note under the table (merged, no borders) is in no row: it is looked for in its page's text.
+    page_text = re.sub(r"\s+", "", "".join("".join(p.lines()) for p in pdflook.pages(printed[f"{name}.pdf"])
+                                           if p.number in {b.page for b in body}))
+    missing = [t for t in texts if t not in printed_cells and (len(t) < 40 or t not in page_text)]
+    assert not missing, missing  # every cell's text printed whole, in one cell of one row
