@@ -170,3 +170,71 @@ def test_rows_are_as_tall_as_the_lines_they_print_and_clip_nothing(printed, name
                                            if p.number in {b.page for b in body}))
     missing = [t for t in texts if t not in printed_cells and (len(t) < 40 or t not in page_text)]
     assert not missing, missing  # every cell's text printed whole, in one cell of one row
+
+
+PROGRESS_60 = ("已完成选址论证和施工招标，三处卫生室主体完工，两处正在装修，预计五月底前全部投入使用并完成验收工作，"
+               "同步配齐医务人员和常")
+
+
+@pytest.fixture(scope="module")
+def typed_forms(tmp_path_factory) -> list[tuple[Path, int, int]]:
+    """Blank March forms of a lead unit and a town, a 60-character 进展情况 (配合工作进展) typed into every one of
+    their free-text cells with openpyxl, and their PDFs: (pdf, free-text cells with a row of their own, all
+    free-text cells)."""
+    from shixiang_xl.generate import generate_workbooks
+
+    assert len(PROGRESS_60) == 60
+    root = tmp_path_factory.mktemp("forms")
+    init_workspace(root / "ws", "yanzhou-2026")
+    ctx = load_context(root / "ws")
+    units = ["区应急管理局", "兴隆庄街道"]
+    generate_workbooks(ctx, MAR, units, out=root / "blank", processes=1)
+    typed = []
+    for path in sorted((root / "blank").glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path)
+        own = total = 0
+        for ws in wb.worksheets:
+            heads = {c.value: c.column for c in ws[3] if isinstance(c.value, str)}
+            col = heads.get("进展情况") or heads.get("配合工作进展")
+            if col is None:
+                continue
+            merged_tops = {m.min_row for m in ws.merged_cells.ranges if m.min_col == col}
+            for r in range(4, ws.max_row + 1):
+                cell = ws.cell(r, col)
+                if cell.__class__.__name__ != "MergedCell" and not cell.protection.locked:
+                    cell.value = PROGRESS_60
+                    own += r not in merged_tops
+                    total += 1
+        out = root / "typed" / path.name
+        out.parent.mkdir(exist_ok=True)
+        wb.save(out)
+        wb.close()
+        typed.append((out, own, total))
+    assert len(typed) == len(units)
+    if office.soffice_path() is None:
+        return typed
+    pdfs = office.convert([p for p, _, _ in typed], "pdf", root / "pdf")
+    return [(pdfs[p], own, total) for p, own, total in typed]
+
+
+@needs_soffice
+def test_a_60_character_progress_text_typed_into_a_blank_form_prints_whole(typed_forms):
+    """Issue 23: a 60-character 进展情况 in a form's row of its own prints whole in LibreOffice (which keeps the
+    row height the file has), not clipped at its top and bottom; merged ones print whole too."""
+    own_rows = 0
+    for pdf, own, total in typed_forms:
+        bands = pdflook.bands(pdf)
+        holding = [b for b in bands if PROGRESS_60 in b.cells]
+        assert len(holding) == own, (pdf.name, len(holding), own)
+        for band in holding:
+            assert not pdflook.clipped(band), (pdf.name, [r.text for r in pdflook.clipped(band)])
+        own_rows += own
+        # A merged one runs down several rows: its column's text, row after row, holds it whole.
+        found = 0
+        for page in sorted({b.page for b in bands}):
+            rows = sorted((b for b in bands if b.page == page), key=lambda b: -b.top)
+            width = max(len(b.cells) for b in rows)
+            for c in range(width):
+                found += "".join(b.cells[c] for b in rows if c < len(b.cells)).count(PROGRESS_60)
+        assert found == total, (pdf.name, found, total)
+    assert own_rows >= 2
