@@ -6,15 +6,16 @@ from a person can ever become a formula.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import functools
 import io
+import itertools
 import math
 import os
 import re
 import tempfile
-import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
@@ -153,7 +154,7 @@ def safe_text(value: object) -> str:
 
 # How much of a column a text takes, in column-width units (1 unit = the width of "0" in the workbook's default
 # font, Calibri 11 pt: 7 px at 96 dpi in Excel/WPS; LibreOffice uses the same font's "0", see office.py).
-# Measured and reasoned per renderer (README, "打印与图库"):
+# Measured and reasoned per renderer (README, "行高怎么算 / How row heights are computed"):
 # - a CJK glyph is 1 em: 14.67 px at 11 pt = 2.095 units in Excel/WPS (仿宋_GB2312), 2.0 in LibreOffice
 #   (Noto Serif CJK SC in a 5.5 pt unit); counted as 2.1 so that Excel, the narrower of the two, never clips;
 # - Latin text is 0.5 em in 仿宋_GB2312 (1.05 units) and proportional in Noto Serif CJK (2 units an em): digits and
@@ -171,7 +172,6 @@ _WIDE_LATIN = frozenset("mwMW@%")
 LINE_EM = 1.44
 ROW_PADDING = 4.0
 LINE_HEIGHT = LINE_EM * 11  # points per wrapped line at 11 pt (15.84)
-_WIDE = frozenset("WF")
 # Characters that may not start a line (kinsoku): they stay with the character before them, so a line that cannot
 # take them sends both to the next line.
 _NO_LINE_START = frozenset("，。、；：！？）》」』】〕”’,.;:!?)]}%％·…—")
@@ -179,17 +179,31 @@ _NO_LINE_END = frozenset("（《「『【〔“‘([{")
 
 
 def char_units(ch: str) -> float:
-    """Width of one character in column units at 11 pt (see the table above)."""
+    """Width of one character in column units at 11 pt (see the table above). Every character outside ASCII counts
+    as wide: Chinese, full-width punctuation and the symbols Chinese fonts draw full width (“”、×…)."""
     if ch.isascii():
+        if ch in _WIDE_LATIN:
+            return 1.7
         if ch.isalnum():
-            return 1.7 if ch in _WIDE_LATIN else CAPITAL_UNITS if ch.isupper() else LATIN_UNITS
-        return 1.7 if ch in _WIDE_LATIN else NARROW_UNITS
-    return CJK_UNITS if unicodedata.east_asian_width(ch) in _WIDE else LATIN_UNITS
+            return CAPITAL_UNITS if ch.isupper() else LATIN_UNITS
+        return NARROW_UNITS
+    return CJK_UNITS
+
+
+class _Units(dict):
+    """char → units, filled on first use (dict lookups keep long texts fast: a ledger measures thousands)."""
+
+    def __missing__(self, ch: str) -> float:
+        units = self[ch] = char_units(ch)
+        return units
+
+
+_UNITS = _Units()
 
 
 def text_units(text: str) -> float:
     """Width of a one-line text in column units at 11 pt."""
-    return sum(map(char_units, text))
+    return sum(map(_UNITS.__getitem__, text))
 
 
 def lines_needed(text: str, width: float, size: float = 11.0) -> int:
@@ -207,9 +221,6 @@ def _lines_needed_short(text: str, width: float, size: float) -> int:
     return _lines_needed(text, width, size)
 
 
-_TOKENS = re.compile(r"[\x21-\x7e]+|\s|.", re.S)
-
-
 def _lines_needed(text: str, width: float, size: float) -> int:
     if not text:
         return 1
@@ -217,38 +228,44 @@ def _lines_needed(text: str, width: float, size: float) -> int:
     return sum(_wrap_count(part, usable) for part in text.split("\n"))
 
 
+def _can_break(text: str, k: int) -> bool:
+    """Whether a line may end between text[k-1] and text[k]."""
+    before, after = text[k - 1], text[k]
+    if after == " " or before == " ":
+        return True
+    if after in _NO_LINE_START or before in _NO_LINE_END:
+        return False
+    return not (before.isascii() and after.isascii())  # inside a Latin word or a number
+
+
 def _wrap_count(text: str, usable: float) -> int:
-    """Lines of one paragraph, filled greedily token by token."""
-    if text_units(text) <= usable:
+    """Lines of one paragraph, filled greedily: each line takes as many characters as fit (found by bisection on
+    the running widths), then gives back the ones after the last place a line may end."""
+    prefix = list(itertools.accumulate(map(_UNITS.__getitem__, text), initial=0.0))
+    n = len(text)
+    if prefix[n] <= usable:
         return 1
-    # Tokens: a run of printable ASCII (a word or a number), one space, or one other character; closing marks are
-    # glued to the token before them and opening marks to the token after them.
-    tokens: list[str] = []
-    glue_next = False
-    for tok in _TOKENS.findall(text):
-        if tokens and (glue_next or (len(tok) == 1 and tok in _NO_LINE_START)):
-            tokens[-1] += tok
-        else:
-            tokens.append(tok)
-        glue_next = len(tok) == 1 and tok in _NO_LINE_END
-    lines, used = 1, 0.0
-    for tok in tokens:
-        w = text_units(tok)
-        if used + w <= usable:
-            used += w
-            continue
-        if tok.isspace():  # a space at the end of a line takes no room
-            continue
-        if w <= usable:
-            lines, used = lines + 1, w
-            continue
-        # Longer than a line (a long number or file name): broken anywhere, character by character.
-        for ch in tok:
-            c = char_units(ch)
-            if used + c > usable and used > 0:
-                lines, used = lines + 1, 0.0
-            used += c
+    lines, i = 0, 0
+    while i < n:
+        lines += 1
+        if prefix[n] - prefix[i] <= usable:
+            break
+        j = max(i + 1, bisect.bisect_right(prefix, prefix[i] + usable) - 1)  # text[i:j] fits (or one wide char)
+        k = j
+        while k > i and not _can_break(text, k):
+            k -= 1
+        i = k if k > i else j  # no place to end the line (a long number or file name): cut where it is full
+        while i < n and text[i] == " ":  # a space at the end of a line takes no room
+            i += 1
     return lines
+
+
+def fit_width(texts: Iterable[str], minimum: float, maximum: float) -> float:
+    """A column width that holds the longest of ``texts`` on one line (by :func:`text_units`), kept between
+    ``minimum`` and ``maximum``: names sized to the column never sit on the edge where Excel wraps them and
+    LibreOffice does not (a row sized for two lines around one)."""
+    need = max((text_units(t) for t in texts if t), default=0.0)
+    return min(maximum, max(minimum, math.ceil(need * 2) / 2))
 
 
 def fit_heading(text: str, width: float) -> tuple[str, float]:
