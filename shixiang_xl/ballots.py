@@ -140,9 +140,10 @@ def _instructions() -> str:
 
 
 # A column's printed width per character of its xlsx width (plus the 0.71 character of padding xlsxwriter
-# stores). Excel (Calibri) prints ≈5.3 pt a character; LibreOffice without Calibri or Carlito measures with
-# DejaVu Sans and prints ≈7.0 pt (measured on Debian 12): plan for the wider one.
-_POINTS_PER_CHAR = 7.05
+# stores). Excel (Calibri) prints ≈5.3 pt a character; LibreOffice 5.5 pt with the Calibri stand-in office.py
+# gives it (Carlito 5.6 pt); without one it measured with DejaVu Sans and printed ≈7.0 pt (Debian 12), which
+# office.py no longer lets happen. Plan for the widest that can occur.
+_POINTS_PER_CHAR = 5.6
 
 
 def _column_points(width: float) -> float:

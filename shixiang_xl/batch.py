@@ -267,7 +267,7 @@ def write_check_report(ctx: Context, result: BatchResult, path: Path) -> Path:
         fmt = book.fmt
         ws = book.sheet("单位汇总")
         headings = ["序号", "单位", "状态", "错误", "警告", "提示", "文件", "收到时间", "联系人", "联系电话"]
-        widths = [6, 24, 12, 6, 6, 6, 44, 20, 10, 16]
+        widths = [6, 24, 12, 6, 6, 6, 60, 22, 10, 16]  # 文件: a 2026年3月_<11-character unit>_….xlsx on one line
         ws.merge_range(0, 0, 0, len(headings) - 1, f"{cfg.full_title}填报表校验报告（{result.period.label}）",
                        fmt("title", font_size=16))
         ws.set_row(0, 30)

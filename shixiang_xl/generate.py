@@ -41,6 +41,7 @@ NODE_DATE_PROMPT = ("完成日期", "节点类指标：已完成的，在此填�
 NODE_FORMULA = '=IF({cumulative}="是",1,IF({cumulative}="否",0,""))'
 LEVEL_CEILING_FORMULA = '=IF(ISNUMBER({cumulative}),IF({cumulative}<=N({target}),"达标","未达标"),"")'
 INPUT_FILL = "#FFF2CC"
+FREE_TEXT_ROOM = 60  # characters of free text (进展情况 …) a form shows whole before its row grows
 LOCKED_FILL = "#F2F2F2"
 # Hidden helper cells on the instructions sheet that the self-check banner reads.
 CHECK_COL = 9  # column J
@@ -304,10 +305,20 @@ class _Builder:
         # Project-scope text is merged over the block's rows: share its height among them.
         project_lines = max((row_height([(t, w)]) for hs in heights[:1] for t, w, s in hs if s == "project"),
                             default=20)
-        share = project_lines / span
+        # Free text (进展情况 …) is typed after we write the form: its rows leave room for FREE_TEXT_ROOM characters
+        # in the widest free-text column (the main one; 存在问题 and the like are short), and a row of its own (a
+        # one-row project) keeps that height without customHeight, so that Excel/WPS fit it to what the unit
+        # types. Merged cells never grow in any spreadsheet: there the room is all there is, and the rows stay
+        # custom (fitting them to their own cells would shrink the merged text's room).
+        free = [col for col in spec.columns if col.role == "input" and col.type == "text"]
+        widest = max((col.width for col in free), default=0.0)
+        room = row_height([("字" * FREE_TEXT_ROOM, widest)]) if free else 0.0
+        share = max(project_lines, room) / span
         for slot, hs in zip(slots, heights):
             own = row_height([(t, w) for t, w, s in hs if s == "indicator"], minimum=20)
             ws.set_row(slot.row, max(own, share, 36.0))
+            if free and span == 1:
+                self.wb.grow_row(ws, slot.row)
 
     def framed(self, sheet: str, row: int, col: int, text: str) -> str:
         """Record a title, heading or label as locked content (``_meta``'s frame), and give it back to write."""

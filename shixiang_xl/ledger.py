@@ -18,7 +18,8 @@ from .period import Period, expected_progress
 from .projects import Indicator, Project, ProjectList
 from .spec import LEDGER_KEYS, Column, TemplateSpec
 from .textnorm import cn_date, format_number
-from .xlsxout import Formats, atomic_output, fit_heading, new_workbook, print_setup, row_height, write_cells, write_rows
+from .xlsxout import (Formats, atomic_output, fit_heading, fit_width, new_workbook, print_setup, row_height,
+                      write_cells, write_rows)
 
 Values = Mapping[tuple[str, str], Mapping[str, Any]]  # (sheet kind, row key) → column key → value
 
@@ -570,7 +571,10 @@ class _Writer:
         l = self.l
         headings = ["项目序号", "指标", "填报单位", "目标值", "计量单位", "比较方式", "上期累计", "本期完成", "累计完成",
                     "完成率", "序时进度", "差距（百分点）", "指标类型"]
-        widths = [6, 28, 18, 10, 8, 6, 10, 10, 10, 9, 9, 10, 8]
+        # 指标 as wide as its longest name (within 24–48: a share row adds （<unit>分解数）), 单位 9 and 计量单位 4
+        # characters a line.
+        names = (f"{i.name}（{i.unit_name}分解数）" if i.is_share else i.name for i in l.indicators)
+        widths = [6, fit_width(names, 24, 48), 19, 10, 9, 6, 10, 10, 10, 9, 9, 10, 8]
         extra = [h for h, _ in (l.indicators[0].extra if l.indicators else ())]
         headings += extra + ["备注"]
         widths += [20] * len(extra) + [20]
@@ -598,7 +602,7 @@ class _Writer:
     def submissions(self) -> None:
         l = self.l
         headings = ["序号", "单位", "角色", "报送情况", "收到时间", "文件", "错误", "警告", "联系人", "联系电话", "备注"]
-        widths = [5, 22, 6, 10, 17, 44, 6, 6, 10, 15, 24]
+        widths = [5, 24, 6, 10, 18, 60, 6, 6, 10, 15, 24]  # 单位 11 characters, 文件 2026年3月_<单位>_….xlsx a line
         ws = self._sheet("报送情况", f"{l.title}——报送情况（催报名单）", headings, widths)
         colors = {SUBMIT_ON_TIME: "#C6EFCE", SUBMIT_LATE: "#FFEB9C", SUBMIT_MISSING: "#FFC7CE", SUBMIT_BACK: "#FFC7CE"}
         kinds = ["center", "text", "center", "center", "center", "text", "num", "num", "center", "center", "text"]
@@ -637,7 +641,8 @@ class _Writer:
         l = self.l
         labels = [Period.parse(s).label.replace(f"{l.period.year}年", "") for s in l.trend_periods]
         headings = ["序号", "项目名称"] + labels + ["序时进度"]
-        widths = [5, 30] + [9] * len(labels) + [9]
+        widths = [5, fit_width([name for _, name, _, _ in l.trend] + ["序时进度（平均）"], 24, 40)] \
+            + [9] * len(labels) + [9]
         # The page is as wide as the charts: spare columns after the table carry the title across it.
         spare = max(0, TREND_WIDTH - sum(widths))
         ws = self._sheet("走势", f"{l.title}——进度走势（%）", headings + [""], widths + [spare])

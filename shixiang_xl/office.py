@@ -55,6 +55,13 @@ SERIF_ALIASES = ("仿宋_GB2312", "仿宋", "FangSong", "FangSong_GB2312", "楷�
 SANS_ALIASES = ("黑体", "SimHei", "微软雅黑", "Microsoft YaHei", "等线", "DengXian")
 SERIF_FONT = "Noto Serif CJK SC"
 SANS_FONT = "Noto Sans CJK SC"
+# A workbook's column widths are counted in the width of "0" of its default font (Calibri 11 pt, what xlsxwriter
+# and Excel write). LibreOffice measures that "0" itself: where Calibri is missing (Debian) fontconfig gave it
+# DejaVu Sans, whose "0" is 7.0 pt against Calibri's 5.25–5.6 pt, so every column printed a third wider than in
+# Excel/WPS and text that wraps there sat on one line in a row sized for two (issue 23). Carlito is Calibri's
+# metric twin; Noto Sans Mono CJK SC (fonts-noto-cjk, already needed) has a 0.5 em "0", within 5% of Calibri's.
+DEFAULT_FONT_ALIASES = ("Calibri",)
+DEFAULT_FONT_SUBSTITUTES = ("Carlito", "Noto Sans Mono CJK SC")
 
 _ZIP_FORMATS = {"xlsx", "xlsm", "ods", "odt", "docx", "pptx", "odp"}
 
@@ -122,6 +129,10 @@ def fontconfig_text() -> str:
             # fall back to its default CJK choice (often the JP variant) before reaching it.
             parts.append(f'  <alias binding="same"><family>{escape(name)}</family>'
                          f"<prefer><family>{target}</family></prefer></alias>")
+    for name in DEFAULT_FONT_ALIASES:
+        # Calibri itself first when a machine has it; then its twin, then a font with its digit width.
+        prefer = "".join(f"<family>{family}</family>" for family in (name, *DEFAULT_FONT_SUBSTITUTES))
+        parts.append(f'  <alias binding="same"><family>{escape(name)}</family><prefer>{prefer}</prefer></alias>')
     parts.append("</fontconfig>")
     return "\n".join(parts) + "\n"
 

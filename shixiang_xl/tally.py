@@ -34,7 +34,7 @@ from .render import render_table
 from .store import Store, open_store
 from .textnorm import clean, format_number
 from .workspace import Workspace
-from .xlsxout import FONT_HEAD, Formats, print_setup, row_height, safe_text, save_workbook, write_value
+from .xlsxout import FONT_HEAD, Formats, fit_width, print_setup, row_height, safe_text, save_workbook, write_value
 
 if TYPE_CHECKING:
     from .workspace import Context
@@ -484,14 +484,16 @@ def tally_survey(ctx: "Context", files: Sequence[Path], prefer: Path | None = No
 
 # ------------------------------------------------------------------ result workbooks
 
-_RESULT_HEADINGS = (("序号", 6), ("项目名称", 30), ("牵头单位", 18), ("满意", 8), ("基本满意", 8), ("不满意", 8),
+_RESULT_HEADINGS = (("序号", 6), ("项目名称", 30), ("牵头单位", 19), ("满意", 8), ("基本满意", 8), ("不满意", 8),
                     ("弃权", 7), ("无效", 7), ("有效票数", 9), ("满意票占比\n（满意）", 11), ("满意率\n（满意+基本满意）", 14),
                     ("排名", 6), ("是否达标", 9))
 
 
 def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequence[Finding]) -> None:
     ws = wb.add_worksheet("测评结果")
-    widths = [w for _, w in _RESULT_HEADINGS]
+    headings = list(_RESULT_HEADINGS)
+    headings[1] = (headings[1][0], fit_width((p.name for p in tally.projects), 24, 40))  # a name a line
+    widths = [w for _, w in headings]
     last_col = len(widths) - 1
     title = f"{survey_title(ctx)}结果"
     ws.set_row(0, 36)
@@ -503,10 +505,10 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     ws.set_row(1, row_height([(sub, sum(widths))], minimum=22))
     ws.merge_range(1, 0, 1, last_col, sub, fmt("subtitle", text_wrap=True))
     header = 2
-    for c, (h, w) in enumerate(_RESULT_HEADINGS):
+    for c, (h, w) in enumerate(headings):
         ws.set_column(c, c, w)
         ws.write_string(header, c, h, fmt("header"))
-    ws.set_row(header, row_height(((h, w) for h, w in _RESULT_HEADINGS), minimum=30))
+    ws.set_row(header, row_height(headings, minimum=30))
     f_num, f_pct, f_text, f_center = fmt("number"), fmt("percent"), fmt("text"), fmt("center")
     f_flag = fmt("center", font_color="#C00000", bold=True)
     r = header + 1

@@ -187,7 +187,7 @@ def write_directory(path: Path, directory: Directory) -> None:
         book.header(ws, 0, headings, widths)
         for r, u in enumerate(directory.units, start=1):
             values = [u.name, "、".join(u.aliases), u.group, u.contact, u.phone, "；".join(u.emails)]
-            book.text_row(ws, r, values)
+            book.text_row(ws, r, values, widths)  # rows as tall as their text (a long e-mail wraps)
         ws.freeze_panes(1, 1)
         print_setup(ws, repeat=(0, 0))
         ws.autofilter(0, 0, max(1, len(directory.units)), len(headings) - 1)

@@ -6,10 +6,12 @@ from a person can ever become a formula.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import functools
 import io
+import itertools
 import math
 import os
 import re
@@ -25,7 +27,6 @@ FONT_HEAD = "黑体"
 FONT_TITLE = "方正小标宋简体"
 GB2312_CHARSET = 134  # lets Excel/WPS fall back to another Chinese font of the same charset
 MAX_CELL_TEXT = 32_767
-LINE_HEIGHT = 14.5  # points per wrapped line at 11 pt
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:
@@ -63,18 +64,30 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
-def _lock_structure(data: bytes) -> bytes:
-    """The same xlsx with the workbook structure locked (no sheet added, removed, renamed or unhidden).
+_ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*>')
 
-    xlsxwriter has no option for it: ``<workbookProtection lockStructure="1"/>`` goes into xl/workbook.xml right
-    before ``<bookViews>`` (where CT_Workbook puts it); every other part is copied as it is, with its ZipInfo.
+
+def _repack(data: bytes, *, lock_structure: bool, growing: dict[str, set[int]]) -> bytes:
+    """The same xlsx with the workbook structure locked (no sheet added, removed, renamed or unhidden) and the
+    ``growing`` rows (worksheet part → 1-based row numbers) keeping their height without ``customHeight``.
+
+    xlsxwriter has no option for either: ``<workbookProtection lockStructure="1"/>`` goes into xl/workbook.xml right
+    before ``<bookViews>`` (where CT_Workbook puts it), and a row it gives a height always says customHeight="1",
+    which stops Excel/WPS (and LibreOffice, when a cell is edited there) from fitting the row to what is typed in
+    it. Every other part is copied as it is, with its ZipInfo.
     """
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             part = src.read(info)
-            if info.filename == "xl/workbook.xml":
+            if info.filename == "xl/workbook.xml" and lock_structure:
                 part = part.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
+            rows = growing.get(info.filename)
+            if rows:
+                def free(m: re.Match, rows: set[int] = rows) -> bytes:
+                    tag = m.group(0)
+                    return tag.replace(b' customHeight="1"', b"", 1) if int(m.group(1)) in rows else tag
+                part = _ROW_TAG.sub(free, part)
             # Deflate level 1: these small parts are packed a second time here, for every report workbook.
             dst.writestr(info, part, compresslevel=1)
     return out.getvalue()
@@ -85,17 +98,28 @@ def _workbook_class():
     import xlsxwriter
 
     class Workbook(xlsxwriter.Workbook):
-        """An xlsxwriter workbook that can lock its structure when it is closed (see :func:`_lock_structure`)."""
+        """An xlsxwriter workbook that can lock its structure, and let rows grow with what is typed in them, when
+        it is closed (see :func:`_repack`)."""
 
         lock_structure = False
 
+        def grow_row(self, ws, row: int) -> None:
+            """Keep the height set for ``row`` (0-based) of ``ws`` but not as a custom height, so that Excel/WPS
+            fit the row to its text when a cell of it is edited (wrap-text cells grow it)."""
+            growing = self.__dict__.setdefault("growing_rows", {})
+            growing.setdefault(ws.name, set()).add(row + 1)
+
         def close(self) -> None:
             super().close()
-            if not self.lock_structure:
+            growing = self.__dict__.get("growing_rows", {})
+            if not self.lock_structure and not growing:
                 return
+            # xlsxwriter writes worksheet parts as sheet1.xml, sheet2.xml … in the order the sheets were added.
+            parts = {f"xl/worksheets/sheet{k}.xml": growing[ws.name]
+                     for k, ws in enumerate(self.worksheets(), start=1) if ws.name in growing}
             buffer = self.filename
             buffer.seek(0)
-            data = _lock_structure(buffer.read())
+            data = _repack(buffer.read(), lock_structure=self.lock_structure, growing=parts)
             buffer.seek(0)
             buffer.truncate()
             buffer.write(data)
@@ -128,25 +152,120 @@ def safe_text(value: object) -> str:
     return s[:MAX_CELL_TEXT]
 
 
-def lines_needed(text: str, width: float) -> int:
-    """Wrapped lines a text needs in a column ``width`` characters wide (CJK counts double)."""
+# How much of a column a text takes, in column-width units (1 unit = the width of "0" in the workbook's default
+# font, Calibri 11 pt: 7 px at 96 dpi in Excel/WPS; LibreOffice uses the same font's "0", see office.py).
+# Measured and reasoned per renderer (README, "行高怎么算 / How row heights are computed"):
+# - a CJK glyph is 1 em: 14.67 px at 11 pt = 2.095 units in Excel/WPS (仿宋_GB2312), 2.0 in LibreOffice
+#   (Noto Serif CJK SC in a 5.5 pt unit); counted as 2.1 so that Excel, the narrower of the two, never clips;
+# - Latin text is 0.5 em in 仿宋_GB2312 (1.05 units) and proportional in Noto Serif CJK (2 units an em): digits and
+#   most lower case 0.56 em (1.12), m and w 0.85 em (1.7), capitals up to 1 em (1.5 on average), spaces and
+#   punctuation narrower than 仿宋's half em (1.05);
+# - a column ``W`` wide holds ``W`` units of text: the 5 px (0.71 unit) xlsxwriter adds to every column pays for the
+#   cell's margins and grid line;
+# - a wrapped line is 1.44 em high in LibreOffice (Noto CJK's ascent + descent, measured 15.8 pt at 11 pt), more
+#   than Excel's line for 仿宋 (≈ 1.3 em): heights use LibreOffice's, plus 4 pt of cell margins.
+CJK_UNITS = 2.1
+LATIN_UNITS = 1.12
+CAPITAL_UNITS = 1.5
+NARROW_UNITS = 1.05
+_WIDE_LATIN = frozenset("mwMW@%")
+LINE_EM = 1.44
+ROW_PADDING = 4.0
+LINE_HEIGHT = LINE_EM * 11  # points per wrapped line at 11 pt (15.84)
+# Characters that may not start a line (kinsoku): they stay with the character before them, so a line that cannot
+# take them sends both to the next line.
+_NO_LINE_START = frozenset("，。、；：！？）》」』】〕”’,.;:!?)]}%％·…—")
+_NO_LINE_END = frozenset("（《「『【〔“‘([{")
+
+
+def char_units(ch: str) -> float:
+    """Width of one character in column units at 11 pt (see the table above). Every character outside ASCII counts
+    as wide: Chinese, full-width punctuation and the symbols Chinese fonts draw full width (“”、×…)."""
+    if ch.isascii():
+        if ch in _WIDE_LATIN:
+            return 1.7
+        if ch.isalnum():
+            return CAPITAL_UNITS if ch.isupper() else LATIN_UNITS
+        return NARROW_UNITS
+    return CJK_UNITS
+
+
+class _Units(dict):
+    """char → units, filled on first use (dict lookups keep long texts fast: a ledger measures thousands)."""
+
+    def __missing__(self, ch: str) -> float:
+        units = self[ch] = char_units(ch)
+        return units
+
+
+_UNITS = _Units()
+
+
+def text_units(text: str) -> float:
+    """Width of a one-line text in column units at 11 pt."""
+    return sum(map(_UNITS.__getitem__, text))
+
+
+def lines_needed(text: str, width: float, size: float = 11.0) -> int:
+    """Wrapped lines a text needs in a column ``width`` units wide at ``size`` points, as a spreadsheet wraps it:
+    Chinese breaks between any two characters (but not before a closing mark or after an opening one), a Latin
+    word or number moves whole to the next line unless it is longer than a line, and every line break starts a
+    new line."""
     # Short texts (unit and indicator names) repeat thousands of times in a ledger; long ones (progress reports)
     # are each met once, and a cache would only keep them alive.
-    return _lines_needed_short(text, width) if len(text) < 128 else _lines_needed(text, width)
+    return _lines_needed_short(text, width, size) if len(text) < 128 else _lines_needed(text, width, size)
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _lines_needed_short(text: str, width: float) -> int:
-    return _lines_needed(text, width)
+def _lines_needed_short(text: str, width: float, size: float) -> int:
+    return _lines_needed(text, width, size)
 
 
-def _lines_needed(text: str, width: float) -> int:
+def _lines_needed(text: str, width: float, size: float) -> int:
     if not text:
         return 1
-    usable = max(1.0, width - 1)
-    if len(text) * 2 <= usable and "\n" not in text:  # fits on one line whatever its characters
+    usable = max(1.0, width) * 11.0 / size
+    return sum(_wrap_count(part, usable) for part in text.split("\n"))
+
+
+def _can_break(text: str, k: int) -> bool:
+    """Whether a line may end between text[k-1] and text[k]."""
+    before, after = text[k - 1], text[k]
+    if after == " " or before == " ":
+        return True
+    if after in _NO_LINE_START or before in _NO_LINE_END:
+        return False
+    return not (before.isascii() and after.isascii())  # inside a Latin word or a number
+
+
+def _wrap_count(text: str, usable: float) -> int:
+    """Lines of one paragraph, filled greedily: each line takes as many characters as fit (found by bisection on
+    the running widths), then gives back the ones after the last place a line may end."""
+    prefix = list(itertools.accumulate(map(_UNITS.__getitem__, text), initial=0.0))
+    n = len(text)
+    if prefix[n] <= usable:
         return 1
-    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
+    lines, i = 0, 0
+    while i < n:
+        lines += 1
+        if prefix[n] - prefix[i] <= usable:
+            break
+        j = max(i + 1, bisect.bisect_right(prefix, prefix[i] + usable) - 1)  # text[i:j] fits (or one wide char)
+        k = j
+        while k > i and not _can_break(text, k):
+            k -= 1
+        i = k if k > i else j  # no place to end the line (a long number or file name): cut where it is full
+        while i < n and text[i] == " ":  # a space at the end of a line takes no room
+            i += 1
+    return lines
+
+
+def fit_width(texts: Iterable[str], minimum: float, maximum: float) -> float:
+    """A column width that holds the longest of ``texts`` on one line (by :func:`text_units`), kept between
+    ``minimum`` and ``maximum``: names sized to the column never sit on the edge where Excel wraps them and
+    LibreOffice does not (a row sized for two lines around one)."""
+    need = max((text_units(t) for t in texts if t), default=0.0)
+    return min(maximum, max(minimum, math.ceil(need * 2) / 2))
 
 
 def fit_heading(text: str, width: float) -> tuple[str, float]:
@@ -158,22 +277,33 @@ def fit_heading(text: str, width: float) -> tuple[str, float]:
         head, bracket, rest = text.partition("（") if "（" in text else text.partition("(")
         lines = [head, bracket + rest] if bracket and head else [text]
     # Short headings (比较方式, 计量单位) are one word: the column is widened rather than the word cut.
-    need = max(display_width(line) for line in lines) + 1 if len(lines) > 1 or display_width(text) <= 10 else 0
+    need = max(max(display_width(line) + 1, math.ceil(text_units(line) * HEADING_FACTOR)) for line in lines) \
+        if len(lines) > 1 or display_width(text) <= 10 else 0
     return "\n".join(lines), max(width, need)
 
 
-def row_height(cells: Iterable[tuple[str, float]], *, minimum: float = 20.0, line: float = LINE_HEIGHT,
-               maximum: float = 409.0) -> float:
-    """Row height in points for the tallest wrapped text among (text, column width) pairs.
+# Headings are bold 黑体: Excel draws a synthetic bold one pixel wider per glyph (15.7 px: 2.24 units for 2.1).
+HEADING_FACTOR = 15.67 / 14.67
 
-    Neither writer computes heights and LibreOffice does not grow rows of an xlsx, so we estimate.
+
+def row_height(cells: Iterable[tuple[str, float]], *, minimum: float = 20.0, line: float | None = None,
+               size: float = 11.0, maximum: float = 409.0) -> float:
+    """Row height in points for the tallest wrapped text among (text, column width) pairs, at ``size`` points.
+
+    Neither writer computes heights and LibreOffice does not grow rows of an xlsx, so we estimate: the lines each
+    text wraps to (:func:`lines_needed`) times the line height (``line``, default 1.44 × ``size``), plus the cell's
+    margins, and never below ``minimum`` (the height of a one-line row) or above Excel's 409 pt.
     """
     lines = 1
     for text, width in cells:
-        if len(text) * 2 < width and "\n" not in text:  # one line whatever its characters (the common case)
+        if not text:
             continue
-        lines = max(lines, lines_needed(text, width))
-    return min(maximum, max(minimum, lines * line + 6))
+        # One line whatever its characters (the common case): no need to look closer.
+        if len(text) * CJK_UNITS * size <= width * 11.0 and "\n" not in text:
+            continue
+        lines = max(lines, lines_needed(text, width, size))
+    pitch = line if line is not None else LINE_EM * size
+    return min(maximum, max(minimum, lines * pitch + ROW_PADDING))
 
 
 def print_setup(ws, *, landscape: bool = True, a3: bool = False, repeat: tuple[int, int] | None = None,

@@ -74,3 +74,84 @@ def header_only(page: Page, header: list[str], footer: str = "页") -> bool:
     for heading in header:
         text = text.replace(heading, "", 1)
     return not text.strip()
+
+
+@dataclass(frozen=True)
+class Band:
+    """One table row as printed: between two horizontal grid lines (PDF points, origin bottom left), the
+    text runs it holds and how many lines of text the fullest cell of it has."""
+
+    page: int
+    top: float
+    bottom: float
+    runs: tuple[Run, ...]
+    lines: int
+    cells: tuple[str, ...]  # the text of each column's cell, its lines joined top to bottom
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+    @property
+    def size(self) -> float:
+        """The font size of most of its text."""
+        sizes = [r.size for r in self.runs]
+        return max(set(sizes), key=sizes.count)
+
+
+def grid(pdf: Path) -> dict[int, tuple[list[float], list[float]]]:
+    """Per page, the y of every horizontal and the x of every vertical grid line LibreOffice drew (its cell
+    borders are plain ``m``/``l`` strokes in page coordinates), each sorted, nearby duplicates merged."""
+    from pypdf.generic import ContentStream
+
+    reader = PdfReader(str(pdf))
+    out = {}
+    for k, page in enumerate(reader.pages, start=1):
+        ys: list[float] = []
+        xs: list[float] = []
+        start = None
+        for operands, op in ContentStream(page.get_contents(), reader).operations:
+            if op == b"m":
+                start = (float(operands[0]), float(operands[1]))
+            elif op == b"l" and start is not None:
+                end = (float(operands[0]), float(operands[1]))
+                if abs(start[1] - end[1]) < 0.2 and abs(start[0] - end[0]) > 20:
+                    ys.append(start[1])
+                elif abs(start[0] - end[0]) < 0.2 and abs(start[1] - end[1]) > 5:
+                    xs.append(start[0])
+                start = end
+
+        def merged(values: list[float]) -> list[float]:
+            out_values: list[float] = []
+            for v in sorted(values):
+                if not out_values or v - out_values[-1] > 1.0:
+                    out_values.append(v)
+            return out_values
+
+        out[k] = (merged(ys), merged(xs))
+    return out
+
+
+def bands(pdf: Path) -> list[Band]:
+    """Every table row of a PDF that holds text, top to bottom and page by page."""
+    found = []
+    lines_of = grid(pdf)
+    for page in pages(pdf):
+        ys, xs = lines_of[page.number]
+        for low, high in zip(ys, ys[1:]):
+            runs = tuple(r for r in page.runs if low < r.y < high)
+            if not runs:
+                continue
+            most, cells = 0, []
+            for left, right in zip(xs, xs[1:]):
+                inside = [r for r in runs if left <= r.x < right]
+                most = max(most, len({round(r.y) for r in inside}))
+                cells.append("".join(r.text for r in sorted(inside, key=lambda r: (-round(r.y), r.x))))
+            found.append(Band(page.number, high, low, runs, max(1, most), tuple(cells)))
+    return found
+
+
+def clipped(band: Band) -> list[Run]:
+    """Runs whose glyphs stick out of their row (a CJK glyph spans from 0.12 em below its baseline to 0.88 em
+    above it): text the printed row cuts off at its top or bottom."""
+    return [r for r in band.runs if r.y - 0.12 * r.size < band.bottom - 0.5 or r.y + 0.88 * r.size > band.top + 0.5]

@@ -828,6 +828,63 @@ def test_row_height_grows_with_long_text(context, tmp_path):
         wb.close()
 
 
+def _row_tags(data: bytes) -> dict[str, dict[int, dict[str, str]]]:
+    """Sheet name → row number → the attributes of its <row> element, read from the xlsx parts themselves
+    (openpyxl cannot tell a height from a custom height: its RowDimension.customHeight is "ht is not None")."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    out = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        rels = {rel.get("Id"): rel.get("Target") for rel in
+                ET.fromstring(zf.read("xl/_rels/workbook.xml.rels")).findall("p:Relationship", ns)}
+        for sheet in ET.fromstring(zf.read("xl/workbook.xml")).find("m:sheets", ns):
+            target = rels[sheet.get(f"{{{ns['r']}}}id")].lstrip("/")
+            part = ET.fromstring(zf.read(target if target.startswith("xl/") else "xl/" + target))
+            out[sheet.get("name")] = {int(row.get("r")): dict(row.attrib)
+                                      for row in part.iter(f"{{{ns['m']}}}row")}
+    return out
+
+
+def test_rows_of_free_text_grow_with_what_the_unit_types(context, tmp_path):
+    """Issue 23: a blank form's 进展情况 row (a one-row project) leaves room for 60 characters and carries no
+    customHeight, so Excel/WPS fit it to the text typed; rows under a merged 进展情况 (which no spreadsheet fits)
+    keep their custom heights and, together, the same room."""
+    free_headings = {"进展情况", "配合工作进展"}
+    grown = merged_blocks = 0
+    for unit in context.projects.units:
+        data = build_workbook(job_for(context, context.projects, unit))
+        tags = _row_tags(data)
+        path = tmp_path / "form.xlsx"
+        path.write_bytes(data)
+        wb = load(path)
+        try:
+            for ws in wb.worksheets:
+                heads = {c.value: c.column for c in ws[3] if isinstance(c.value, str)}
+                col = next((heads[h] for h in free_headings if h in heads), None)
+                if col is None:
+                    continue
+                merges = {m.min_row: m for m in ws.merged_cells.ranges if m.min_col == col and m.min_row > 3}
+                for r in range(4, ws.max_row + 1):
+                    cell = ws.cell(r, col)
+                    if cell.protection.locked or cell.__class__.__name__ == "MergedCell":
+                        continue
+                    if r in merges:  # merged down the project's rows: custom heights, room shared among them
+                        rows = range(r, merges[r].max_row + 1)
+                        assert all(tags[ws.title][k].get("customHeight") == "1" for k in rows), (unit, ws.title, r)
+                        assert sum(ws.row_dimensions[k].height for k in rows) >= 4 * 14.5, (unit, ws.title, r)
+                        merged_blocks += 1
+                    else:  # a row of its own: room for 60 characters (4 lines), no custom height
+                        assert "customHeight" not in tags[ws.title][r], (unit, ws.title, r, tags[ws.title][r])
+                        assert ws.row_dimensions[r].height >= 4 * 14.5, (unit, ws.title, r)
+                        grown += 1
+                # every other row keeps its custom height (titles, headings)
+                assert tags[ws.title][3].get("customHeight") == "1"
+        finally:
+            wb.close()
+    assert grown >= 3 and merged_blocks >= 3, (grown, merged_blocks)
+
+
 # ------------------------------------------------------------------ text stays text
 
 

@@ -122,3 +122,119 @@ def test_each_chart_is_whole_on_a_page_of_its_own(printed):
         runs = [r for r in page.runs if r.text == legend or r.text.endswith(legend)]
         assert runs, (page.number, legend)  # the legend, at the chart's bottom, is on the chart's page
         assert not pdflook.outside(page)
+
+
+# ------------------------------------------------------------------ row heights (issue 23)
+# A row of one line of 11-pt text is 22 pt in the 台账 and 20 pt in the 校验报告: 2 em. A row sized for two lines
+# (about 36 pt, 3.2 em) around text LibreOffice prints on one line is the "1.8× too tall" row of issue 23: a
+# one-line row may be at most 1.3 × 2 em. A row of n lines needs n × 1.44 em (Noto CJK's line, measured) and its
+# margins; Excel, which wraps a little earlier, may need one line more (heights take the side that never clips).
+def _row_em(lines: int) -> float:
+    return 1.3 * 2.0 if lines == 1 else (lines + 1) * 1.44 + 0.5
+
+
+def _sheet_bands(pdf: Path, xlsx: Path, sheet: str) -> tuple[list[pdflook.Band], list[str]]:
+    """The printed body rows of one sheet (the pages whose repeated header row is that sheet's), and the text of
+    every printed string cell of that sheet as openpyxl reads it (whitespace removed)."""
+    wb = openpyxl.load_workbook(xlsx)
+    try:
+        ws = wb[sheet]
+        header_row = next(r for r in range(1, 6) if sum(isinstance(c.value, str) for c in ws[r]) >= 4)
+        header = "".join(re.sub(r"\s+", "", c.value) for c in ws[header_row] if isinstance(c.value, str)
+                         and not ws.column_dimensions[c.column_letter].hidden)
+        texts = [re.sub(r"\s+", "", c.value) for row in ws.iter_rows(min_row=header_row + 1) for c in row
+                 if isinstance(c.value, str) and c.value.strip()
+                 and not ws.column_dimensions[c.column_letter].hidden]
+    finally:
+        wb.close()
+    bands = pdflook.bands(pdf)
+    pages = {b.page for b in bands if re.sub(r"\s+", "", "".join(b.cells)) == header}
+    body = [b for b in bands if b.page in pages and re.sub(r"\s+", "", "".join(b.cells)) != header]
+    return body, texts
+
+
+@needs_soffice
+@pytest.mark.parametrize("name, sheet", [("台账", "指标明细"), ("台账", "报送情况"), ("校验报告", "单位汇总"),
+                                         ("校验报告", "问题明细")])
+def test_rows_are_as_tall_as_the_lines_they_print_and_clip_nothing(printed, name, sheet):
+    body, texts = _sheet_bands(printed[f"{name}.pdf"], printed[name], sheet)
+    assert len(body) >= 3, (name, sheet)
+    too_tall = [(b.page, b.lines, round(b.height / b.size, 2), b.cells[:3]) for b in body
+                if b.height / b.size > _row_em(b.lines)]
+    assert not too_tall, too_tall
+    cut = [(b.page, r.text) for b in body for r in pdflook.clipped(b)]
+    assert not cut, cut
+    printed_cells = {re.sub(r"\s+", "", c) for b in body for c in b.cells}
+    # A note under the table (merged, no borders) is in no row: it is looked for in its page's text.
+    page_text = re.sub(r"\s+", "", "".join("".join(p.lines()) for p in pdflook.pages(printed[f"{name}.pdf"])
+                                           if p.number in {b.page for b in body}))
+    missing = [t for t in texts if t not in printed_cells and (len(t) < 40 or t not in page_text)]
+    assert not missing, missing  # every cell's text printed whole, in one cell of one row
+
+
+PROGRESS_60 = ("已完成选址论证和施工招标，三处卫生室主体完工，两处正在装修，预计五月底前全部投入使用并完成验收工作，"
+               "同步配齐医务人员和常")
+
+
+@pytest.fixture(scope="module")
+def typed_forms(tmp_path_factory) -> list[tuple[Path, int, int]]:
+    """Blank March forms of a lead unit and a town, a 60-character 进展情况 (配合工作进展) typed into every one of
+    their free-text cells with openpyxl, and their PDFs: (pdf, free-text cells with a row of their own, all
+    free-text cells)."""
+    from shixiang_xl.generate import generate_workbooks
+
+    assert len(PROGRESS_60) == 60
+    root = tmp_path_factory.mktemp("forms")
+    init_workspace(root / "ws", "yanzhou-2026")
+    ctx = load_context(root / "ws")
+    units = ["区应急管理局", "兴隆庄街道"]
+    generate_workbooks(ctx, MAR, units, out=root / "blank", processes=1)
+    typed = []
+    for path in sorted((root / "blank").glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path)
+        own = total = 0
+        for ws in wb.worksheets:
+            heads = {c.value: c.column for c in ws[3] if isinstance(c.value, str)}
+            col = heads.get("进展情况") or heads.get("配合工作进展")
+            if col is None:
+                continue
+            merged_tops = {m.min_row for m in ws.merged_cells.ranges if m.min_col == col}
+            for r in range(4, ws.max_row + 1):
+                cell = ws.cell(r, col)
+                if cell.__class__.__name__ != "MergedCell" and not cell.protection.locked:
+                    cell.value = PROGRESS_60
+                    own += r not in merged_tops
+                    total += 1
+        out = root / "typed" / path.name
+        out.parent.mkdir(exist_ok=True)
+        wb.save(out)
+        wb.close()
+        typed.append((out, own, total))
+    assert len(typed) == len(units)
+    if office.soffice_path() is None:
+        return typed
+    pdfs = office.convert([p for p, _, _ in typed], "pdf", root / "pdf")
+    return [(pdfs[p], own, total) for p, own, total in typed]
+
+
+@needs_soffice
+def test_a_60_character_progress_text_typed_into_a_blank_form_prints_whole(typed_forms):
+    """Issue 23: a 60-character 进展情况 in a form's row of its own prints whole in LibreOffice (which keeps the
+    row height the file has), not clipped at its top and bottom; merged ones print whole too."""
+    own_rows = 0
+    for pdf, own, total in typed_forms:
+        bands = pdflook.bands(pdf)
+        holding = [b for b in bands if PROGRESS_60 in b.cells]
+        assert len(holding) == own, (pdf.name, len(holding), own)
+        for band in holding:
+            assert not pdflook.clipped(band), (pdf.name, [r.text for r in pdflook.clipped(band)])
+        own_rows += own
+        # A merged one runs down several rows: its column's text, row after row, holds it whole.
+        found = 0
+        for page in sorted({b.page for b in bands}):
+            rows = sorted((b for b in bands if b.page == page), key=lambda b: -b.top)
+            width = max(len(b.cells) for b in rows)
+            for c in range(width):
+                found += "".join(b.cells[c] for b in rows if c < len(b.cells)).count(PROGRESS_60)
+        assert found == total, (pdf.name, found, total)
+    assert own_rows >= 2
