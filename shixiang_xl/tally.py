@@ -34,7 +34,7 @@ from .render import render_table
 from .store import Store, open_store
 from .textnorm import clean, format_number
 from .workspace import Workspace
-from .xlsxout import FONT_HEAD, Formats, fit_width, print_setup, row_height, safe_text, save_workbook, write_value
+from .xlsxout import FONT_HEAD, Formats, fit_heading, fit_width, print_setup, row_height, safe_text, save_workbook, write_value
 
 if TYPE_CHECKING:
     from .workspace import Context
@@ -493,6 +493,7 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     ws = wb.add_worksheet("测评结果")
     headings = list(_RESULT_HEADINGS)
     headings[1] = (headings[1][0], fit_width((p.name for p in tally.projects), 24, 40))  # a name a line
+    headings = [fit_heading(h, w) for h, w in headings]  # a bracketed phrase on one line, never split
     widths = [w for _, w in headings]
     last_col = len(widths) - 1
     title = f"{survey_title(ctx)}结果"

@@ -79,6 +79,20 @@ def test_headings_wrap_only_between_words(printed, name):
         assert not re.search(r"（[^）]*\n", text), (sheet, text)  # a bracketed phrase stays on one line
 
 
+def test_survey_result_headings_keep_their_brackets_whole(tmp_path):
+    """测评结果's headings (满意率（满意+基本满意）) wrap between words only, each line within its column."""
+    from shixiang_xl.demo import demo_survey
+
+    init_workspace(tmp_path / "ws", "yanzhou-2026")
+    result = demo_survey(load_context(tmp_path / "ws"), lambda line: None, count=8)
+    headings = [h for h in _headings(result.result_path) if h[0] == "测评结果"]
+    assert any("满意率" in text for _, text, _ in headings)
+    for sheet, text, width in headings:
+        for line in text.split("\n"):
+            assert display_width(line) + 1 <= width + 0.01, (sheet, text, width)
+        assert not re.search(r"（[^）]*\n", text), (sheet, text)
+
+
 @needs_soffice
 @pytest.mark.parametrize("name", ["台账", "校验报告", "催报名单"])
 def test_nothing_is_printed_outside_the_page(printed, name):
