@@ -25,7 +25,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("generate", ("generate", "simulate")),
     ("reader", ("reader",)),
     ("check", ("check",)),
-    ("intake", ("intake", "feedback")),
+    ("intake", ("intake_bytes", "intake_files", "intake", "feedback")),
     ("survey", ("survey",)),
     ("batch", ("batch",)),
     ("ledger", ("ledger", "submissions")),
