@@ -70,8 +70,8 @@ def _store_values(conn: sqlite3.Connection, batch: BatchResult) -> None:
     period = batch.period.slug
     conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
                      [(period, unit) for unit in sorted(batch.accepted)])
-    for unit, r in sorted(batch.accepted.items()):
-        conn.executemany(_INSERT_ENTRY, [(period, unit, *row, r.sha256) for row in _value_rows(r)])
+    conn.executemany(_INSERT_ENTRY, ((period, unit, *row, r.sha256) for unit, r in sorted(batch.accepted.items())
+                                     for row in _value_rows(r)))  # one statement for the batch
 
 
 def _grouped(rows: Iterable[tuple]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
