@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .findings import Finding
 from .formulas import formula_risk
+from .intake_bytes import explain
 from .xlsxout import FONT_BODY, FONT_HEAD, atomic_write_bytes, row_height, safe_text
 
 SHEET = "退回修改意见"
@@ -130,8 +131,6 @@ def write_feedback(job: FeedbackJob) -> str:
     from openpyxl import Workbook, load_workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
-
-    from .intake import explain
 
     sheet_name = SHEET if job.returned else HINT_SHEET
     data = Path(job.archive_path).read_bytes() if job.kind in ("xlsx", "xlsm") else b""

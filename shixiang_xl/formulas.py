@@ -91,24 +91,43 @@ _SHARED_ATTR = re.compile(rb'\bt="shared"')
 _SI_ATTR = re.compile(rb'\bsi="([0-9]+)"')
 
 
+_ODD_CELL = re.compile(rb"<c[\t\r\n>/]")
+
+
 def _plain_xlsx_marks(xml: bytes) -> dict[str, str] | None:
     """What :func:`_xlsx_formulas` finds, for a sheet as every spreadsheet program writes it (no prefixes, DTD or
-    comments; every cell with ``r="A1"`` first): a scan for the few ``<f>``/``t="e"`` cells among the many, instead
-    of a Python call per element. None when the sheet is written otherwise (the expat reading decides)."""
-    if b"<!" in xml or b":c " in xml or b":f" in xml:
+    comments; every cell begins ``<c `` and a cell holding a formula or an error value has ``r="A1"`` first): only
+    the cells around an ``<f`` or a ``t="e"`` are looked at, found by a byte search, instead of a Python call per
+    element. None when the sheet is written otherwise (the expat reading decides)."""
+    if b"<!" in xml or b":c " in xml or b":f" in xml or _ODD_CELL.search(xml):
         return None
-    cells = list(_PLAIN_CELL.finditer(xml))
-    if len(cells) != xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/"):
-        return None
+    places = []
+    for needle in (b"<f", b't="e"'):
+        pos = xml.find(needle)
+        while pos >= 0:
+            places.append(pos)
+            pos = xml.find(needle, pos + 1)
+    places.sort()
     out: dict[str, str] = {}
     shared: dict[bytes, str] = {}
-    for k, m in enumerate(cells):
+    done = -1  # where the last cell looked at starts: each cell once, in the sheet's order (shared formulas)
+    for place in places:
+        start = xml.rfind(b"<c ", 0, place)  # every cell begins so: the one holding this mark begins here
+        if start < 0 or start == done:
+            continue
+        m = _PLAIN_CELL.match(xml, start)
+        if m is None:
+            return None
         if m.group(3):  # <c …/>: empty
             continue
-        end = cells[k + 1].start() if k + 1 < len(cells) else len(xml)
+        following = xml.find(b"<c ", m.end())
+        end = following if following >= 0 else len(xml)
+        close = xml.find(b"</c>", m.end(), end)
+        end = close if close >= 0 else end
+        if place >= end:  # after the cell's end: between cells
+            continue
+        done = start
         body = xml[m.end():end]
-        close = body.find(b"</c>")
-        body = body[:close] if close >= 0 else body
         ref = m.group(1).decode("ascii")
         f = _PLAIN_F.search(body) if b"<f" in body else None
         if f is not None:

@@ -48,6 +48,8 @@ CHECK_COL = 9  # column J
 BANNER_ROW = 3
 FIELDS_ROW = 5
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")  # a column key in a spec formula
+
 PreviousValues = Mapping[tuple[str, str], float]  # (sheet kind, row key) → last cumulative
 
 
@@ -349,7 +351,7 @@ class _Builder:
             # A level's completion: met or not for a ceiling, the level against its target (at most 100 %).
             formula = (LEVEL_CEILING_FORMULA if level.measure_kind == KIND_CEILING or level.comparator == "≤"
                        else LEVEL_RATE_FORMULA)
-        return re.sub(r"\{(\w+)\}", ref, formula)
+        return _PLACEHOLDER.sub(ref, formula)
 
     def add_checks(self, spec: SheetSpec, layout: SheetLayout) -> None:
         """Terms for the self-check banner: blank required inputs and invalid values on this sheet."""

@@ -22,6 +22,7 @@ from .intake import FileResult
 from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, write_ledger
 from .period import Period
 from .projects import field_names
+from .sandbox import Background
 from .store import Store, open_store
 from .tally import load_tally
 from .workspace import Context
@@ -70,8 +71,8 @@ def _store_values(conn: sqlite3.Connection, batch: BatchResult) -> None:
     period = batch.period.slug
     conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
                      [(period, unit) for unit in sorted(batch.accepted)])
-    for unit, r in sorted(batch.accepted.items()):
-        conn.executemany(_INSERT_ENTRY, [(period, unit, *row, r.sha256) for row in _value_rows(r)])
+    conn.executemany(_INSERT_ENTRY, ((period, unit, *row, r.sha256) for unit, r in sorted(batch.accepted.items())
+                                     for row in _value_rows(r)))  # one statement for the batch
 
 
 def _grouped(rows: Iterable[tuple]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
@@ -218,26 +219,41 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
         batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, progress=progress)
         outdir = ws.folder("reports", period.slug)
         outdir.mkdir(parents=True, exist_ok=True)
-        report = write_check_report(ctx, batch, outdir / "校验报告.xlsx")
-        # The batch has decided: its accepted values are stored, then the ledger is built from the store, all in
-        # one transaction (a failure leaves the store as it was).
-        with store.transaction() as conn:
-            _store_values(conn, batch)
-            data = build_ledger(ledger_input(ctx, store, batch))
-            digest = ledger_digest(data)
-            old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
-            changed = old is None or old[0] != digest
-            if changed:
-                conn.execute("INSERT INTO merges (period, merged_at, content_hash) VALUES (?, ?, ?) "
-                             "ON CONFLICT (period) DO UPDATE SET merged_at = excluded.merged_at, "
-                             "content_hash = excluded.content_hash",
-                             (period.slug, dt.datetime.now().astimezone().isoformat(timespec="seconds"), digest))
-            conn.execute("DELETE FROM progress WHERE period = ?", (period.slug,))
-            conn.executemany("INSERT INTO progress (period, project, completion, expected, status) VALUES (?, ?, ?, ?, ?)",
-                             [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
-    ledger_path = outdir / "台账.xlsx"
-    write_ledger(data, ledger_path, a3=a3)
-    copies = write_feedback_copies(ctx, batch) if feedback else {}
+        report = outdir / "校验报告.xlsx"
+        ledger_path = outdir / "台账.xlsx"
+        # The two workbooks are written by child processes, on the other core, while this one stores the values.
+        report_writer = Background(write_check_report, ctx, batch, report)
+        ledger_writer: Background | None = None
+        try:
+            # The batch has decided: its accepted values are stored, then the ledger is built from the store, all
+            # in one transaction (a failure, the report's included, leaves the store as it was and no 台账 made).
+            with store.transaction() as conn:
+                _store_values(conn, batch)
+                data = build_ledger(ledger_input(ctx, store, batch))
+                ledger_writer = Background(write_ledger, data, ledger_path, a3=a3)
+                digest = ledger_digest(data)
+                old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
+                changed = old is None or old[0] != digest
+                if changed:
+                    conn.execute("INSERT INTO merges (period, merged_at, content_hash) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (period) DO UPDATE SET merged_at = excluded.merged_at, "
+                                 "content_hash = excluded.content_hash",
+                                 (period.slug, dt.datetime.now().astimezone().isoformat(timespec="seconds"), digest))
+                conn.execute("DELETE FROM progress WHERE period = ?", (period.slug,))
+                conn.executemany("INSERT INTO progress (period, project, completion, expected, status) "
+                                 "VALUES (?, ?, ?, ?, ?)",
+                                 [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
+                report_writer.wait()
+        except BaseException:
+            report_writer.cancel()
+            if ledger_writer is not None:
+                ledger_writer.cancel()
+            raise
+        batch.report_path = report
+    try:
+        copies = write_feedback_copies(ctx, batch) if feedback else {}
+    finally:
+        ledger_writer.wait()
     pdf_path = ledger_pdf(ledger_path, a3=a3) if pdf else None
     return MergeResult(batch, data, ledger_path, pdf_path, report, copies, changed)
 

@@ -299,3 +299,65 @@ def _exit_detail(w: _Worker) -> str:
         except ValueError:
             return f"进程被信号 {-code} 终止"
     return f"进程退出码 {code}"
+
+
+# ------------------------------------------------------------------ an output written beside the main work
+
+
+class Background:
+    """``func(*args)`` in a forked child process, so that a large output (the 台账, the 校验报告) is written on
+    another core while this process goes on; :meth:`wait` waits for it.
+
+    Should the child fail, :meth:`wait` does the work again in this process, so its error surfaces as any other
+    (a full disk, a file open in Excel). Where processes cannot be forked (Windows) the work is done at once.
+    """
+
+    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._call = (func, args, kwargs)
+        self._proc: Any = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            func(*args, **kwargs)
+            return
+        hold_heap()  # the child reads the inherited data: the collector must not copy its pages
+        try:
+            self._proc = multiprocessing.get_context("fork").Process(target=_background_main,
+                                                                     args=(os.getpid(), func, args, kwargs))
+            self._proc.start()
+        finally:
+            release_heap()
+
+    def wait(self) -> None:
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        try:
+            proc.join()
+        finally:
+            if proc.is_alive():  # interrupted while waiting (Ctrl-C): the child goes too
+                _end(proc)
+        if proc.exitcode != 0:
+            func, args, kwargs = self._call
+            func(*args, **kwargs)
+
+    def cancel(self) -> None:
+        """Stop the child (it removes the file it was writing): the work is not wanted after all."""
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            _end(proc)
+
+
+def _end(proc: Any) -> None:
+    if proc.is_alive():
+        proc.terminate()  # SIGTERM: Stopped is raised in the child, its temporary file is removed
+        proc.join(2)
+    if proc.is_alive():
+        proc.kill()
+    proc.join()
+
+
+def _background_main(parent: int, func: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    worker_signals(parent)
+    try:
+        func(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - the parent does the work again and reports the error itself
+        sys.exit(1)

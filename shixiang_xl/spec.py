@@ -88,11 +88,19 @@ class SheetSpec:
             out.setdefault(c.key, c)
         return out
 
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i, c in enumerate(self.columns):
+            out.setdefault(c.key, i)
+        return out
+
     def column(self, key: str) -> Column | None:
         return self._by_key.get(key)
 
     def index(self, key: str) -> int:
-        return next(i for i, c in enumerate(self.columns) if c.key == key)
+        """The position of the first column with this key."""
+        return self._index[key]
 
     @property
     def inputs(self) -> tuple[Column, ...]:

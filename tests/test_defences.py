@@ -364,3 +364,22 @@ def test_the_quick_scan_of_a_regular_sheet_finds_what_the_full_reading_finds(con
     assert quick is not None and quick == full
     assert quick["I5"] == "#REF!" and quick["H6"] == '=IF(A1="x&y",1,0)'
     assert any(v.startswith("=") for k, v in quick.items() if k not in ("H6",))  # the template's own formulas
+
+
+@pytest.mark.parametrize("space", ["\n", "\t", "\r\n"])
+def test_a_cell_tag_broken_by_a_line_break_still_shows_its_formula(context, tmp_path, space):
+    """``<c`` followed by a line break is a cell to any XML reader: the quick scan (which finds cells by ``<c ``)
+    leaves such a sheet to the expat reading instead of missing the formula in it."""
+    from shixiang_xl.formulas import _plain_xlsx_marks, marked_cells
+
+    sim = h.simulate(context, tmp_path / "src" / "r.xlsx", UNIT, MAR)
+    member = h.sheet_member(sim.path, LEAD)
+
+    def hide(xml: bytes) -> bytes:
+        xml = _with_error_value(xml, "H6", "7", 'WEBSERVICE("http://example.invalid/v")')
+        return xml.replace(b'<c r="H6"', f'<c{space}r="H6"'.encode(), 1)
+
+    marked = h.rewrite_zip(sim.path, tmp_path / "hidden.xlsx", {member: hide})
+    with zipfile.ZipFile(marked) as zf:
+        assert _plain_xlsx_marks(zf.read(member)) is None
+    assert marked_cells(marked.read_bytes(), "xlsx")[LEAD]["H6"] == '=WEBSERVICE("http://example.invalid/v")'

@@ -26,7 +26,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("generate", ("generate", "simulate")),
     ("reader", ("reader",)),
     ("check", ("check",)),
-    ("intake", ("intake", "feedback")),
+    ("intake", ("intake_bytes", "intake_files", "intake", "feedback")),
     ("survey", ("ballots", "entries", "tally")),
     ("batch", ("batch",)),
     ("ledger", ("ledger", "submissions")),
