@@ -597,9 +597,9 @@ def _run(tasks: list, shared: dict[str, object], processes: int | None) -> Itera
     import multiprocessing
     import os
 
-    from .sandbox import hold_heap, release_heap
+    from .sandbox import can_fork, hold_heap, release_heap
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name != "nt" else "spawn"
+    method = "fork" if can_fork() else "spawn"
     hold_heap()  # forked workers: the collector leaves the inherited project list alone (no copies, no rescans)
     try:
         with multiprocessing.get_context(method).Pool(n, initializer=_init_worker,

@@ -206,6 +206,13 @@ class _Worker:
         self.conn.close()
 
 
+def can_fork() -> bool:
+    """Whether a child process may be forked here: the platform has fork and this process runs no other thread.
+    A fork while other threads run (the web page's server and its jobs) copies locks they may hold, and the child
+    can hang on one; Python 3.12 warns of it. Otherwise children are spawned, or the work stays in this process."""
+    return "fork" in multiprocessing.get_all_start_methods() and os.name != "nt" and threading.active_count() == 1
+
+
 def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: int | None = None,
                  memory_mb: int = DEFAULT_MEMORY_MB, timeout: float = DEFAULT_TIMEOUT, batch_size: int = 8
                  ) -> Iterator[tuple[int, Any]]:
@@ -217,7 +224,7 @@ def run_isolated(func: Callable[[Any], Any], items: Iterable[Any], *, workers: i
     if not items:
         return
     n = max(1, min(workers or os.cpu_count() or 1, len(items)))
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    method = "fork" if can_fork() else "spawn"
     ctx = multiprocessing.get_context(method)
     queue: list[list[tuple[int, Any]]] = []
     size = max(1, min(batch_size, len(items) // (n * 4) or 1))
@@ -309,13 +316,14 @@ class Background:
     another core while this process goes on; :meth:`wait` waits for it.
 
     Should the child fail, :meth:`wait` does the work again in this process, so its error surfaces as any other
-    (a full disk, a file open in Excel). Where processes cannot be forked (Windows) the work is done at once.
+    (a full disk, a file open in Excel). Where a process cannot be forked (Windows; other threads running, see
+    :func:`can_fork`) the work is done at once.
     """
 
     def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         self._call = (func, args, kwargs)
         self._proc: Any = None
-        if "fork" not in multiprocessing.get_all_start_methods():
+        if not can_fork():
             func(*args, **kwargs)
             return
         hold_heap()  # the child reads the inherited data: the collector must not copy its pages

@@ -63,3 +63,31 @@ def test_cancel_stops_the_child_and_leaves_nothing(tmp_path):
     assert time.monotonic() - start < 5
     assert list(tmp_path.iterdir()) == []
     writer.wait()  # nothing left to wait for
+
+
+def _pid_of(_: object) -> int:
+    return os.getpid()
+
+
+def test_no_fork_while_other_threads_run(tmp_path):
+    """With another thread running (the web page's server), nothing is forked: Background does its work in this
+    process and the isolated workers are spawned; both still give their results."""
+    import threading
+
+    from shixiang_xl.sandbox import can_fork, run_isolated
+
+    assert can_fork()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not can_fork()
+        out = tmp_path / "a.bin"
+        Background(_write_pid, out).wait()
+        assert out.read_text() == str(os.getpid())  # written here, not by a forked copy
+        results = dict(run_isolated(_pid_of, [1, 2, 3], workers=2))
+        assert sorted(results) == [0, 1, 2] and os.getpid() not in results.values()
+    finally:
+        stop.set()
+        other.join()
+    assert can_fork()
