@@ -232,8 +232,8 @@ def overview(ledger: LedgerData, config: Config) -> list[Para]:
     if measured:
         on = sum(1 for i in measured if i.gap >= 0)
         lag = sum(1 for i in measured if i.gap < -ledger.lag_threshold)
-        head = (f"全部{len(rows)}项量化指标均已报送累计完成数" if len(measured) == len(rows)
-                else f"{len(rows)}项量化指标中，{len(measured)}项已报送累计完成数")
+        head = (f"全部{len(rows)}项量化指标均已报送完成情况" if len(measured) == len(rows)
+                else f"{len(rows)}项量化指标中，{len(measured)}项已报送完成情况")
         s = (f"{head}，其中{on}项达到或超过序时进度，占{pct(on / len(measured) * 100)}%")
         if lag:
             s += f"；{lag}项低于序时进度{format_number(ledger.lag_threshold)}个百分点以上"

@@ -153,7 +153,7 @@ def test_progress_report_counts_and_figures_equal_the_ledger(cycle, written):
         assert f"{label}{sum(1 for s in subs if s.status == status)}个" in overview
     measured = [i for i in ledger.indicators if not i.is_share and i.gap is not None]
     on_schedule = sum(1 for i in measured if i.gap >= 0)
-    assert f"{len(measured)}项已报送累计完成数，其中{on_schedule}项达到或超过序时进度" in overview
+    assert f"{len(measured)}项已报送完成情况，其中{on_schedule}项达到或超过序时进度" in overview
 
     # each project: its heading, then its paragraph with the ledger's completion and cumulative figures
     styles = [s for s, _ in paragraphs]
