@@ -579,3 +579,33 @@ def test_browser_survey_ballots_and_tally(site) -> None:
     assert _text(driver, "#tally-form .chosen") == "已选择 2 个文件：拖入的录入表1.xlsx、拖入的录入表2.xlsx"
     assert driver.execute_script("return document.getElementById('entry-files').files.length") == 2
     _shot(site, "满意度测评")
+
+
+def test_the_ledger_page_exports_every_period_s_values(tmp_path: Path) -> None:
+    """导出全年各期指标数值: before any merge a Chinese refusal; after one, the long table downloads and reads back
+    with openpyxl, one row per indicator and reporting unit, the period's label on each."""
+    from shixiang_xl.export import VALUES_SHEET
+    from shixiang_xl.merge import merge_returns
+
+    root = init_workspace(tmp_path / "ws", "yanzhou-2026").root
+    _, client = _client(root)
+    csrf = _csrf(client)
+    refused = client.post("/ledger/export", data={"csrf": csrf, "period": PERIOD.slug})
+    assert refused.status_code == 409 and "还没有汇总过的报送期" in refused.get_data(as_text=True)
+    ctx = load_context(root)
+    simulate_period(ctx, PERIOD)
+    merge_returns(ctx, PERIOD)
+    assert 'id="export"' in client.get(f"/ledger?period={PERIOD.slug}").get_data(as_text=True)
+    resp = client.post("/ledger/export", data={"csrf": csrf, "period": PERIOD.slug})
+    assert resp.status_code == 302
+    with client.get(resp.headers["Location"]) as download:
+        assert download.status_code == 200
+        wb = load_workbook(io.BytesIO(download.get_data()), read_only=True)
+    try:
+        rows = [r for r in wb[VALUES_SHEET].iter_rows(values_only=True) if any(v is not None for v in r)]
+    finally:
+        wb.close()
+    header = next(k for k, r in enumerate(rows) if "指标" in [str(v).replace("\n", "") for v in r])
+    body = rows[header + 1:]
+    assert len(body) >= len(ctx.projects.indicators)
+    assert all(PERIOD.label in str(r[0]) or PERIOD.slug in str(r[0]) for r in body)

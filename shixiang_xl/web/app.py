@@ -530,6 +530,16 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
         report = report_status(ctx, period, xlsx=True)
         return redirect(url_for("download", area="reports", key=period.slug, name=report.xlsx.name))
 
+    @app.post("/ledger/export")
+    def export() -> Response:
+        """Every merged period's values as one long table (``shixiang export``), handed over as the .xlsx."""
+        from ..export import export_values
+
+        ctx = context()
+        result = export_values(ctx, ("xlsx", "csv"))
+        xlsx = next(p for p in result.paths if p.suffix == ".xlsx")
+        return redirect(url_for("download", area="year", key=str(ctx.config.year), name=xlsx.name))
+
     @app.get("/documents")
     def documents() -> str:
         ctx = context()
@@ -616,7 +626,7 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
 
         if area == "survey":
             return default_outdir(ctx)
-        if area == "survey-result":
+        if area in ("survey-result", "year"):  # the year's own folder: survey results, the values' export
             return ctx.workspace.folder("reports") / str(ctx.config.year)
         if area not in ("outbox", "feedback", "reports"):
             abort(404)
@@ -649,7 +659,8 @@ def create_app(workspace: Path, token: str | None = None, *, max_upload_mb: int 
 
 NAV = (("workbench", "工作台"), ("projects", "项目清单"), ("issue", "下发"), ("returns", "回收与校验"),
        ("ledger", "台账"), ("documents", "公文"), ("survey", "满意度测评"))
-AREA_NAMES = {"outbox": "填报表", "feedback": "退回修改标注件", "reports": "台账与报告", "survey": "满意度测评"}
+AREA_NAMES = {"outbox": "填报表", "feedback": "退回修改标注件", "reports": "台账与报告", "survey": "满意度测评",
+              "year": "全年"}
 
 
 def _refuse(code: int, message: str) -> Response:
