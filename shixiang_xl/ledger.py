@@ -586,7 +586,7 @@ class _Writer:
         stale = dict(l.stale)
 
         def row(i: IndicatorRow) -> tuple[list[Any], list]:
-            done_on = f"完成日期：{cn_date(dt.date.fromisoformat(i.completed_on))}" if i.completed_on else ""
+            done_on = f"{cn_date(dt.date.fromisoformat(i.completed_on))}完成" if i.completed_on else ""
             note = "；".join(filter(None, (done_on, stale.get(i.unit_name)))) or None
             if i.is_share:
                 return [i.project, f"{i.name}（{i.unit_name}分解数）", i.unit_name, None, i.measure, i.comparator,

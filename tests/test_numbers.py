@@ -603,7 +603,7 @@ def test_a_node_is_answered_yes_or_no_with_its_date(context, tmp_path):
     header = detail[2]
     row = next(r for r in detail[3:] if r[1] == NODE)
     assert row[header.index("指标类型")] == "节点" and row[header.index("完成率")] == 1.0
-    assert "完成日期：2026年3月18日" in row[header.index("备注")]
+    assert row[header.index("备注")] == "2026年3月18日完成"
     text = docx_text(write_reports(ctx, MAR, kind="进展报告").documents["进展报告"])
     assert f"{NODE}已于2026年3月18日完成" in text
 
