@@ -32,7 +32,7 @@ from .errors import ShixiangError
 from .findings import Finding, Severity, finding, sort_key
 from .render import render_table
 from .store import Store, open_store
-from .textnorm import clean, format_number
+from .textnorm import clean, cn_date, format_number
 from .workspace import Workspace
 from .xlsxout import FONT_HEAD, Formats, fit_heading, fit_width, print_setup, row_height, safe_text, save_workbook, write_value
 
@@ -502,7 +502,7 @@ def _build_result(wb, fmt: Formats, ctx: "Context", tally: Tally, findings: Sequ
     sub = (f"发出测评票 {tally.issued} 张，已录入 {tally.returned} 张，计入 {tally.counted} 张"
            + (f"，编号不在范围内或无法识别的 {tally.outside} 张未计入" if tally.outside else "")
            + f"。满意率 =（满意 + 基本满意）÷ 有效票数；满意票占比 = 满意 ÷ 有效票数；达标线 "
-             f"{format_number(tally.threshold)}%。{ctx.config.office} {dt.date.today():%Y年%m月%d日}")
+             f"{format_number(tally.threshold)}%。{ctx.config.office} {cn_date(dt.date.today())}")
     ws.set_row(1, row_height([(sub, sum(widths))], minimum=22))
     ws.merge_range(1, 0, 1, last_col, sub, fmt("subtitle", text_wrap=True))
     header = 2

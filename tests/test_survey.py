@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import io
 import re
 import zipfile
@@ -326,6 +328,8 @@ def test_tally_files_refuses_discrepancy_then_prefer_then_corrected(ctx: Context
         votes = [entries[k][i] for k in entries]
         expected[p.number] = (votes.count("满意"), votes.count("基本满意"), votes.count("不满意"))
     table = _read(corrected.result_path)["测评结果"]
+    today = dt.date.today()
+    assert str(table[1][0]).endswith(f"{today.year}年{today.month}月{today.day}日")  # no leading zeros (公文 style)
     by_number = {int(r[0]): r for r in table[3:3 + len(expected)]}
     for number, (s, bs, u) in expected.items():
         row = by_number[number]
