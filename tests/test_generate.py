@@ -336,6 +336,25 @@ def golden_parts(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def assert_golden(actual: dict[str, str], folder: Path, command: str) -> None:
+    """``actual`` (part name → normalised text) equals the golden files in ``folder``; with UPDATE_GOLDEN=1 they are
+    rewritten from it first (``command`` is what regenerates them)."""
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        shutil.rmtree(folder, ignore_errors=True)
+        for name, text in actual.items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8", newline="\n")
+    expected = golden_parts(folder)
+    assert expected, f"no golden files in {folder}: run UPDATE_GOLDEN=1 {command}"
+    assert sorted(actual) == sorted(expected), f"the parts differ from the golden files in {folder.name}"
+    for name in sorted(expected):
+        if actual[name] != expected[name]:
+            diff = "".join(list(difflib.unified_diff(expected[name].splitlines(True), actual[name].splitlines(True),
+                                                     f"golden/{name}", f"generated/{name}"))[:80])
+            pytest.fail(f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept an intended change):\n{diff}")
+
+
 # ------------------------------------------------------------------ the command
 
 
@@ -467,20 +486,7 @@ def test_golden_workbook(workspace, monkeypatch):
     data = result.files[0].path.read_bytes()
     actual = normalised_parts(data)
     folder = GOLDEN_DIR / f"report_{GOLDEN_UNIT}_{GOLDEN_PERIOD}"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        shutil.rmtree(folder, ignore_errors=True)
-        for name, text in actual.items():
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8", newline="\n")
-    expected = golden_parts(folder)
-    assert expected, f"no golden files in {folder}: run UPDATE_GOLDEN=1 pytest tests/test_generate.py -k golden"
-    assert sorted(actual) == sorted(expected), "the workbook's parts differ from the golden files"
-    for name in sorted(expected):
-        if actual[name] != expected[name]:
-            diff = "".join(list(difflib.unified_diff(expected[name].splitlines(True), actual[name].splitlines(True),
-                                                     f"golden/{name}", f"generated/{name}"))[:80])
-            pytest.fail(f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept an intended change):\n{diff}")
+    assert_golden(actual, folder, "pytest tests/test_generate.py -k golden")
     # The same inputs give the same bytes (what makes the golden comparison meaningful) …
     again = generate(ctx, GOLDEN_PERIOD, [GOLDEN_UNIT], workspace.root / "golden-again")
     assert again.files[0].path.read_bytes() == data

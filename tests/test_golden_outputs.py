@@ -14,23 +14,18 @@ stored in the database is not part of any output. After an intended change to an
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import io
-import os
-import re
-import shutil
 import zipfile
 from pathlib import Path
 
 import docx
-import pytest
 
 from shixiang_xl.demo import simulate_period
 from shixiang_xl.merge import merge_returns
 from shixiang_xl.period import Period
 from shixiang_xl.report import write_reports
 from shixiang_xl.workspace import Workspace, init_workspace, load_context
-from test_generate import FIXED_SECRET, normalise_xml
+from test_generate import FIXED_SECRET, assert_golden, normalise_xml
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "cycle_2026-03"
 DOCUMENT_DATE = dt.date(2026, 4, 8)
@@ -83,21 +78,7 @@ def _cycle(root: Path) -> dict[str, str]:
 def test_golden_cycle_outputs(tmp_path, monkeypatch):
     monkeypatch.setattr(Workspace, "secret", lambda self: FIXED_SECRET)
     actual = _cycle(tmp_path / "ws")
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        shutil.rmtree(GOLDEN, ignore_errors=True)
-        for name, text in actual.items():
-            target = GOLDEN / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8", newline="\n")
-    expected = {p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
-                for p in sorted(GOLDEN.rglob("*")) if p.is_file()}
-    assert expected, f"no golden files in {GOLDEN}: run UPDATE_GOLDEN=1 pytest tests/test_golden_outputs.py"
-    assert sorted(actual) == sorted(expected), "the outputs' parts differ from the golden files"
-    for name in sorted(expected):
-        if actual[name] != expected[name]:
-            diff = "".join(list(difflib.unified_diff(expected[name].splitlines(True), actual[name].splitlines(True),
-                                                     f"golden/{name}", f"generated/{name}"))[:80])
-            pytest.fail(f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept an intended change):\n{diff}")
+    assert_golden(actual, GOLDEN, "pytest tests/test_golden_outputs.py")
 
 
 def test_golden_cycle_is_deterministic(tmp_path, monkeypatch):
