@@ -262,10 +262,12 @@ class _Builder:
                 if col.role == "locked":
                     previous = job.previous.get((spec.kind, slot.key), 0.0)
                     value = locked_value(col, block.project, ind, previous)
+                    fmt = self.locked_fmt(col.type)
                     if level and col.source == "previous.cumulative":
                         # A level (比率, 上限) is not added up: there is no 上期累计. A node's two inputs are named here.
                         value = NODE_LABEL if node else "—"
-                    fmt = self.locked_fmt("text" if node and value == NODE_LABEL else col.type)
+                        if node:
+                            fmt = self.locked_fmt("text")  # a label, wrapped like one
                     if value is not None:
                         self.locked.append([spec.sheet, xl_rowcol_to_cell(slot.row, c), _json_value(value)])
                 elif col.role == "input":
