@@ -11,6 +11,7 @@ import functools
 import json
 import re
 import shutil
+import sqlite3
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ class BatchResult:
     expected_units: tuple[str, ...]
     report_path: Path | None = None
     feedback_paths: dict[str, Path] = field(default_factory=dict)
+    # Zip batches kept whole in the archive: (sha256, size, archive path, shown name, source, received at).
+    containers: list[tuple[str, int, str, str, str, str]] = field(default_factory=list)
 
     # Statuses are final once the batch is made, so these are computed once (a city batch asks per unit).
     @functools.cached_property
@@ -125,7 +128,8 @@ def _order_key(r: FileResult, index: int) -> tuple:
 def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period, *, strict: bool = False,
               workers: int | None = None, memory_mb: int = 1024, timeout: float = 30.0,
               progress: Callable[[int], None] | None = None) -> BatchResult:
-    """Take in and check every file under ``paths`` for ``period``; record files, returns and findings."""
+    """Take in and check every file under ``paths`` for ``period``. Nothing is recorded: the caller records the
+    batch (:func:`record_batch`) in the transaction that also holds what it writes from it."""
     paths = list(paths)
     ws = ctx.workspace
     archive_dir = ws.folder("archive")
@@ -155,9 +159,7 @@ def run_batch(ctx: Context, store: Store, paths: Iterable[Path], period: Period,
         if f.unit in by_unit:
             by_unit[f.unit].findings.append(f)
     findings = sorted(early + [f for r in results for f in r.findings], key=sort_key)
-    result = BatchResult(period, results, findings, ctx.projects.units)
-    _record(store, result, containers)
-    return result
+    return BatchResult(period, results, findings, ctx.projects.units, containers=containers)
 
 
 def _decide(results: list[FileResult], strict: bool) -> None:
@@ -195,37 +197,37 @@ def _decide(results: list[FileResult], strict: bool) -> None:
                                       "本文件未采用（已存档）。", file=r.source.name, unit=unit))
 
 
-def _record(store: Store, result: BatchResult, containers: list[tuple[str, int, str, str, str, str]] = ()) -> None:
+def record_batch(conn: sqlite3.Connection, result: BatchResult) -> None:
+    """Record the batch's files, receipts, returns and findings, in the caller's transaction."""
     period = result.period.slug
-    with store.transaction() as conn:
-        for sha, size, archive_path, shown, source, received in containers:  # zip batches, kept whole as well
-            conn.execute("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
-                         "VALUES (?, ?, ?, ?, ?)", (sha, size, archive_path, shown, received))
-            conn.execute("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
-                         "VALUES (?, ?, ?, ?, ?)", (sha, shown, source, received, period))
-        # One statement per table for the whole batch (a city-wide one has thousands of files). A return's received
-        # time is the earliest receipt of its bytes, this batch's included.
-        files = [r for r in result.files if r.sha256]
-        conn.executemany("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         [(r.sha256, r.size, r.archive_path, r.source.name, r.source.received_at) for r in files])
-        conn.executemany("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         [(r.sha256, r.source.name, r.source.path, r.source.received_at, period) for r in files])
-        conn.executemany(
-            "INSERT INTO returns (sha256, period, unit, original_name, received_at, issued_at, saved_at, status, "
-            "errors, warnings) VALUES (?, ?, ?, ?, COALESCE((SELECT MIN(received_at) FROM receipts WHERE sha256 = ?), "
-            "?), ?, ?, ?, ?, ?) ON CONFLICT (sha256, period) DO UPDATE SET "
-            "unit = excluded.unit, status = excluded.status, errors = excluded.errors, "
-            "warnings = excluded.warnings, saved_at = excluded.saved_at, issued_at = excluded.issued_at",
-            [(r.sha256, period, r.unit, r.source.name, r.sha256, r.source.received_at, r.issued_at, r.saved_at,
-              r.status, r.errors, r.warnings) for r in files if r.status != "duplicate"])
-        conn.execute("DELETE FROM findings WHERE period = ?", (period,))
-        conn.executemany(
-            "INSERT INTO findings (period, sha256, code, severity, unit, file, sheet, cell, message) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(period, r.sha256, f.code, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message)
-             for r in result.files for f in r.findings])
+    for sha, size, archive_path, shown, source, received in result.containers:  # zip batches, kept whole
+        conn.execute("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
+                     "VALUES (?, ?, ?, ?, ?)", (sha, size, archive_path, shown, received))
+        conn.execute("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
+                     "VALUES (?, ?, ?, ?, ?)", (sha, shown, source, received, period))
+    # One statement per table for the whole batch (a city-wide one has thousands of files). A return's received
+    # time is the earliest receipt of its bytes, this batch's included.
+    files = [r for r in result.files if r.sha256]
+    conn.executemany("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     [(r.sha256, r.size, r.archive_path, r.source.name, r.source.received_at) for r in files])
+    conn.executemany("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     [(r.sha256, r.source.name, r.source.path, r.source.received_at, period) for r in files])
+    conn.executemany(
+        "INSERT INTO returns (sha256, period, unit, original_name, received_at, issued_at, saved_at, status, "
+        "errors, warnings) VALUES (?, ?, ?, ?, COALESCE((SELECT MIN(received_at) FROM receipts WHERE sha256 = ?), "
+        "?), ?, ?, ?, ?, ?) ON CONFLICT (sha256, period) DO UPDATE SET "
+        "unit = excluded.unit, status = excluded.status, errors = excluded.errors, "
+        "warnings = excluded.warnings, saved_at = excluded.saved_at, issued_at = excluded.issued_at",
+        [(r.sha256, period, r.unit, r.source.name, r.sha256, r.source.received_at, r.issued_at, r.saved_at,
+          r.status, r.errors, r.warnings) for r in files if r.status != "duplicate"])
+    conn.execute("DELETE FROM findings WHERE period = ?", (period,))
+    conn.executemany(
+        "INSERT INTO findings (period, sha256, code, severity, unit, file, sheet, cell, message) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(period, r.sha256, f.code, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message)
+         for r in result.files for f in r.findings])
 
 
 # ------------------------------------------------------------------ outputs
@@ -359,6 +361,10 @@ def check_returns(ctx: Context, paths: Sequence[Path] | None, period: Period, *,
         with open_store(ws.db_path) as store:
             batch = run_batch(ctx, store, paths, period, strict=strict, workers=workers, memory_mb=memory_mb,
                               timeout=timeout, progress=progress)
-        report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
-        copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
+            # The record is committed last, after everything written from it: a run stopped before then leaves
+            # the store as it was.
+            with store.transaction() as conn:
+                record_batch(conn, batch)
+                report = write_check_report(ctx, batch, ws.folder("reports", period.slug) / "校验报告.xlsx")
+                copies = write_feedback_copies(ctx, batch, memory_mb=memory_mb) if feedback else {}
     return CheckRun(batch, report, copies)

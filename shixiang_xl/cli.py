@@ -123,7 +123,7 @@ class _Group(_Chinese, click.Group):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context):
-        from .sandbox import Stopped, stop_on_signals
+        from .sandbox import Stopped, saved, stop_on_signals
 
         try:
             with stop_on_signals():
@@ -140,8 +140,12 @@ class _Group(_Chinese, click.Group):
             raise _error(str(problem)) from exc
         except KeyboardInterrupt as exc:
             signum = exc.signum if isinstance(exc, Stopped) else 2
-            click.echo("\n已中止：本次未完成的修改已撤销，临时文件和后台进程已清除；收到的原始文件、存档、数据库和"
-                       "上次的台账都完好。需要时请重新运行。", err=True)
+            if saved():
+                click.echo("\n已中止：中止前本次结果已保存到数据库；未写完的文件、临时文件和后台进程已清除，收到的原始"
+                           "文件和存档都完好。请重新运行一次，补齐未写完的文件。", err=True)
+            else:
+                click.echo("\n已中止：本次未完成的修改已撤销，临时文件和后台进程已清除；收到的原始文件、存档、数据库和"
+                           "上次的台账都完好。需要时请重新运行。", err=True)
             ctx.exit(128 + signum)
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .batch import BatchResult, load_history, run_batch, write_check_report, write_feedback_copies
+from .batch import BatchResult, load_history, record_batch, run_batch, write_check_report, write_feedback_copies
 from .findings import Finding
 from .intake import FileResult
 from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, write_ledger
@@ -221,16 +222,20 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
         outdir.mkdir(parents=True, exist_ok=True)
         report = outdir / "校验报告.xlsx"
         ledger_path = outdir / "台账.xlsx"
+        # The new 台账 takes the old one's place only once the store has committed what it shows.
+        staged = outdir / f".~台账.{os.getpid()}.tmp"
         # The two workbooks are written by child processes, on the other core, while this one stores the values.
         report_writer = Background(write_check_report, ctx, batch, report)
         ledger_writer: Background | None = None
         try:
-            # The batch has decided: its accepted values are stored, then the ledger is built from the store, all
-            # in one transaction (a failure, the report's included, leaves the store as it was and no 台账 made).
+            # The batch has decided: it is recorded, its accepted values are stored, then the ledger is built from
+            # the store, all in one transaction committed after every file written from it (a failure or a stop,
+            # the report's included, leaves the store as it was).
             with store.transaction() as conn:
+                record_batch(conn, batch)
                 _store_values(conn, batch)
                 data = build_ledger(ledger_input(ctx, store, batch))
-                ledger_writer = Background(write_ledger, data, ledger_path, a3=a3)
+                ledger_writer = Background(write_ledger, data, staged, a3=a3)
                 digest = ledger_digest(data)
                 old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
                 changed = old is None or old[0] != digest
@@ -244,16 +249,16 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
                                  "VALUES (?, ?, ?, ?, ?)",
                                  [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
                 report_writer.wait()
+                copies = write_feedback_copies(ctx, batch) if feedback else {}
+                ledger_writer.wait()
         except BaseException:
             report_writer.cancel()
             if ledger_writer is not None:
                 ledger_writer.cancel()
+            staged.unlink(missing_ok=True)
             raise
+        os.replace(staged, ledger_path)
         batch.report_path = report
-    try:
-        copies = write_feedback_copies(ctx, batch) if feedback else {}
-    finally:
-        ledger_writer.wait()
     pdf_path = ledger_pdf(ledger_path, a3=a3) if pdf else None
     return MergeResult(batch, data, ledger_path, pdf_path, report, copies, changed)
 

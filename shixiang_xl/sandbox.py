@@ -51,12 +51,28 @@ def _raise_stopped(signum: int, frame: Any) -> None:
     raise Stopped(signum)
 
 
+_saved = False
+
+
+def note_saved() -> None:
+    """The store has committed this run's work: a stop from now on must not say the work was undone."""
+    global _saved
+    _saved = True
+
+
+def saved() -> bool:
+    """Whether the run inside :func:`stop_on_signals` has committed work to the store."""
+    return _saved
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While the block runs, SIGTERM and SIGHUP stop it as Ctrl-C does (:class:`Stopped`).
     The handlers before are put back afterwards."""
     import signal
 
+    global _saved
+    _saved = False
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from .backup import backup_store, cut_short
 from .faults import damaged, db_timeout, explain
+from .sandbox import note_saved
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -182,10 +183,14 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic unit of work: everything or nothing."""
         self.conn.execute("BEGIN IMMEDIATE")
+        committing = False
         try:
             yield self.conn
+            committing = True
             self.conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
+            if committing and isinstance(exc, KeyboardInterrupt) and not self.conn.in_transaction:
+                note_saved()  # the stop came just as COMMIT ended: the work is saved
             # SQLite may have rolled back already (a full disk does): a second ROLLBACK would fail and hide the
             # error that got us here, which is the one to report.
             if self.conn.in_transaction:
@@ -194,6 +199,7 @@ class Store:
                 except sqlite3.Error:
                     pass
             raise
+        note_saved()
 
     def backup(self) -> Path:
         """A checked copy of the store in ``.shixiang/backups/`` (the newest few kept); see :mod:`.backup`."""

@@ -417,7 +417,7 @@ def _busy_run(ctx, tmp_path: Path, command: str) -> tuple[subprocess.Popen, set[
     TMPDIR)."""
     inbox = ctx.workspace.folder("inbox", MAR.slug)
     returns = sorted(inbox.glob("*.xlsx"))
-    for k in range(12):  # enough work to be stopped in the middle of it
+    for k in range(24):  # enough work to be stopped in the middle of it, on a busy machine too
         copies = inbox / f"副本{k}"
         copies.mkdir()
         for p in returns:
@@ -438,7 +438,7 @@ def _busy_run(ctx, tmp_path: Path, command: str) -> tuple[subprocess.Popen, set[
         proc.kill()
         proc.wait()
         pytest.fail("the run ended before it could be stopped")
-    time.sleep(0.3)
+    time.sleep(0.1)  # the workers are at work
     return proc, children | _descendants(proc.pid), tmp
 
 
@@ -485,3 +485,53 @@ def test_workers_end_even_when_their_parent_is_killed(merged_feb, tmp_path):
         proc.stdout.close()
         proc.stderr.close()
     _assert_all_ended(children)
+
+
+# A stop at a known point of the work, by a real signal the process sends itself from inside the step.
+
+
+def _stop_inside(monkeypatch, module: str, name: str) -> None:
+    """Make ``module.name`` send this process SIGTERM as it starts, then do its work."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    real = getattr(mod, name)
+
+    def stopped_here(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mod, name, stopped_here)
+
+
+@pytest.mark.parametrize("command, module", [("check", "shixiang_xl.batch"), ("merge", "shixiang_xl.merge")])
+def test_a_stop_before_the_commit_leaves_store_and_ledger_as_they_were(merged_feb, monkeypatch, command, module):
+    ctx, _ = merged_feb
+    db = ctx.workspace.db_path
+    before = dump(db)
+    ledger = ctx.workspace.folder("reports", FEB.slug) / "台账.xlsx"
+    ledgers = digest_tree(ledger.parent.parent)
+    # The last step written inside the store's transaction: the feedback copies (every other file is written by then).
+    _stop_inside(monkeypatch, module, "write_feedback_copies")
+    res = run_cli("-w", str(ctx.workspace.root), command, "--period", MAR.slug)
+    assert res.exit_code == 128 + signal.SIGTERM, res.output
+    assert "本次未完成的修改已撤销" in res.output, res.output
+    assert dump(db) == before
+    assert not (ctx.workspace.folder("reports", MAR.slug) / "台账.xlsx").exists()  # no 台账 for what was not stored
+    assert {k: v for k, v in digest_tree(ledger.parent.parent).items() if "台账" in k} == \
+        {k: v for k, v in ledgers.items() if "台账" in k}
+    assert not leftovers(ctx.workspace.root)
+
+
+def test_a_stop_after_the_commit_says_the_work_was_saved(merged_feb, monkeypatch):
+    ctx, _ = merged_feb
+    db = ctx.workspace.db_path
+    before = dump(db)
+    _stop_inside(monkeypatch, "shixiang_xl.cli", "render_batch")  # the results are printed after the commit
+    res = run_cli("-w", str(ctx.workspace.root), "check", "--period", MAR.slug)
+    assert res.exit_code == 128 + signal.SIGTERM, res.output
+    assert "中止前本次结果已保存到数据库" in res.output and "已撤销" not in res.output, res.output
+    after = dump(db)
+    assert after != before and {r[1] for r in after["returns"]} == {FEB.slug, MAR.slug}
+    assert (ctx.workspace.folder("reports", MAR.slug) / "校验报告.xlsx").exists()
+    assert not leftovers(ctx.workspace.root)
