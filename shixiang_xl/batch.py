@@ -28,7 +28,8 @@ from .period import Period
 from .render import STATUS_CN
 from .safename import joined_name, split_ext
 from .sandbox import Failure, run_isolated
-from .store import Store, open_store
+from .store import (Store, entries_before, open_store, record_files, record_receipts, record_returns,
+                    replace_findings)
 from .workspace import Context
 from .wslock import workspace_lock
 
@@ -90,10 +91,7 @@ class BatchResult:
 
 def load_history(store: Store, period: Period) -> dict[str, History]:
     """Each unit's last accepted cumulative values and texts before ``period`` (same year)."""
-    rows = store.conn.execute(
-        "SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
-        "WHERE period < ? AND period LIKE ? AND column_key IN ('cumulative', 'progress_text') ORDER BY period",
-        (period.slug, f"{period.year}-%")).fetchall()
+    rows = entries_before(store.conn, period.slug, period.year, ("cumulative", "progress_text"))
     cum: dict[str, dict] = defaultdict(dict)
     texts: dict[str, dict] = defaultdict(dict)
     for r in rows:
@@ -200,34 +198,19 @@ def _decide(results: list[FileResult], strict: bool) -> None:
 def record_batch(conn: sqlite3.Connection, result: BatchResult) -> None:
     """Record the batch's files, receipts, returns and findings, in the caller's transaction."""
     period = result.period.slug
-    for sha, size, archive_path, shown, source, received in result.containers:  # zip batches, kept whole
-        conn.execute("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
-                     "VALUES (?, ?, ?, ?, ?)", (sha, size, archive_path, shown, received))
-        conn.execute("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
-                     "VALUES (?, ?, ?, ?, ?)", (sha, shown, source, received, period))
-    # One statement per table for the whole batch (a city-wide one has thousands of files). A return's received
-    # time is the earliest receipt of its bytes, this batch's included.
+    # One statement per table for the whole batch (a city-wide one has thousands of files); zip batches are kept
+    # whole, as files of their own.
     files = [r for r in result.files if r.sha256]
-    conn.executemany("INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     [(r.sha256, r.size, r.archive_path, r.source.name, r.source.received_at) for r in files])
-    conn.executemany("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     [(r.sha256, r.source.name, r.source.path, r.source.received_at, period) for r in files])
-    conn.executemany(
-        "INSERT INTO returns (sha256, period, unit, original_name, received_at, issued_at, saved_at, status, "
-        "errors, warnings) VALUES (?, ?, ?, ?, COALESCE((SELECT MIN(received_at) FROM receipts WHERE sha256 = ?), "
-        "?), ?, ?, ?, ?, ?) ON CONFLICT (sha256, period) DO UPDATE SET "
-        "unit = excluded.unit, status = excluded.status, errors = excluded.errors, "
-        "warnings = excluded.warnings, saved_at = excluded.saved_at, issued_at = excluded.issued_at",
-        [(r.sha256, period, r.unit, r.source.name, r.sha256, r.source.received_at, r.issued_at, r.saved_at,
-          r.status, r.errors, r.warnings) for r in files if r.status != "duplicate"])
-    conn.execute("DELETE FROM findings WHERE period = ?", (period,))
-    conn.executemany(
-        "INSERT INTO findings (period, sha256, code, severity, unit, file, sheet, cell, message) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(period, r.sha256, f.code, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message)
-         for r in result.files for f in r.findings])
+    record_files(conn, [(sha, size, archive_path, shown, received)
+                        for sha, size, archive_path, shown, source, received in result.containers])
+    record_receipts(conn, [(sha, shown, source, received, period)
+                           for sha, size, archive_path, shown, source, received in result.containers])
+    record_files(conn, [(r.sha256, r.size, r.archive_path, r.source.name, r.source.received_at) for r in files])
+    record_receipts(conn, [(r.sha256, r.source.name, r.source.path, r.source.received_at, period) for r in files])
+    record_returns(conn, period, [(r.sha256, r.unit, r.source.name, r.source.received_at, r.issued_at, r.saved_at,
+                                   r.status, r.errors, r.warnings) for r in files if r.status != "duplicate"])
+    replace_findings(conn, period, [(r.sha256, f.code, f.severity.value, f.unit, f.file, f.sheet, f.cell, f.message)
+                                    for r in result.files for f in r.findings])
 
 
 # ------------------------------------------------------------------ outputs

@@ -275,7 +275,6 @@ def init(directory: Path, example: str, notice: Path | None, units: Path | None,
 
 def _echo_init_notes(root: Path, notice: Path | None, district: str, year: int | None) -> None:
     """What init --from / --blank could not fill in: the projects, the place, the year, the towns of a group."""
-    from .config import Config
     from .workspace import load_context
 
     c = load_context(root)

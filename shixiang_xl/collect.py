@@ -29,6 +29,7 @@ from .findings import Finding, finding
 from .period import Period
 from .safename import MAX_NAME_BYTES, safe_name  # noqa: F401 - MAX_NAME_BYTES: the cap on saved names
 from .safename import split_ext as _split
+from .store import collected_copies, open_store, period_rows, record_collected
 from .workspace import Context
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the same cap intake puts on a return
@@ -311,7 +312,6 @@ def collect_returns(ctx: Context, paths: Sequence[Path], period: Period, *,
     is recorded in the ``collected`` table with its sender, matched unit ('' when unknown), Date and original
     name; unknown senders are kept and reported, never dropped. Re-running on the same mail saves nothing twice.
     """
-    from .store import open_store
     from .xlsxout import atomic_write_bytes
 
     if period.year != ctx.config.year:
@@ -325,19 +325,15 @@ def collect_returns(ctx: Context, paths: Sequence[Path], period: Period, *,
     with open_store(ctx.workspace.db_path) as store:
 
         def record(item: CollectedItem) -> None:
-            store.conn.execute(
-                "INSERT INTO collected (period, source, message_id, sender, unit, date, original_name, saved_path, "
-                "sha256, size, result, detail, collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (period.slug, item.source, item.message_id, item.sender, item.unit, item.date, item.original_name,
-                 str(item.saved_path or ""), item.sha256, item.size, item.result, item.detail,
-                 dt.datetime.now().astimezone().isoformat(timespec="seconds")))
+            record_collected(store.conn, period.slug, item.source, item.message_id, item.sender, item.unit, item.date,
+                             item.original_name, str(item.saved_path or ""), item.sha256, item.size, item.result,
+                             item.detail, dt.datetime.now().astimezone().isoformat(timespec="seconds"))
             items.append(item)
 
         def known_copy(sha: str) -> Path | None:
             """A file with these bytes that an earlier collect saved and that is still there unchanged."""
-            for r in store.conn.execute("SELECT saved_path FROM collected WHERE period = ? AND sha256 = ? AND "
-                                        "result = 'saved' ORDER BY id", (period.slug, sha)):
-                p = Path(r["saved_path"])
+            for saved in collected_copies(store.conn, period.slug, sha):
+                p = Path(saved)
                 if p.is_file() and _sha_file(p) == sha:
                     return p
             return None
@@ -467,6 +463,4 @@ def _attachment(part: Message, name: str, inbox: Path, base: dict, known_copy, w
 
 def collected_records(ctx: Context, period: Period) -> list[dict]:
     """Every recorded attachment for ``period`` (oldest first), as plain dicts."""
-    from .store import period_rows
-
     return period_rows(ctx.workspace.db_path, "collected", period.slug)

@@ -25,7 +25,7 @@ from .errors import ShixiangError
 from .ledger import LedgerData
 from .period import Period
 from .report import ledger_for
-from .store import open_store
+from .store import merged_slugs, open_store
 from .xlsxout import atomic_write_bytes, print_setup, row_height, save_workbook, write_value
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ def merged_periods(ctx: "Context") -> tuple[Period, ...]:
     if not ctx.workspace.db_path.exists():
         return ()
     with open_store(ctx.workspace.db_path) as store:
-        slugs = [r[0] for r in store.conn.execute("SELECT period FROM merges WHERE period LIKE ? ORDER BY period",
-                                                  (f"{ctx.config.year}-%",))]
+        slugs = merged_slugs(store.conn, ctx.config.year)
     return tuple(sorted((Period.parse(s) for s in slugs), key=lambda p: (p.end_month, p.quarter)))
 
 

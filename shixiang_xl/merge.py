@@ -15,7 +15,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .batch import BatchResult, load_history, record_batch, run_batch, write_check_report, write_feedback_copies
 from .findings import Finding
@@ -24,7 +24,9 @@ from .ledger import LedgerData, LedgerInput, UnitSubmission, build_ledger, write
 from .period import Period
 from .projects import field_names
 from .sandbox import Background
-from .store import Store, open_store
+from .store import (Store, entries_of, entry_units, first_receipts, latest_period_before, merge_hash, open_store,
+                    progress_before, record_merge, replace_entries, replace_progress)
+from .submissions import corrected, corrections
 from .tally import load_tally
 from .workspace import Context
 from .wslock import workspace_lock
@@ -64,16 +66,10 @@ def store_values(store: Store, batch: BatchResult) -> None:
         _store_values(conn, batch)
 
 
-_INSERT_ENTRY = ("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, sha256) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-
-
 def _store_values(conn: sqlite3.Connection, batch: BatchResult) -> None:
-    period = batch.period.slug
-    conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?",
-                     [(period, unit) for unit in sorted(batch.accepted)])
-    conn.executemany(_INSERT_ENTRY, ((period, unit, *row, r.sha256) for unit, r in sorted(batch.accepted.items())
-                                     for row in _value_rows(r)))  # one statement for the batch
+    accepted = sorted(batch.accepted.items())
+    replace_entries(conn, batch.period.slug, [unit for unit, _ in accepted],
+                    ((unit, *row, r.sha256) for unit, r in accepted for row in _value_rows(r)))
 
 
 def _grouped(rows: Iterable[tuple]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
@@ -88,37 +84,18 @@ def _grouped(rows: Iterable[tuple]) -> dict[str, dict[tuple[str, str], dict[str,
 def units_values(conn: sqlite3.Connection, period: str, units: Sequence[str]
                  ) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """Some units' values for a period: unit → (sheet, row key) → column key → number or text."""
-    return _grouped(_select_units(conn, "SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
-                                        "WHERE period = ? AND unit IN ({})", (period,), units))
-
-
-def _select_units(conn: sqlite3.Connection, sql: str, params: tuple, units: Sequence[str]) -> Iterator[tuple]:
-    """The rows of ``sql`` (its ``{}``: the units' placeholders), at most 500 units per query."""
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples: a city-wide period has hundreds of thousands of values
-    for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
-        part = list(units[start:start + 500])
-        yield from cursor.execute(sql.format(", ".join("?" * len(part))), (*params, *part))
+    return _grouped(entries_of(conn, period, units))
 
 
 def load_values(store: Store, period: str) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """Every unit's values for a period: unit → (sheet, row key) → column key → number or text."""
-    units = [u for (u,) in store.conn.execute("SELECT DISTINCT unit FROM entries WHERE period = ?", (period,))]
-    return units_values(store.conn, period, units)
-
-
-def _latest_earlier(store: Store, unit: str, period: Period) -> str | None:
-    row = store.conn.execute("SELECT MAX(period) FROM entries WHERE unit = ? AND period < ? AND period LIKE ?",
-                             (unit, period.slug, f"{period.year}-%")).fetchone()
-    return row[0]
+    return units_values(store.conn, period, entry_units(store.conn, period))
 
 
 def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
     """Everything the ledger needs, read from the store (which holds the batch's accepted values) and the batch."""
     submissions: dict[str, UnitSubmission] = {}
-    first = dict(store.conn.execute(
-        "SELECT sha256, MIN(received_at) FROM receipts WHERE sha256 IN (SELECT sha256 FROM returns WHERE period = ?) "
-        "GROUP BY sha256", (batch.period.slug,)).fetchall())
+    first = first_receipts(store.conn, batch.period.slug)
     for unit in ctx.projects.units:
         status = batch.unit_status(unit)
         r = batch.chosen.get(unit)
@@ -129,8 +106,6 @@ def ledger_input(ctx: Context, store: Store, batch: BatchResult) -> LedgerInput:
                                            ("rejected" if status == "rejected" else "accepted"),
                                            received, r.source.name if r else "", r.errors if r else 0,
                                            r.warnings if r else 0)
-    from .submissions import corrected, corrections
-
     submissions = corrected(submissions, corrections(store, batch.period))  # the clerk's receipt times count
     return ledger_input_from(ctx, store, batch.period, submissions, batch.findings)
 
@@ -147,15 +122,14 @@ def ledger_input_from(ctx: Context, store: Store, period: Period, submissions: M
             if unit in values:
                 stale[unit] = "本期报送被退回修改，显示本期此前通过的数据"
             else:
-                earlier = _latest_earlier(store, unit, period)
+                earlier = latest_period_before(store.conn, unit, period.slug, period.year)
                 if earlier:
                     values[unit] = units_values(store.conn, earlier, [unit]).get(unit, {})
                     stale[unit] = f"本期报送被退回修改，显示{Period.parse(earlier).label}的数据"
                 else:
                     stale[unit] = "本期报送被退回修改，尚无通过审核的数据"
     history: dict[str, dict[int, float]] = defaultdict(dict)
-    for r in store.conn.execute("SELECT period, project, completion FROM progress WHERE period < ? AND period LIKE ?",
-                                (period.slug, f"{period.year}-%")):
+    for r in progress_before(store.conn, period.slug, period.year):
         history[r["period"]][r["project"]] = r["completion"]
     contacts = {u.name: (u.contact, u.phone) for u in ctx.directory.units}
     survey: dict[int, dict[str, Any]] = {}
@@ -237,17 +211,12 @@ def _merge_returns(ctx: Context, period: Period, paths: Sequence[Path] | None, *
                 data = build_ledger(ledger_input(ctx, store, batch))
                 ledger_writer = Background(write_ledger, data, staged, a3=a3)
                 digest = ledger_digest(data)
-                old = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
-                changed = old is None or old[0] != digest
+                changed = merge_hash(conn, period.slug) != digest
                 if changed:
-                    conn.execute("INSERT INTO merges (period, merged_at, content_hash) VALUES (?, ?, ?) "
-                                 "ON CONFLICT (period) DO UPDATE SET merged_at = excluded.merged_at, "
-                                 "content_hash = excluded.content_hash",
-                                 (period.slug, dt.datetime.now().astimezone().isoformat(timespec="seconds"), digest))
-                conn.execute("DELETE FROM progress WHERE period = ?", (period.slug,))
-                conn.executemany("INSERT INTO progress (period, project, completion, expected, status) "
-                                 "VALUES (?, ?, ?, ?, ?)",
-                                 [(period.slug, p.number, p.progress, p.expected, p.status) for p in data.projects])
+                    record_merge(conn, period.slug, dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                                 digest)
+                replace_progress(conn, period.slug,
+                                 [(p.number, p.progress, p.expected, p.status) for p in data.projects])
                 report_writer.wait()
                 copies = write_feedback_copies(ctx, batch) if feedback else {}
                 ledger_writer.wait()

@@ -31,7 +31,7 @@ from .ledger import (
 )
 from .measures import KIND_CEILING, KIND_MILESTONE, KIND_RATE, meets_target
 from .period import Period
-from .store import Store, open_store
+from .store import Store, merge_hash, open_store, period_findings
 from .submissions import store_submissions  # noqa: F401  (the documents' and status's one reading of the store)
 from .textnorm import clean, cn_date, display_width, fold, format_number
 from .workspace import Context
@@ -537,8 +537,7 @@ def requirements(ledger: LedgerData, config: Config) -> list[str]:
 
 def store_findings(store: Store, period: Period) -> tuple[Finding, ...]:
     """The findings of the period's last check or merge, in the batch's order."""
-    rows = store.conn.execute("SELECT code, severity, message, file, sheet, cell, unit FROM findings WHERE period = ?",
-                              (period.slug,)).fetchall()
+    rows = period_findings(store.conn, period.slug)
     found = [Finding(r["code"], Severity(r["severity"]), r["message"], r["file"], r["sheet"], r["cell"], r["unit"])
              for r in rows]
     return tuple(sorted(found, key=sort_key))
@@ -554,7 +553,7 @@ def ledger_for(ctx: Context, period: Period) -> LedgerData:
     if not db.exists():
         raise ShixiangError(f"{period.label}尚未汇总，请先运行 shixiang merge --period {period.slug}。")
     with open_store(db) as store:
-        if store.conn.execute("SELECT 1 FROM merges WHERE period = ?", (period.slug,)).fetchone() is None:
+        if merge_hash(store.conn, period.slug) is None:
             raise ShixiangError(f"{period.label}尚未汇总，请先运行 shixiang merge --period {period.slug}。")
         submissions = store_submissions(store, period, ctx.projects.units)
         data = ledger_input_from(ctx, store, period, submissions, store_findings(store, period))
@@ -566,8 +565,7 @@ def merged_digest(ctx: Context, period: Period) -> str | None:
     if not ctx.workspace.db_path.exists():
         return None
     with open_store(ctx.workspace.db_path) as store:
-        row = store.conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period.slug,)).fetchone()
-    return row[0] if row else None
+        return merge_hash(store.conn, period.slug)
 
 
 # ------------------------------------------------------------------ writing the files

@@ -28,6 +28,7 @@ from .errors import ShixiangError
 from .findings import Finding, finding
 from .period import Period
 from .spec import TemplateSpec
+from .store import open_store, period_rows, record_send, sends_of
 from .textnorm import cn_date
 from .workspace import Context
 
@@ -252,12 +253,8 @@ class _Plan:
 
 
 def _history(conn, period: Period, kind: str, unit: str, sha: str, day: str) -> list:
-    sql = "SELECT address, result, sent_at FROM sends WHERE period = ? AND kind = ? AND unit = ? AND sha256 = ?"
-    args: list = [period.slug, kind, unit, sha]
-    if day:  # a reminder counts as sent only on the day it was sent: tomorrow may bring another
-        sql += " AND substr(sent_at, 1, 10) = ?"
-        args.append(day)
-    return conn.execute(sql + " ORDER BY id", args).fetchall()
+    # A reminder counts as sent only on the day it was sent (``day``): tomorrow may bring another.
+    return sends_of(conn, period.slug, kind, unit, sha, day)
 
 
 def _file_sha(path: Path) -> str:
@@ -410,8 +407,6 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
     environment variable named by ``[smtp] password_env`` is read. Workbooks missing from outbox/<period>/
     are generated first.
     """
-    from .store import open_store
-
     if yes and eml_dir is not None:
         raise ShixiangError("--yes 与 --eml 不能同时使用：要么直接发送，要么只生成草稿。")
     cfg, smtp = ctx.config, ctx.config.smtp
@@ -502,11 +497,8 @@ def _deliver(ctx: Context, plan: _Plan, period: Period, mode: str, kind: str, se
     why = "邮箱地址格式无效，无法发送"
     if mode in ("send", "eml"):
         for a in invalid:
-            store.conn.execute(
-                "INSERT INTO sends (period, kind, unit, address, file, sha256, sent_at, result, message_id, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
-                (period.slug, kind, plan.unit, a, plan.file.name, plan.sha256,
-                 dt.datetime.now().astimezone().isoformat(timespec="seconds"), "refused", why))
+            record_send(store.conn, period.slug, kind, plan.unit, a, plan.file.name, plan.sha256,
+                        dt.datetime.now().astimezone().isoformat(timespec="seconds"), "refused", detail=why)
     bad = [finding("mail-refused", f"「{plan.unit}」的邮箱「{a}」格式无效，无法发送。请在 单位名录.xlsx 中改正后加 "
                    f"--retry-failed 补发。", unit=plan.unit) for a in invalid]
     valid = tuple(a for a in plan.addresses if a not in invalid)
@@ -531,11 +523,8 @@ def _deliver_valid(ctx: Context, plan: _Plan, period: Period, mode: str, kind: s
     def record(address: str, result: str, message_id: str = "", detail: str = "") -> None:
         if mode == "preview":
             return
-        store.conn.execute(
-            "INSERT INTO sends (period, kind, unit, address, file, sha256, sent_at, result, message_id, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (period.slug, kind, plan.unit, address, plan.file.name, plan.sha256,
-             dt.datetime.now().astimezone().isoformat(timespec="seconds"), result, message_id, detail))
+        record_send(store.conn, period.slug, kind, plan.unit, address, plan.file.name, plan.sha256,
+                    dt.datetime.now().astimezone().isoformat(timespec="seconds"), result, message_id, detail)
 
     if not plan.addresses:
         record("", "no-address", detail="单位名录中没有邮箱")
@@ -603,6 +592,4 @@ def _deliver_valid(ctx: Context, plan: _Plan, period: Period, mode: str, kind: s
 
 def sent_records(ctx: Context, period: Period) -> list[dict]:
     """Every recorded attempt for ``period`` (oldest first), as plain dicts: for reports and tests."""
-    from .store import period_rows
-
     return period_rows(ctx.workspace.db_path, "sends", period.slug)

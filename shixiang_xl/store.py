@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 
 from .backup import backup_store, cut_short
 from .faults import damaged, db_timeout, explain
@@ -227,3 +227,210 @@ def open_store(path: Path) -> Store:
     """Open (and create when needed) the store at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return Store(path)
+
+
+# ------------------------------------------------------------------ statements, by table
+# Every statement on the store's tables is here: the stages call these with plain values and get rows back
+# (sqlite3.Row: by name or by position), inside a transaction of theirs where they write.
+
+_FILE = "INSERT OR IGNORE INTO files (sha256, size, archive_path, first_name, first_seen) VALUES (?, ?, ?, ?, ?)"
+_RECEIPT = ("INSERT OR IGNORE INTO receipts (sha256, original_name, source_path, received_at, period) "
+            "VALUES (?, ?, ?, ?, ?)")
+
+
+def record_files(conn: sqlite3.Connection, rows: Iterable[tuple[str, int, str, str, str]]) -> None:
+    """Files received, as (sha256, size, archive path, name, first seen); a file known already is kept as it is."""
+    conn.executemany(_FILE, rows)
+
+
+def record_receipts(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """Receipts, as (sha256, name, source path, received at, period): one per file, path and period."""
+    conn.executemany(_RECEIPT, rows)
+
+
+def record_returns(conn: sqlite3.Connection, period: str,
+                   rows: Iterable[tuple[str, str, str, str, str, str, str, int, int]]) -> None:
+    """The returns read for ``period``, as (sha256, unit, name, received at, issued at, saved at, status, errors,
+    warnings); a return's received time is the earliest receipt of its bytes (``received at`` when none)."""
+    conn.executemany(
+        "INSERT INTO returns (sha256, period, unit, original_name, received_at, issued_at, saved_at, status, "
+        "errors, warnings) VALUES (?, ?, ?, ?, COALESCE((SELECT MIN(received_at) FROM receipts WHERE sha256 = ?), "
+        "?), ?, ?, ?, ?, ?) ON CONFLICT (sha256, period) DO UPDATE SET "
+        "unit = excluded.unit, status = excluded.status, errors = excluded.errors, "
+        "warnings = excluded.warnings, saved_at = excluded.saved_at, issued_at = excluded.issued_at",
+        ((sha, period, unit, name, sha, received, issued, saved, status, errors, warnings)
+         for sha, unit, name, received, issued, saved, status, errors, warnings in rows))
+
+
+def counted_returns(conn: sqlite3.Connection, period: str) -> list[sqlite3.Row]:
+    """The period's accepted and rejected returns, oldest save first (unit, status, original_name, errors,
+    warnings, received_at, first_received: the first receipt of its bytes)."""
+    return conn.execute(
+        "SELECT r.unit, r.status, r.original_name, r.errors, r.warnings, r.received_at, "
+        "(SELECT MIN(received_at) FROM receipts c WHERE c.sha256 = r.sha256) AS first_received "
+        "FROM returns r WHERE r.period = ? AND r.status IN ('accepted', 'rejected') "
+        "ORDER BY r.saved_at, r.issued_at, r.original_name", (period,)).fetchall()
+
+
+def first_receipts(conn: sqlite3.Connection, period: str) -> dict[str, str]:
+    """sha256 → the first time its bytes were received, for every return of ``period``."""
+    return dict(conn.execute(
+        "SELECT sha256, MIN(received_at) FROM receipts WHERE sha256 IN (SELECT sha256 FROM returns WHERE period = ?) "
+        "GROUP BY sha256", (period,)).fetchall())
+
+
+def replace_findings(conn: sqlite3.Connection, period: str,
+                     rows: Iterable[tuple[str, str, str, str, str, str, str, str]]) -> None:
+    """The period's findings, replaced by (sha256, code, severity, unit, file, sheet, cell, message) rows."""
+    conn.execute("DELETE FROM findings WHERE period = ?", (period,))
+    conn.executemany("INSERT INTO findings (period, sha256, code, severity, unit, file, sheet, cell, message) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ((period, *row) for row in rows))
+
+
+def period_findings(conn: sqlite3.Connection, period: str) -> list[sqlite3.Row]:
+    """The findings of the period's last check or merge (code, severity, message, file, sheet, cell, unit)."""
+    return conn.execute("SELECT code, severity, message, file, sheet, cell, unit FROM findings WHERE period = ?",
+                        (period,)).fetchall()
+
+
+def replace_entries(conn: sqlite3.Connection, period: str, units: Sequence[str],
+                    rows: Iterable[tuple[str, str, str, str, float | None, str | None, str]]) -> None:
+    """``units``' values for ``period``, replaced by (unit, sheet, row key, column key, number, text, sha256) rows
+    (one statement for all of them)."""
+    conn.executemany("DELETE FROM entries WHERE period = ? AND unit = ?", [(period, unit) for unit in units])
+    conn.executemany("INSERT INTO entries (period, unit, sheet, row_key, column_key, value_num, value_text, sha256) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ((period, *row) for row in rows))
+
+
+def entries_of(conn: sqlite3.Connection, period: str, units: Sequence[str]) -> Iterator[tuple]:
+    """Some units' values for ``period`` as plain (unit, sheet, row key, column key, number, text) tuples."""
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: a city-wide period has hundreds of thousands of values
+    for start in range(0, len(units), 500):  # well under SQLite's limit on parameters
+        part = list(units[start:start + 500])
+        yield from cursor.execute("SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
+                                  f"WHERE period = ? AND unit IN ({', '.join('?' * len(part))})", (period, *part))
+
+
+def entry_units(conn: sqlite3.Connection, period: str) -> list[str]:
+    """The units that have values for ``period``."""
+    return [u for (u,) in conn.execute("SELECT DISTINCT unit FROM entries WHERE period = ?", (period,))]
+
+
+def entries_before(conn: sqlite3.Connection, period: str, year: int, columns: Sequence[str]) -> list[sqlite3.Row]:
+    """The values of ``columns`` in the periods of ``year`` before ``period``, oldest period first (unit, sheet,
+    row_key, column_key, value_num, value_text)."""
+    marks = ", ".join("?" * len(columns))
+    return conn.execute("SELECT unit, sheet, row_key, column_key, value_num, value_text FROM entries "
+                        f"WHERE period < ? AND period LIKE ? AND column_key IN ({marks}) ORDER BY period",
+                        (period, f"{year}-%", *columns)).fetchall()
+
+
+def latest_period_before(conn: sqlite3.Connection, unit: str, period: str, year: int) -> str | None:
+    """The latest period of ``year`` before ``period`` that has values of ``unit``."""
+    return conn.execute("SELECT MAX(period) FROM entries WHERE unit = ? AND period < ? AND period LIKE ?",
+                        (unit, period, f"{year}-%")).fetchone()[0]
+
+
+def merge_hash(conn: sqlite3.Connection, period: str) -> str | None:
+    """The content hash the period's last merge recorded (None when it was never merged)."""
+    row = conn.execute("SELECT content_hash FROM merges WHERE period = ?", (period,)).fetchone()
+    return row[0] if row else None
+
+
+def record_merge(conn: sqlite3.Connection, period: str, merged_at: str, content_hash: str) -> None:
+    """That ``period`` was merged at ``merged_at`` into a ledger with this content hash."""
+    conn.execute("INSERT INTO merges (period, merged_at, content_hash) VALUES (?, ?, ?) ON CONFLICT (period) DO "
+                 "UPDATE SET merged_at = excluded.merged_at, content_hash = excluded.content_hash",
+                 (period, merged_at, content_hash))
+
+
+def merged_slugs(conn: sqlite3.Connection, year: int) -> list[str]:
+    """The merged periods of ``year`` (slugs, in text order)."""
+    return [r[0] for r in conn.execute("SELECT period FROM merges WHERE period LIKE ? ORDER BY period",
+                                       (f"{year}-%",))]
+
+
+def replace_progress(conn: sqlite3.Connection, period: str,
+                     rows: Iterable[tuple[int, float | None, float, str]]) -> None:
+    """The period's project completions, replaced by (project, completion, expected, status) rows."""
+    conn.execute("DELETE FROM progress WHERE period = ?", (period,))
+    conn.executemany("INSERT INTO progress (period, project, completion, expected, status) VALUES (?, ?, ?, ?, ?)",
+                     ((period, *row) for row in rows))
+
+
+def progress_before(conn: sqlite3.Connection, period: str, year: int) -> list[sqlite3.Row]:
+    """The project completions of the merged periods of ``year`` before ``period`` (period, project,
+    completion)."""
+    return conn.execute("SELECT period, project, completion FROM progress WHERE period < ? AND period LIKE ?",
+                        (period, f"{year}-%")).fetchall()
+
+
+def corrections_of(conn: sqlite3.Connection, period: str) -> list[sqlite3.Row]:
+    """The receipt times the clerk set for ``period``, oldest first (period, unit, received_at, previous,
+    changed_at)."""
+    return conn.execute("SELECT period, unit, received_at, previous, changed_at FROM receipt_corrections "
+                        "WHERE period = ? ORDER BY id", (period,)).fetchall()
+
+
+def add_correction(conn: sqlite3.Connection, period: str, unit: str, received_at: str, previous: str,
+                   changed_at: str) -> None:
+    """A receipt time set by the clerk, with the time it replaces and when it was set."""
+    conn.execute("INSERT INTO receipt_corrections (period, unit, received_at, previous, changed_at) "
+                 "VALUES (?, ?, ?, ?, ?)", (period, unit, received_at, previous, changed_at))
+
+
+def record_send(conn: sqlite3.Connection, period: str, kind: str, unit: str, address: str, file: str, sha256: str,
+                sent_at: str, result: str, message_id: str = "", detail: str = "") -> None:
+    """One e-mail sent, refused or drafted (see the ``sends`` table)."""
+    conn.execute("INSERT INTO sends (period, kind, unit, address, file, sha256, sent_at, result, message_id, "
+                 "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (period, kind, unit, address, file, sha256, sent_at, result, message_id, detail))
+
+
+def sends_of(conn: sqlite3.Connection, period: str, kind: str, unit: str, sha256: str, day: str = ""
+             ) -> list[sqlite3.Row]:
+    """The e-mails of this kind sent to ``unit`` with this file (address, result, sent_at), oldest first; with
+    ``day`` (YYYY-MM-DD) only those of that day."""
+    sql = "SELECT address, result, sent_at FROM sends WHERE period = ? AND kind = ? AND unit = ? AND sha256 = ?"
+    args: list = [period, kind, unit, sha256]
+    if day:
+        sql += " AND substr(sent_at, 1, 10) = ?"
+        args.append(day)
+    return conn.execute(sql + " ORDER BY id", args).fetchall()
+
+
+def record_collected(conn: sqlite3.Connection, period: str, source: str, message_id: str, sender: str, unit: str,
+                     date: str, original_name: str, saved_path: str, sha256: str, size: int, result: str,
+                     detail: str, collected_at: str) -> None:
+    """One attachment (or mail without one) met by ``collect`` (see the ``collected`` table)."""
+    conn.execute("INSERT INTO collected (period, source, message_id, sender, unit, date, original_name, saved_path, "
+                 "sha256, size, result, detail, collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (period, source, message_id, sender, unit, date, original_name, saved_path, sha256, size, result,
+                  detail, collected_at))
+
+
+def collected_copies(conn: sqlite3.Connection, period: str, sha256: str) -> list[str]:
+    """Where earlier collects of ``period`` saved a file with these bytes, oldest first."""
+    return [r[0] for r in conn.execute("SELECT saved_path FROM collected WHERE period = ? AND sha256 = ? AND "
+                                       "result = 'saved' ORDER BY id", (period, sha256))]
+
+
+def save_survey(conn: sqlite3.Connection, year: int, tally: tuple, results: Iterable[tuple]) -> None:
+    """The year's survey tally, replaced: ``tally`` as the ``survey_tallies`` columns after ``year``, ``results``
+    one row per project as the ``survey_results`` columns after ``year``."""
+    conn.execute("DELETE FROM survey_results WHERE year = ?", (year,))
+    conn.execute("INSERT OR REPLACE INTO survey_tallies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (year, *tally))
+    conn.executemany("INSERT INTO survey_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ((year, *row) for row in results))
+
+
+def survey_threshold(conn: sqlite3.Connection, year: int) -> float | None:
+    """The threshold of the year's saved survey tally (None when the year was never tallied)."""
+    row = conn.execute("SELECT threshold FROM survey_tallies WHERE year = ?", (year,)).fetchone()
+    return None if row is None else float(row[0])
+
+
+def survey_results(conn: sqlite3.Connection, year: int) -> list[sqlite3.Row]:
+    """The year's saved survey counts, one row per project (the ``survey_results`` columns)."""
+    return conn.execute("SELECT * FROM survey_results WHERE year = ? ORDER BY project", (year,)).fetchall()

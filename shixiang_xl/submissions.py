@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .ledger import UnitSubmission
 from .period import Period
-from .store import Store
+from .store import Store, add_correction, corrections_of, counted_returns, open_store
 from .errors import ShixiangError
 
 if TYPE_CHECKING:
@@ -35,8 +35,7 @@ class Correction:
 def corrections(store: Store, period: Period) -> dict[str, Correction]:
     """The latest correction of each unit's receipt time for ``period``."""
     out: dict[str, Correction] = {}
-    for r in store.conn.execute("SELECT period, unit, received_at, previous, changed_at FROM receipt_corrections "
-                                "WHERE period = ? ORDER BY id", (period.slug,)):
+    for r in corrections_of(store.conn, period.slug):
         out[r["unit"]] = Correction(r["period"], r["unit"], r["received_at"], r["previous"], r["changed_at"])
     return out
 
@@ -58,11 +57,7 @@ def store_submissions(store: Store, period: Period, units: Sequence[str]) -> dic
     the first receipt of its file or at the time the clerk set; units without one are missing. ``status``, the
     documents and (through the same corrections) ``merge`` all read it so."""
     chosen: dict[str, UnitSubmission] = {}
-    for r in store.conn.execute(
-            "SELECT r.unit, r.status, r.original_name, r.errors, r.warnings, r.received_at, "
-            "(SELECT MIN(received_at) FROM receipts c WHERE c.sha256 = r.sha256) AS first_received "
-            "FROM returns r WHERE r.period = ? AND r.status IN ('accepted', 'rejected') "
-            "ORDER BY r.saved_at, r.issued_at, r.original_name", (period.slug,)):
+    for r in counted_returns(store.conn, period.slug):
         chosen[r["unit"]] = UnitSubmission(r["unit"], r["status"], r["first_received"] or r["received_at"] or "",
                                            r["original_name"], int(r["errors"]), int(r["warnings"]))
     return corrected({u: chosen.get(u, UnitSubmission(u, "missing")) for u in units}, corrections(store, period))
@@ -77,8 +72,7 @@ def record_correction(store: Store, period: Period, unit: str, at: dt.datetime, 
     before = store_submissions(store, period, [unit])[unit].received_at
     fix = Correction(period.slug, unit, at.replace(microsecond=0).isoformat(), before, changed.isoformat())
     with store.transaction() as conn:
-        conn.execute("INSERT INTO receipt_corrections (period, unit, received_at, previous, changed_at) "
-                     "VALUES (?, ?, ?, ?, ?)", (fix.period, fix.unit, fix.received_at, fix.previous, fix.changed_at))
+        add_correction(conn, fix.period, fix.unit, fix.received_at, fix.previous, fix.changed_at)
     return fix
 
 
@@ -105,8 +99,6 @@ def set_receipt(ctx: Context, period: Period, unit_text: str, at_text: str, *,
                 now: dt.datetime | None = None) -> tuple[Correction, bool]:
     """Set or correct when ``unit_text``'s return for ``period`` was received. Returns the correction and whether
     the unit has a return in the store yet (the time applies as soon as it has one)."""
-    from .store import open_store
-
     unit = ctx.directory.get(unit_text)
     if unit is None or unit.name not in ctx.projects.units:
         hint = "、".join(ctx.directory.suggest(unit_text)) if unit is None else ""

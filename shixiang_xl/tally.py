@@ -31,7 +31,7 @@ from .entries import Choice, EntryRow, EntrySheet, Mark, parse_ballot_id, parse_
 from .errors import ShixiangError
 from .findings import Finding, Severity, finding, sort_key
 from .render import render_table
-from .store import Store, open_store
+from .store import Store, open_store, save_survey, survey_results, survey_threshold
 from .textnorm import clean, cn_date, format_number
 from .workspace import Workspace
 from .xlsxout import FONT_HEAD, Formats, fit_heading, fit_width, print_setup, row_height, safe_text, save_workbook, write_value
@@ -604,14 +604,11 @@ def _discrepancy_sheet(wb, fmt: Formats, tally: Tally, name: str) -> None:
 def save_tally(store: Store, tally: Tally, files: Sequence[str], path: Path) -> None:
     """Replace the year's saved tally (counts only: rates are always recomputed from them)."""
     with store.transaction() as conn:
-        conn.execute("DELETE FROM survey_results WHERE year = ?", (tally.year,))
-        conn.execute("INSERT OR REPLACE INTO survey_tallies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (tally.year, dt.datetime.now().isoformat(timespec="seconds"), tally.threshold, tally.issued,
-                      tally.returned, tally.counted, tally.outside, json.dumps(list(files), ensure_ascii=False),
-                      str(path)))
-        conn.executemany("INSERT INTO survey_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [(tally.year, p.number, p.key, p.name, p.lead, p.satisfied, p.basic, p.unsatisfied,
-                           p.abstain, p.invalid, p.rank) for p in tally.projects])
+        save_survey(conn, tally.year,
+                    (dt.datetime.now().isoformat(timespec="seconds"), tally.threshold, tally.issued, tally.returned,
+                     tally.counted, tally.outside, json.dumps(list(files), ensure_ascii=False), str(path)),
+                    [(p.number, p.key, p.name, p.lead, p.satisfied, p.basic, p.unsatisfied, p.abstain, p.invalid,
+                      p.rank) for p in tally.projects])
 
 
 def load_tally(store_or_workspace: Store | Workspace | Path, year: int) -> dict[int, ProjectRate]:
@@ -631,10 +628,9 @@ def load_tally(store_or_workspace: Store | Workspace | Path, year: int) -> dict[
 
 
 def _load(store: Store, year: int) -> dict[int, ProjectRate]:
-    head = store.conn.execute("SELECT threshold FROM survey_tallies WHERE year = ?", (year,)).fetchone()
-    if head is None:
+    threshold = survey_threshold(store.conn, year)
+    if threshold is None:
         return {}
-    rows = store.conn.execute("SELECT * FROM survey_results WHERE year = ? ORDER BY project", (year,)).fetchall()
     return {r["project"]: ProjectRate(r["project"], r["project_key"], r["name"], r["lead"], r["satisfied"],
-                                      r["basic"], r["unsatisfied"], r["abstain"], r["invalid"], r["rank"],
-                                      float(head["threshold"])) for r in rows}
+                                      r["basic"], r["unsatisfied"], r["abstain"], r["invalid"], r["rank"], threshold)
+            for r in survey_results(store.conn, year)}

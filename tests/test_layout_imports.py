@@ -6,6 +6,7 @@ the graph of all the package's own imports has no cycle at all). Imports are rea
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,51 @@ def test_the_checks_find_what_they_look_for(planted, kind):
         assert later_stage_imports(edges)
     else:
         assert cycles(edges)
+
+
+# Every statement on the store's tables is in store.py. backup.py only asks SQLite whether a copy of the file is
+# sound (PRAGMA quick_check), on no table of ours.
+SQL_HOME = "store"
+SQL_ALLOWED = {"backup": {"PRAGMA quick_check"}}
+_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|REPLACE|WITH|PRAGMA|DROP|ALTER|BEGIN)\b")
+_RUNS_SQL = {"execute", "executemany", "executescript"}
+
+
+def sql_outside_store(sources: dict[str, str]) -> list[str]:
+    """Where a module other than store.py holds SQL text or runs a statement (``module.py:line what``)."""
+    out = []
+    for module, text in sorted(sources.items()):
+        if module == SQL_HOME:
+            continue
+        allowed = SQL_ALLOWED.get(module, set())
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.match(node.value) \
+                    and node.value not in allowed:
+                out.append(f"{module}.py:{node.lineno} {node.value[:60]!r}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in _RUNS_SQL:
+                args = node.args
+                if not (module in SQL_ALLOWED and args and isinstance(args[0], ast.Constant)
+                        and args[0].value in allowed):
+                    out.append(f"{module}.py:{node.lineno} .{node.func.attr}(…)")
+    return out
+
+
+def _sources() -> dict[str, str]:
+    return {p.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", "."): p.read_text(encoding="utf-8")
+            for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_all_sql_is_in_store_py():
+    assert sql_outside_store(_sources()) == []
+
+
+@pytest.mark.parametrize("planted", [
+    'def f(conn):\n    return conn.execute(q).fetchall()\n',
+    'Q = "SELECT unit FROM entries WHERE period = ?"\n',
+    'Q = f"DELETE FROM findings WHERE period = {p}"\n',
+])
+def test_the_sql_check_finds_what_it_looks_for(planted):
+    sources = _sources()
+    sources["merge"] += "\n" + planted
+    assert sql_outside_store(sources)
