@@ -323,7 +323,7 @@ class _Mailer:
             else:
                 conn = smtplib.SMTP(s.host, s.port, local_hostname=local, timeout=self.timeout)
         except (OSError, smtplib.SMTPException) as exc:
-            raise _Dead(f"无法连接邮件服务器 {s.host}:{s.port}（{_why(exc)}）")
+            raise _Dead(f"无法连接邮件服务器 {s.host}:{s.port}（{_why(exc)}）{_mode_hint(s)}")
         try:
             conn.ehlo()
             if s.security == "starttls":
@@ -339,7 +339,7 @@ class _Mailer:
             raise _Dead("登录邮件服务器失败：用户名或密码中有中文等非英文字符，无法登录。请改用邮箱的“授权码”")
         except (OSError, smtplib.SMTPException) as exc:
             conn.close()
-            raise _Dead(f"与邮件服务器 {s.host}:{s.port} 建立会话失败（{_why(exc)}）")
+            raise _Dead(f"与邮件服务器 {s.host}:{s.port} 建立会话失败（{_why(exc)}）{_mode_hint(s)}")
         return conn
 
     def send(self, sender: str, to: Sequence[str], data: bytes) -> dict[str, str]:
@@ -383,7 +383,26 @@ class _Mailer:
         self.conn = None
 
 
+# The ports mail providers use for each way of encrypting (163, QQ, Exmail, Aliyun all follow them).
+_PORT_SECURITY = {465: "ssl", 587: "starttls"}
+
+
+def _mode_hint(s: SmtpSettings) -> str:
+    """What to change when the port and the way of encrypting do not go together (465 is ssl, 587 starttls)."""
+    usual = _PORT_SECURITY.get(s.port)
+    if usual is None or usual == s.security:
+        return ""
+    return f"。{s.port} 端口一般用加密方式 security = \"{usual}\"，当前为 \"{s.security}\"，请在 shixiang.toml 的 [smtp] 中核对"
+
+
 def _why(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"服务器的安全证书未通过校验（{exc.verify_message or exc.reason or exc}）。请核对 host 是否是邮箱服务商"
+                "给出的服务器名称（如 smtp.163.com），不要填 IP 地址；单位内网的服务器请联系网络管理员")
+    if isinstance(exc, ssl.SSLError):
+        return f"加密连接失败（{exc.reason or exc}）"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "服务器不支持 STARTTLS：请把 security 改为 \"ssl\"（465 端口），或询问邮箱服务商"
     if isinstance(exc, TimeoutError):
         return "连接超时"
     if isinstance(exc, ConnectionRefusedError):

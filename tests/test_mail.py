@@ -17,6 +17,8 @@ import hashlib
 import mailbox
 import os
 import socket
+import ssl
+import subprocess
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parsedate_to_datetime
@@ -50,6 +52,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    tls: str = ""  # the TLS version the message came over ("" when in the clear)
 
 
 class Recorder:
@@ -81,7 +84,7 @@ class Recorder:
             server.transport.close()
             return "421 4.4.2 connection dropped"
         msg = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg, _tls_version(server)))
         return "250 2.0.0 accepted"
 
     def by_unit(self) -> dict[str, list[Received]]:
@@ -90,6 +93,12 @@ class Recorder:
             unit = r.message["To"].addresses[0].display_name
             out.setdefault(unit, []).append(r)
         return out
+
+
+def _tls_version(server) -> str:
+    """The TLS version of the server's side of the connection ("" when it is not encrypted)."""
+    ssl_object = server.transport.get_extra_info("ssl_object")
+    return ssl_object.version() if ssl_object is not None else ""
 
 
 def _free_port() -> int:
@@ -137,15 +146,15 @@ def ws(tmp_path: Path) -> Path:
     return init_workspace(tmp_path / "ws", "yanzhou-2026").root
 
 
-def use_server(root: Path, port: int, **smtp) -> Context:
-    """Point the workspace's [smtp] at the loopback server (plain SMTP) and reload it."""
+def use_server(root: Path, port: int, security: str = "none", **smtp) -> Context:
+    """Point the workspace's [smtp] at the loopback server (plain SMTP unless told) and reload it."""
     path = root / "shixiang.toml"
     config = load_config(path)
-    settings = SmtpSettings(host="127.0.0.1", port=port, security="none", sender="ducha@example.com",
+    settings = SmtpSettings(host="127.0.0.1", port=port, security=security, sender="ducha@example.com",
                             **smtp)
     atomic_write_text(path, render_config(dataclasses.replace(config, smtp=settings)))
     ctx = load_context(root)
-    assert ctx.config.smtp.port == port and ctx.config.smtp.security == "none"
+    assert ctx.config.smtp.port == port and ctx.config.smtp.security == security
     return ctx
 
 
@@ -746,3 +755,113 @@ def test_collect_takes_the_received_time_from_the_office_server_not_the_senders_
                                                    date=backdated))
     (plain,) = collect_returns(ctx, [tmp_path / "plain.eml"], PERIOD).items
     assert int(plain.saved_path.stat().st_mtime) == int(backdated.timestamp())
+
+
+# ------------------------------------------------------------------ encrypted connections: ssl and starttls
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory) -> dict[str, Path]:
+    """With the openssl command: a certificate authority, a server certificate for 127.0.0.1 it signed, and a
+    second authority that signed nothing here (a client that trusts only it must refuse the server)."""
+    d = tmp_path_factory.mktemp("tls")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+
+    for name in ("ca", "other-ca"):
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.pem",
+                "-days", "30", "-subj", f"/CN=shixiang test {name}", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                                  "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+                                  "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+            "/CN=127.0.0.1")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "30", "-extfile", "server.ext")
+    return {"ca": d / "ca.pem", "other-ca": d / "other-ca.pem", "cert": d / "server.pem", "key": d / "server.key"}
+
+
+def tls_server(servers, tls_files: dict[str, Path], security: str, **kwargs) -> Server:
+    """A loopback server speaking TLS from the first byte (``ssl``, as on port 465) or after STARTTLS
+    (``starttls``, as on port 587: it refuses mail until the client has switched)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_files["cert"], tls_files["key"])
+    if security == "ssl":
+        # aiosmtpd counts only STARTTLS as encryption for AUTH: over implicit TLS the handler checks it itself.
+        return servers(Recorder(), ssl_context=context, auth_require_tls=False, **kwargs)
+    return servers(Recorder(), tls_context=context, require_starttls=True, **kwargs)
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_send_encrypts_checks_the_certificate_and_logs_in_only_inside_tls(ws, servers, tls_files, monkeypatch,
+                                                                           security):
+    logins: list[tuple[bytes, str]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, _tls_version(server)))
+        return AuthResult(success=auth_data.password == b"s3cret-Pw!", handled=False)
+
+    server = tls_server(servers, tls_files, security, authenticator=authenticator)
+    # The client trusts the test authority the way it trusts a provider's: through OpenSSL's default store.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files["ca"]))
+    monkeypatch.setenv("SHIXIANG_TEST_SMTP_PW", "s3cret-Pw!")
+    ctx = use_server(ws, server.port, security, user="ducha@example.com", password_env="SHIXIANG_TEST_SMTP_PW")
+    result = send_workbooks(ctx, PERIOD, yes=True, units=["区卫健局", "区民政局"], timeout=10)
+    assert result.ok, [o.detail for o in result.outcomes]
+    got = server.handler.by_unit()
+    assert sorted(got) == ["区卫生健康局", "区民政局"]
+    assert {r.tls for r in server.handler.received} <= {"TLSv1.2", "TLSv1.3"}  # every message came encrypted
+    assert logins and all(login == b"ducha@example.com" and tls for login, tls in logins)  # the password too
+    for unit, (r,) in got.items():
+        assert attachment(r.message)[1] == outbox_bytes(ctx, unit)
+    assert [r["result"] for r in sent_records(ctx, PERIOD)] == ["sent", "sent"]
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_a_certificate_the_office_cannot_trust_stops_the_send_before_the_password_is_given(
+        ws, servers, tls_files, monkeypatch, security):
+    logins: list[bytes] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data.login)
+        return AuthResult(success=True, handled=False)
+
+    server = tls_server(servers, tls_files, security, authenticator=authenticator)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files["other-ca"]))  # as a server in the middle would look
+    monkeypatch.setenv("SHIXIANG_TEST_SMTP_PW", "s3cret-Pw!")
+    use_server(ws, server.port, security, user="ducha@example.com", password_env="SHIXIANG_TEST_SMTP_PW")
+    out = CliRunner().invoke(main, ["-w", str(ws), "send", "--period", "2026-03", "--yes", "--unit", "区卫健局"],
+                             catch_exceptions=False)
+    assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+    assert "安全证书未通过校验" in out.output and "服务器名称" in out.output, out.output
+    assert logins == [] and server.handler.received == []
+    ctx = load_context(ws)
+    assert [r["result"] for r in sent_records(ctx, PERIOD)] == ["failed"]  # kept for --retry-failed
+
+
+@pytest.mark.parametrize("security, says", [
+    ("ssl", "加密连接失败"),  # TLS from the first byte, to a server that speaks in the clear
+    ("starttls", "不支持 STARTTLS"),  # STARTTLS, to a server that does not offer it
+])
+def test_the_wrong_way_of_encrypting_says_what_to_change(ws, servers, tls_files, monkeypatch, security, says):
+    server = servers(Recorder())
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files["ca"]))
+    ctx = use_server(ws, server.port, security)
+    result = send_workbooks(ctx, PERIOD, yes=True, units=["区卫健局"], timeout=10)
+    assert not result.ok and server.handler.received == []
+    (outcome,) = result.outcomes
+    assert outcome.result == "failed" and says in outcome.detail, outcome.detail
+    assert "Traceback" not in outcome.detail
+
+
+@pytest.mark.parametrize("port, security, usual", [(465, "starttls", "ssl"), (465, "none", "ssl"),
+                                                   (587, "ssl", "starttls")])
+def test_a_port_that_goes_with_another_way_of_encrypting_is_named(port, security, usual):
+    from shixiang_xl.send import _mode_hint
+
+    hint = _mode_hint(SmtpSettings(host="smtp.example.com", port=port, security=security))
+    assert f"{port} 端口" in hint and f'security = "{usual}"' in hint
+    assert _mode_hint(SmtpSettings(host="smtp.example.com", port=port, security=usual)) == ""
+    assert _mode_hint(SmtpSettings(host="smtp.example.com", port=2525, security=security)) == ""
