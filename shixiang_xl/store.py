@@ -2,7 +2,8 @@
 
 It records every file received (by sha256), every return read, the accepted values per period, every finding,
 each period's project completions, receipt times the clerk set, e-mails sent and collected and survey tallies.
-Every table of the store is defined here, and created when the store is opened.
+Every table of the store is defined here, and created when the store is opened; every statement on those tables
+is a function here, which the stages call with plain values (and, where they write, inside their own transaction).
 """
 
 from __future__ import annotations
