@@ -252,11 +252,6 @@ class _Plan:
     skip: str = ""  # why nothing is sent (already delivered)
 
 
-def _history(conn, period: Period, kind: str, unit: str, sha: str, day: str) -> list:
-    # A reminder counts as sent only on the day it was sent (``day``): tomorrow may bring another.
-    return sends_of(conn, period.slug, kind, unit, sha, day)
-
-
 def _file_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -461,7 +456,7 @@ def send_workbooks(ctx: Context, period: Period, *, yes: bool = False, eml_dir: 
             addresses = tuple(dict.fromkeys(a.strip() for a in (entry.emails if entry else ()) if a.strip()))
             path = paths[unit]
             sha = _file_sha(path)
-            history = _history(store.conn, period, kind, unit, sha, day)
+            history = sends_of(store.conn, period.slug, kind, unit, sha, day)
             delivered = {r["address"]: r["sent_at"] for r in history if r["result"] == "sent"}
             latest = {r["address"]: r["result"] for r in history}
             plan = _Plan(unit, addresses, path, sha, len(ctx.projects.led_by(unit)), len(ctx.projects.co_led_by(unit)),
