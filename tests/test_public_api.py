@@ -26,7 +26,8 @@ KNOWN_ELSEWHERE: set[tuple[str, str]] = set()
 
 
 def _sources() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(PACKAGE.glob("*.py"))}
+    # Every module, the web layer's included (web/app.py …).
+    return {p.relative_to(PACKAGE).as_posix(): p.read_text(encoding="utf-8") for p in sorted(PACKAGE.rglob("*.py"))}
 
 
 def _own_private_names(sources: dict[str, str]) -> set[str]:
